@@ -1,0 +1,100 @@
+/* The pieces every command uses: the client, error lines, argp glue. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+
+/* --debug: one line per call, so a slow or failing call is easy to spot. */
+static void
+trace_call(void *ud, const char *method, int code, int64_t usec)
+{
+  fprintf(stderr, "lcctl: debug: %s %s %lldus\n", method, lc_grpc_code_name(code),
+          (long long)usec);
+}
+
+lc_client *
+ctx_client(struct lc_ctx *ctx, lc_error **err)
+{
+  if (ctx->client != NULL)
+    return ctx->client;
+  struct lc_client_config cfg = {
+      .address = ctx->address,
+      .ns = ctx->ns,
+      .timeout_ms = ctx->timeout_ms,
+      .trace = ctx->debug ? trace_call : NULL,
+  };
+  if (lc_client_new(&cfg, &ctx->client, err) < 0)
+    return NULL;
+  return ctx->client;
+}
+
+/* Control characters in a daemon's message or an ID must not garble a terminal. */
+static void
+put_sanitized(FILE *out, const char *s)
+{
+  for (; s != NULL && *s; s++)
+    fputc(((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s, out);
+}
+
+int
+ctx_report(struct lc_ctx *ctx, const char *id, lc_error *err)
+{
+  if (err == NULL)
+    return 1;
+  int code = lc_error_exit_code(err);
+  if (ctx->format == LC_FORMAT_JSON) {
+    json_object *inner = json_object_new_object();
+    const char *name = err->cls == LC_ERR_USAGE ? "InvalidArgument"
+                       : err->cls == LC_ERR_TRANSPORT && err->code != LC_GRPC_DEADLINE_EXCEEDED
+                           ? "Unavailable"
+                           : lc_grpc_code_name(err->code);
+    json_object_object_add(inner, "code", json_object_new_string(name));
+    json_object_object_add(inner, "message", json_object_new_string(err->message));
+    if (id != NULL)
+      json_object_object_add(inner, "id", json_object_new_string(id));
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "error", inner);
+    lc_json_print_line(o, stderr);
+    json_object_put(o);
+  } else {
+    fprintf(stderr, "lcctl: %s", ctx->command ? ctx->command : "");
+    if (id != NULL) {
+      fputc(' ', stderr);
+      put_sanitized(stderr, id);
+    }
+    fputs(": ", stderr);
+    put_sanitized(stderr, err->message);
+    fputc('\n', stderr);
+  }
+  lc_error_free(err);
+  return code;
+}
+
+int
+ctx_usage(struct lc_ctx *ctx, const char *fmt, ...)
+{
+  char *msg = NULL;
+  va_list ap;
+  va_start(ap, fmt);
+  if (vasprintf(&msg, fmt, ap) < 0)
+    msg = NULL;
+  va_end(ap);
+  lc_error *err = NULL;
+  lc_error_set(&err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "%s", msg ? msg : "usage error");
+  free(msg);
+  return ctx_report(ctx, NULL, err);
+}
+
+int
+cmd_parse(struct lc_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input)
+{
+  static char name[64];
+  snprintf(name, sizeof(name), "lcctl %s", ctx->command);
+  argv[0] = name;
+  int rv = argp_parse(argp, argc, argv, ARGP_IN_ORDER, NULL, input);
+  return rv == 0 ? 0 : 2;
+}

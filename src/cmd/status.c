@@ -1,0 +1,132 @@
+/* lcctl status [ID...]: libcontainerd's Status for each container. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cmd.h"
+#include "core/parse.h"
+
+struct status_args {
+  char **ids;
+  size_t n_ids;
+};
+
+static error_t
+parse_status(int key, char *arg, struct argp_state *state)
+{
+  struct status_args *a = state->input;
+  if (key == ARGP_KEY_ARGS) {
+    a->ids = state->argv + state->next;
+    a->n_ids = (size_t)(state->argc - state->next);
+    return 0;
+  }
+  return ARGP_ERR_UNKNOWN;
+}
+
+static struct argp status_argp = {
+    NULL, parse_status, "[ID...]",
+    "Show the status of the named containers, or of every container in the namespace.\v"
+    "STATUS is one of running, created, stopped, paused, pausing, unknown; a container "
+    "without a task is stopped.",
+    NULL, NULL, NULL};
+
+static const char *const status_headers[] = {"ID", "STATUS", "PID", "EXIT", "RUNTIME"};
+
+static void
+status_add_row(lc_table *t, const struct lc_status_info *s)
+{
+  char pid[16] = "-", exit_status[16] = "-";
+  if (s->has_task && s->task.pid > 0)
+    snprintf(pid, sizeof(pid), "%u", s->task.pid);
+  if (s->has_task && s->task.status == LC_STATUS_STOPPED)
+    snprintf(exit_status, sizeof(exit_status), "%u", s->task.exit_status);
+  const char *row[] = {s->container.id, lc_status_name(s->status), pid, exit_status,
+                       s->container.runtime};
+  lc_table_add(t, row);
+}
+
+/* Prints what was found in the chosen format; errors are reported apart. */
+static void
+status_print(struct lc_ctx *ctx, const struct lc_status_info *arr, lc_error **errs, size_t n)
+{
+  lc_table *t = NULL;
+  size_t shown = 0;
+  if (ctx->format == LC_FORMAT_TEXT && !ctx->quiet)
+    t = lc_table_new(5, status_headers);
+  for (size_t i = 0; i < n; i++) {
+    if (errs != NULL && errs[i] != NULL)
+      continue;
+    shown++;
+    if (ctx->format == LC_FORMAT_JSON) {
+      json_object *o = lc_status_to_json(&arr[i], ctx->ns);
+      lc_json_print_line(o, stdout);
+      json_object_put(o);
+    } else if (ctx->quiet) {
+      printf("%s\n", arr[i].container.id);
+    } else {
+      status_add_row(t, &arr[i]);
+    }
+  }
+  /* With IDs that all failed there is nothing to show, not even a header. */
+  if (shown > 0 || errs == NULL)
+    lc_table_print(t, stdout);
+  lc_table_free(t);
+  fflush(stdout);
+}
+
+static int
+status_all(struct lc_ctx *ctx, lc_client *c)
+{
+  lc_error *err = NULL;
+  struct lc_status_info *arr = NULL;
+  size_t n = 0;
+  if (lc_status_all(c, &arr, &n, &err) < 0)
+    return ctx_report(ctx, NULL, err);
+  status_print(ctx, arr, NULL, n);
+  lc_status_free_array(arr, n);
+  return 0;
+}
+
+static int
+status_some(struct lc_ctx *ctx, lc_client *c, struct status_args *a)
+{
+  lc_error *err = NULL;
+  int rv = 0;
+  for (size_t i = 0; i < a->n_ids; i++)
+    if (validate_container_id(a->ids[i], &err) < 0)
+      return ctx_report(ctx, a->ids[i], err);
+  struct lc_status_info *arr = calloc(a->n_ids, sizeof(*arr));
+  lc_error **errs = calloc(a->n_ids, sizeof(*errs));
+  if (arr == NULL || errs == NULL) {
+    free(arr);
+    free(errs);
+    return ctx_usage(ctx, "out of memory");
+  }
+  if (lc_status_many(c, (const char *const *)a->ids, a->n_ids, arr, errs, &err) < 0) {
+    rv = ctx_report(ctx, NULL, err);
+  } else {
+    status_print(ctx, arr, errs, a->n_ids);
+    for (size_t i = 0; i < a->n_ids; i++)
+      if (errs[i] != NULL) {
+        int code = ctx_report(ctx, a->ids[i], errs[i]);
+        rv = rv > code ? rv : code;
+      }
+  }
+  lc_status_free_array(arr, a->n_ids);
+  free(errs);
+  return rv;
+}
+
+int
+cmd_status(struct lc_ctx *ctx, int argc, char **argv)
+{
+  struct status_args a = {0};
+  if (cmd_parse(ctx, &status_argp, argc, argv, &a) != 0)
+    return 2;
+  lc_error *err = NULL;
+  lc_client *c = ctx_client(ctx, &err);
+  if (c == NULL)
+    return ctx_report(ctx, NULL, err);
+  return a.n_ids == 0 ? status_all(ctx, c) : status_some(ctx, c, &a);
+}

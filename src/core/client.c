@@ -1,0 +1,314 @@
+#include "config.h"
+
+#include "client_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "containers.pb-c.h"
+#include "tasks.pb-c.h"
+#include "types.pb-c.h"
+#include "version.pb-c.h"
+
+struct lc_client {
+  char *address;
+  char *ns;
+  int64_t timeout_ms;
+  h2_conn *h2;
+  grpc_channel channel;
+};
+
+char *
+lc_strdup0(const char *s)
+{
+  return strdup(s != NULL ? s : "");
+}
+
+int
+lc_client_new(const struct lc_client_config *cfg, lc_client **out, lc_error **err)
+{
+  lc_client *c = calloc(1, sizeof(*c));
+  if (c == NULL)
+    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+  c->address = lc_strdup0(cfg->address);
+  c->ns = cfg->ns != NULL ? strdup(cfg->ns) : NULL;
+  c->timeout_ms = cfg->timeout_ms;
+  c->channel.authority = "localhost";
+  c->channel.ns = c->ns;
+  c->channel.trace = cfg->trace;
+  c->channel.trace_ud = cfg->trace_ud;
+  *out = c;
+  return 0;
+}
+
+void
+lc_client_disconnect(lc_client *c)
+{
+  h2_free(c->h2);
+  c->h2 = NULL;
+  c->channel.h2 = NULL;
+}
+
+void
+lc_client_free(lc_client *c)
+{
+  if (c == NULL)
+    return;
+  lc_client_disconnect(c);
+  free(c->address);
+  free(c->ns);
+  free(c);
+}
+
+const char *
+lc_client_namespace(const lc_client *c)
+{
+  return c->ns;
+}
+
+int64_t
+lc_client_timeout_ms(const lc_client *c)
+{
+  return c->timeout_ms;
+}
+
+/* Connects on first use, and again after the old connection died, so that a
+ * usage error never touches the socket and a long-lived command can recover. */
+grpc_channel *
+lc_client_channel(lc_client *c, lc_error **err)
+{
+  if (c->h2 != NULL && !h2_alive(c->h2))
+    lc_client_disconnect(c);
+  if (c->h2 == NULL) {
+    if (h2_connect_unix(c->address, &c->h2, err) < 0)
+      return NULL;
+    c->channel.h2 = c->h2;
+  }
+  return &c->channel;
+}
+
+static uint8_t *
+pack_message(const ProtobufCMessage *m, size_t *len)
+{
+  *len = protobuf_c_message_get_packed_size(m);
+  uint8_t *buf = malloc(*len ? *len : 1);
+  if (buf != NULL)
+    protobuf_c_message_pack(m, buf);
+  return buf;
+}
+
+static void
+unpack_answer(grpc_call *call, struct lc_unary *op)
+{
+  if (grpc_call_result(call, &op->err) < 0 || op->resp_desc == NULL)
+    return;
+  uint8_t *data;
+  size_t len;
+  grpc_call_take_response(call, &data, &len);
+  op->resp = protobuf_c_message_unpack(op->resp_desc, NULL, len, data ? data : (uint8_t *)"");
+  free(data);
+  if (op->resp == NULL)
+    lc_error_set(&op->err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
+                 "protocol error: cannot decode the answer to %s", op->method);
+}
+
+int
+lc_unary_batch(lc_client *c, struct lc_unary *ops, size_t n, lc_error **err)
+{
+  grpc_channel *ch = lc_client_channel(c, err);
+  if (ch == NULL)
+    return -1;
+  grpc_call **calls = calloc(n ? n : 1, sizeof(*calls));
+  if (calls == NULL)
+    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+  for (size_t i = 0; i < n; i++) {
+    size_t len;
+    uint8_t *buf = pack_message(ops[i].req, &len);
+    if (buf == NULL) {
+      lc_error_set(&ops[i].err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+      continue;
+    }
+    calls[i] = grpc_call_start(ch, ops[i].method, c->timeout_ms, buf, len, false, NULL, NULL,
+                               &ops[i].err);
+    free(buf);
+  }
+  int rv = grpc_wait(ch, calls, n, NULL, NULL, NULL, err);
+  for (size_t i = 0; i < n; i++) {
+    if (calls[i] != NULL && grpc_call_done(calls[i]))
+      unpack_answer(calls[i], &ops[i]);
+    grpc_call_free(calls[i]);
+  }
+  free(calls);
+  return rv;
+}
+
+int
+lc_unary_one(lc_client *c, const char *method, const ProtobufCMessage *req,
+             const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp,
+             lc_error **err)
+{
+  struct lc_unary op = {.method = method, .req = req, .resp_desc = resp_desc};
+  if (lc_unary_batch(c, &op, 1, err) < 0)
+    return -1;
+  if (op.err != NULL) {
+    if (err != NULL && *err == NULL)
+      *err = op.err;
+    else
+      lc_error_free(op.err);
+    return -1;
+  }
+  if (resp != NULL)
+    *resp = op.resp;
+  else if (op.resp != NULL)
+    protobuf_c_message_free_unpacked(op.resp, NULL);
+  return 0;
+}
+
+void
+lc_unary_clear(struct lc_unary *ops, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    if (ops[i].resp != NULL)
+      protobuf_c_message_free_unpacked(ops[i].resp, NULL);
+    lc_error_free(ops[i].err);
+    ops[i].resp = NULL;
+    ops[i].err = NULL;
+  }
+}
+
+int
+lc_version_get(lc_client *c, struct lc_version *out, lc_error **err)
+{
+  Lcpb__Empty req = LCPB__EMPTY__INIT;
+  ProtobufCMessage *resp = NULL;
+  if (lc_unary_one(c, LC_SVC_VERSION "Version", &req.base, &lcpb__version_response__descriptor,
+                   &resp, err) < 0)
+    return -1;
+  Lcpb__VersionResponse *v = (Lcpb__VersionResponse *)resp;
+  out->version = lc_strdup0(v->version);
+  out->revision = lc_strdup0(v->revision);
+  protobuf_c_message_free_unpacked(resp, NULL);
+  return 0;
+}
+
+void
+lc_version_clear(struct lc_version *v)
+{
+  free(v->version);
+  free(v->revision);
+  memset(v, 0, sizeof(*v));
+}
+
+static const char *const status_names[] = {"unknown", "created", "running",
+                                           "stopped", "paused",  "pausing"};
+
+const char *
+lc_status_name(enum lc_status s)
+{
+  if ((unsigned)s >= sizeof(status_names) / sizeof(status_names[0]))
+    return "unknown";
+  return status_names[s];
+}
+
+lc_time
+lc_time_from_pb(const Lcpb__Timestamp *ts)
+{
+  lc_time t = {0};
+  /* containerd sends the zero time (0001-01-01) for "never"; so does an absent field. */
+  if (ts != NULL && ts->seconds > -62135596800LL) {
+    t.sec = ts->seconds;
+    t.nsec = ts->nanos;
+    t.set = true;
+  }
+  return t;
+}
+
+enum lc_status
+lc_status_from_pb(int pb_status)
+{
+  switch (pb_status) {
+  case LCPB__TASK_STATUS__CREATED:
+    return LC_STATUS_CREATED;
+  case LCPB__TASK_STATUS__RUNNING:
+    return LC_STATUS_RUNNING;
+  case LCPB__TASK_STATUS__STOPPED:
+    return LC_STATUS_STOPPED;
+  case LCPB__TASK_STATUS__PAUSED:
+    return LC_STATUS_PAUSED;
+  case LCPB__TASK_STATUS__PAUSING:
+    return LC_STATUS_PAUSING;
+  default:
+    return LC_STATUS_UNKNOWN;
+  }
+}
+
+int
+lc_task_from_pb(const Lcpb__Process *p, struct lc_task *out)
+{
+  memset(out, 0, sizeof(*out));
+  out->container_id = lc_strdup0(p->container_id);
+  out->exec_id = lc_strdup0(p->id);
+  out->pid = p->pid;
+  out->status = lc_status_from_pb(p->status);
+  out->stdin_path = lc_strdup0(p->stdin);
+  out->stdout_path = lc_strdup0(p->stdout);
+  out->stderr_path = lc_strdup0(p->stderr);
+  out->terminal = p->terminal;
+  out->exit_status = p->exit_status;
+  out->exited_at = lc_time_from_pb(p->exited_at);
+  return 0;
+}
+
+void
+lc_task_clear(struct lc_task *t)
+{
+  free(t->container_id);
+  free(t->exec_id);
+  free(t->stdin_path);
+  free(t->stdout_path);
+  free(t->stderr_path);
+  memset(t, 0, sizeof(*t));
+}
+
+int
+lc_container_from_pb(const Lcpb__Container *pc, struct lc_container *out)
+{
+  memset(out, 0, sizeof(*out));
+  out->id = lc_strdup0(pc->id);
+  out->image = lc_strdup0(pc->image);
+  out->runtime = lc_strdup0(pc->runtime ? pc->runtime->name : NULL);
+  if (pc->spec != NULL) {
+    out->spec_type_url = lc_strdup0(pc->spec->type_url);
+    out->spec_len = pc->spec->value.len;
+    out->spec_json = malloc(out->spec_len + 1);
+    if (out->spec_json != NULL) {
+      memcpy(out->spec_json, pc->spec->value.data, out->spec_len);
+      out->spec_json[out->spec_len] = '\0';
+    }
+  }
+  out->labels = calloc(pc->n_labels ? pc->n_labels : 1, sizeof(*out->labels));
+  for (size_t i = 0; out->labels != NULL && i < pc->n_labels; i++) {
+    out->labels[i].key = lc_strdup0(pc->labels[i]->key);
+    out->labels[i].value = lc_strdup0(pc->labels[i]->value);
+  }
+  out->n_labels = out->labels ? pc->n_labels : 0;
+  out->created_at = lc_time_from_pb(pc->created_at);
+  out->updated_at = lc_time_from_pb(pc->updated_at);
+  return 0;
+}
+
+void
+lc_container_clear(struct lc_container *ct)
+{
+  free(ct->id);
+  free(ct->image);
+  free(ct->runtime);
+  free(ct->spec_type_url);
+  free(ct->spec_json);
+  for (size_t i = 0; i < ct->n_labels; i++) {
+    free(ct->labels[i].key);
+    free(ct->labels[i].value);
+  }
+  free(ct->labels);
+  memset(ct, 0, sizeof(*ct));
+}

@@ -1,0 +1,47 @@
+/* Shared by the core modules that talk to containerd; not for commands. */
+#ifndef LC_CLIENT_INTERNAL_H
+#define LC_CLIENT_INTERNAL_H
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "client.h"
+
+#define LC_SVC_VERSION "/containerd.services.version.v1.Version/"
+#define LC_SVC_CONTAINERS "/containerd.services.containers.v1.Containers/"
+#define LC_SVC_TASKS "/containerd.services.tasks.v1.Tasks/"
+#define LC_SVC_EVENTS "/containerd.services.events.v1.Events/"
+#define LC_SVC_CONTENT "/containerd.services.content.v1.Content/"
+
+/* One unary call in a batch: the request goes out packed, the answer comes
+ * back unpacked with resp_desc (NULL to ignore it), or err is set. */
+struct lc_unary {
+  const char *method;
+  const ProtobufCMessage *req;
+  const ProtobufCMessageDescriptor *resp_desc;
+  ProtobufCMessage *resp; /* free with protobuf_c_message_free_unpacked */
+  lc_error *err;
+};
+
+#define LC_UNARY(m, rq, desc)                                                                  \
+  ((struct lc_unary){.method = (m), .req = (rq), .resp_desc = (desc)})
+
+/* Sends every call at once on the one connection and waits for all. Returns
+ * -1 with *err only when the connection could not be had at all. */
+int lc_unary_batch(lc_client *c, struct lc_unary *ops, size_t n, lc_error **err);
+/* One call; the answer (if resp_desc) in *resp. */
+int lc_unary_one(lc_client *c, const char *method, const ProtobufCMessage *req,
+                 const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp,
+                 lc_error **err);
+void lc_unary_clear(struct lc_unary *ops, size_t n);
+
+/* Decoders shared by modules. */
+char *lc_strdup0(const char *s);
+struct Lcpb__Timestamp;
+struct Lcpb__Process;
+struct Lcpb__Container;
+lc_time lc_time_from_pb(const struct Lcpb__Timestamp *ts);
+enum lc_status lc_status_from_pb(int pb_status);
+int lc_task_from_pb(const struct Lcpb__Process *p, struct lc_task *out);
+int lc_container_from_pb(const struct Lcpb__Container *pc, struct lc_container *out);
+
+#endif

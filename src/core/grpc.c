@@ -1,0 +1,470 @@
+#include "config.h"
+
+#include "grpc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct grpc_call {
+  grpc_channel *ch;
+  char *method;
+  int32_t stream_id;
+  bool open; /* the HTTP/2 stream is still ours */
+  bool done;
+  int64_t deadline_ms; /* -1: none */
+  int64_t timeout_ms;
+  int64_t started_us;
+  int http_status;
+  bool bad_content_type;
+  bool have_status;
+  int status;
+  char *status_message;
+  grpc_reader reader;
+  grpc_message_fn on_message;
+  void *ud;
+  bool have_response;
+  uint8_t *response;
+  size_t response_len;
+  lc_error *err;
+};
+
+static int64_t
+now_us(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int
+hex_value(char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/* gRPC percent-encodes grpc-message; a malformed escape is kept as it is. */
+char *
+grpc_percent_decode(const char *s, size_t len)
+{
+  char *out = malloc(len + 1);
+  if (out == NULL)
+    return NULL;
+  size_t j = 0;
+  for (size_t i = 0; i < len; i++) {
+    int hi, lo;
+    if (s[i] == '%' && i + 2 < len &&
+        (hi = hex_value(s[i + 1])) >= 0 && (lo = hex_value(s[i + 2])) >= 0) {
+      out[j++] = (char)(hi * 16 + lo);
+      i += 2;
+    } else {
+      out[j++] = s[i];
+    }
+  }
+  out[j] = '\0';
+  return out;
+}
+
+/* grpc-timeout allows at most eight digits, so long timeouts change unit. */
+void
+grpc_timeout_format(int64_t timeout_ms, char *buf, size_t size)
+{
+  if (timeout_ms < 1)
+    timeout_ms = 1;
+  if (timeout_ms <= 99999999)
+    snprintf(buf, size, "%lldm", (long long)timeout_ms);
+  else if (timeout_ms / 1000 <= 99999999)
+    snprintf(buf, size, "%lldS", (long long)(timeout_ms / 1000));
+  else
+    snprintf(buf, size, "%lldH", (long long)(timeout_ms / 3600000));
+}
+
+void
+grpc_frame_prefix(uint8_t prefix[5], size_t len)
+{
+  prefix[0] = 0;
+  prefix[1] = (uint8_t)(len >> 24);
+  prefix[2] = (uint8_t)(len >> 16);
+  prefix[3] = (uint8_t)(len >> 8);
+  prefix[4] = (uint8_t)len;
+}
+
+void
+grpc_reader_clear(grpc_reader *r)
+{
+  free(r->buf);
+  r->buf = NULL;
+  r->len = r->cap = 0;
+}
+
+static uint32_t
+read_be32(const uint8_t *p)
+{
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Messages arrive split across DATA frames or packed several to a frame; we
+ * keep the bytes of the unfinished one and deliver each whole message. */
+int
+grpc_reader_feed(grpc_reader *r, const uint8_t *data, size_t len, grpc_message_fn fn, void *ud,
+                 lc_error **err)
+{
+  if (r->len + len > r->cap) {
+    size_t cap = r->cap ? r->cap : 4096;
+    while (cap < r->len + len)
+      cap *= 2;
+    uint8_t *grown = realloc(r->buf, cap);
+    if (grown == NULL)
+      return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
+    r->buf = grown;
+    r->cap = cap;
+  }
+  memcpy(r->buf + r->len, data, len);
+  r->len += len;
+
+  size_t off = 0;
+  while (r->len - off >= 5) {
+    const uint8_t *p = r->buf + off;
+    uint32_t mlen = read_be32(p + 1);
+    size_t max = r->max_message ? r->max_message : GRPC_MAX_MESSAGE;
+    if (p[0] != 0)
+      return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
+                          "protocol error: compressed message received but none was asked for");
+    if (mlen > max)
+      return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_RESOURCE_EXHAUSTED,
+                          "protocol error: message of %u bytes exceeds the limit of %zu", mlen,
+                          max);
+    if (r->len - off - 5 < mlen)
+      break;
+    if (fn(ud, p + 5, mlen, err) < 0)
+      return -1;
+    off += 5 + (size_t)mlen;
+  }
+  memmove(r->buf, r->buf + off, r->len - off);
+  r->len -= off;
+  return 0;
+}
+
+/* A unary answer is kept whole for the caller. */
+static int
+keep_response(void *ud, const uint8_t *msg, size_t len, lc_error **err)
+{
+  grpc_call *call = ud;
+  if (call->have_response)
+    return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
+                        "protocol error: more than one message in a unary answer");
+  call->response = malloc(len ? len : 1);
+  if (call->response == NULL)
+    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
+  memcpy(call->response, msg, len);
+  call->response_len = len;
+  call->have_response = true;
+  return 0;
+}
+
+static int
+deliver_message(void *ud, const uint8_t *msg, size_t len, lc_error **err)
+{
+  grpc_call *call = ud;
+  if (call->on_message != NULL)
+    return call->on_message(call->ud, msg, len, err);
+  return keep_response(call, msg, len, err);
+}
+
+static bool
+header_is(const char *name, size_t len, const char *want)
+{
+  return strlen(want) == len && memcmp(name, want, len) == 0;
+}
+
+static void
+on_header(void *ud, const char *name, size_t name_len, const char *value, size_t value_len,
+          bool trailer)
+{
+  grpc_call *call = ud;
+  if (header_is(name, name_len, ":status")) {
+    call->http_status = atoi(value);
+  } else if (header_is(name, name_len, "content-type")) {
+    call->bad_content_type = strncmp(value, "application/grpc", 16) != 0;
+  } else if (header_is(name, name_len, "grpc-status")) {
+    call->have_status = true;
+    call->status = atoi(value);
+  } else if (header_is(name, name_len, "grpc-message")) {
+    free(call->status_message);
+    call->status_message = grpc_percent_decode(value, value_len);
+  }
+}
+
+static int
+on_data(void *ud, const uint8_t *data, size_t len)
+{
+  grpc_call *call = ud;
+  if (call->err != NULL)
+    return -1;
+  return grpc_reader_feed(&call->reader, data, len, deliver_message, call, &call->err);
+}
+
+/* Failures that mean "containerd cannot be reached" become transport errors. */
+static enum lc_error_class
+class_of_status(int code)
+{
+  return code == LC_GRPC_UNAVAILABLE || code == LC_GRPC_DEADLINE_EXCEEDED ? LC_ERR_TRANSPORT
+                                                                           : LC_ERR_DAEMON;
+}
+
+/* Turns how the stream ended into the call's one result. */
+static void
+settle_result(grpc_call *call, int h2_error)
+{
+  if (call->err != NULL)
+    return;
+  if (call->have_status) {
+    if (call->status != LC_GRPC_OK) {
+      const char *msg = call->status_message && *call->status_message
+                            ? call->status_message
+                            : lc_grpc_code_name(call->status);
+      lc_error_set(&call->err, class_of_status(call->status), call->status, "%s", msg);
+    }
+  } else if (h2_error == -1) {
+    lc_error_set(&call->err, LC_ERR_TRANSPORT, LC_GRPC_UNAVAILABLE,
+                 "connection to containerd lost");
+  } else if (call->http_status != 0 && call->http_status != 200) {
+    lc_error_set(&call->err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
+                 "protocol error: HTTP status %d from the socket", call->http_status);
+  } else if (call->bad_content_type) {
+    lc_error_set(&call->err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
+                 "protocol error: the answer is not gRPC");
+  } else {
+    lc_error_set(&call->err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
+                 "protocol error: stream ended without a gRPC status (HTTP/2 code %d)",
+                 h2_error);
+  }
+}
+
+static void
+finish_call(grpc_call *call)
+{
+  call->done = true;
+  if (call->ch->trace != NULL)
+    call->ch->trace(call->ch->trace_ud, call->method, call->err ? call->err->code : LC_GRPC_OK,
+                    now_us() - call->started_us);
+}
+
+static void
+on_close(void *ud, int h2_error)
+{
+  grpc_call *call = ud;
+  call->open = false;
+  settle_result(call, h2_error);
+  finish_call(call);
+}
+
+grpc_call *
+grpc_call_start(grpc_channel *ch, const char *method, int64_t timeout_ms, const uint8_t *req,
+                size_t req_len, bool more_to_send, grpc_message_fn on_message, void *ud,
+                lc_error **err)
+{
+  grpc_call *call = calloc(1, sizeof(*call));
+  if (call == NULL || (call->method = strdup(method)) == NULL) {
+    free(call);
+    lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+    return NULL;
+  }
+  call->ch = ch;
+  call->on_message = on_message;
+  call->ud = ud;
+  call->timeout_ms = timeout_ms;
+  call->started_us = now_us();
+  call->deadline_ms = timeout_ms > 0 ? h2_now_ms() + timeout_ms : -1;
+
+  char timeout[32];
+  grpc_timeout_format(timeout_ms, timeout, sizeof(timeout));
+  h2_header headers[9] = {
+      {":method", "POST"},
+      {":scheme", "http"},
+      {":path", method},
+      {":authority", ch->authority ? ch->authority : "localhost"},
+      {"content-type", "application/grpc"},
+      {"te", "trailers"},
+      {"user-agent", "lcctl/" PACKAGE_VERSION},
+  };
+  size_t n = 7;
+  if (ch->ns != NULL)
+    headers[n++] = (h2_header){"containerd-namespace", ch->ns};
+  if (timeout_ms > 0)
+    headers[n++] = (h2_header){"grpc-timeout", timeout};
+
+  h2_stream_handler handler = {on_header, on_data, on_close, call};
+  if (h2_stream_open(ch->h2, headers, n, &handler, &call->stream_id, err) < 0) {
+    grpc_call_free(call);
+    return NULL;
+  }
+  call->open = true;
+  if (grpc_call_send(call, req, req_len, !more_to_send, err) < 0) {
+    grpc_call_free(call);
+    return NULL;
+  }
+  return call;
+}
+
+int
+grpc_call_send(grpc_call *call, const uint8_t *msg, size_t len, bool last, lc_error **err)
+{
+  if (!call->open)
+    return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_UNAVAILABLE, "call already ended");
+  uint8_t prefix[5];
+  grpc_frame_prefix(prefix, len);
+  if (h2_stream_send(call->ch->h2, call->stream_id, prefix, 5, false, err) < 0)
+    return -1;
+  return h2_stream_send(call->ch->h2, call->stream_id, msg, len, last, err);
+}
+
+bool
+grpc_call_done(const grpc_call *call)
+{
+  return call->done;
+}
+
+int
+grpc_call_result(grpc_call *call, lc_error **err)
+{
+  if (!call->done)
+    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "call still running");
+  if (call->err == NULL)
+    return 0;
+  if (err != NULL && *err == NULL) {
+    *err = call->err;
+    call->err = NULL;
+  }
+  return -1;
+}
+
+void
+grpc_call_take_response(grpc_call *call, uint8_t **resp, size_t *resp_len)
+{
+  *resp = call->response;
+  *resp_len = call->response_len;
+  call->response = NULL;
+  call->response_len = 0;
+}
+
+void
+grpc_call_free(grpc_call *call)
+{
+  if (call == NULL)
+    return;
+  if (call->open)
+    h2_stream_cancel(call->ch->h2, call->stream_id);
+  grpc_reader_clear(&call->reader);
+  free(call->method);
+  free(call->status_message);
+  free(call->response);
+  lc_error_free(call->err);
+  free(call);
+}
+
+/* Ends a call that outlived its deadline, as the server would have. */
+static void
+expire_call(grpc_call *call)
+{
+  if (call->open)
+    h2_stream_cancel(call->ch->h2, call->stream_id);
+  call->open = false;
+  lc_error_set(&call->err, LC_ERR_TRANSPORT, LC_GRPC_DEADLINE_EXCEEDED,
+               "no answer from containerd within %lld ms (deadline exceeded)",
+               (long long)call->timeout_ms);
+  finish_call(call);
+}
+
+struct wait_state {
+  grpc_call **calls;
+  size_t n;
+  bool (*stop)(void *ud);
+  void *stop_ud;
+};
+
+static bool
+wait_done(void *ud)
+{
+  struct wait_state *w = ud;
+  if (w->stop != NULL && w->stop(w->stop_ud))
+    return true;
+  for (size_t i = 0; i < w->n; i++)
+    if (w->calls[i] != NULL && !w->calls[i]->done)
+      return false;
+  return true;
+}
+
+static int64_t
+earliest_deadline(grpc_call **calls, size_t n)
+{
+  int64_t min = -1;
+  for (size_t i = 0; i < n; i++) {
+    if (calls[i] == NULL || calls[i]->done || calls[i]->deadline_ms < 0)
+      continue;
+    if (min < 0 || calls[i]->deadline_ms < min)
+      min = calls[i]->deadline_ms;
+  }
+  return min;
+}
+
+int
+grpc_wait(grpc_channel *ch, grpc_call **calls, size_t n, const h2_poll_ext *ext,
+          bool (*stop)(void *ud), void *stop_ud, lc_error **err)
+{
+  struct wait_state w = {calls, n, stop, stop_ud};
+  for (;;) {
+    lc_error *conn_err = NULL;
+    int rv = h2_run(ch->h2, earliest_deadline(calls, n), wait_done, &w, ext, &conn_err);
+    if (rv == 1)
+      return 0;
+    if (rv < 0) {
+      /* The connection is gone: calls not yet ended share its cause. */
+      bool any = false;
+      for (size_t i = 0; i < n; i++) {
+        if (calls[i] != NULL && !calls[i]->done) {
+          calls[i]->open = false;
+          lc_error_set(&calls[i]->err, conn_err->cls, conn_err->code, "%s", conn_err->message);
+          finish_call(calls[i]);
+          any = true;
+        }
+      }
+      if (!any && err != NULL && *err == NULL) {
+        *err = conn_err;
+        return -1;
+      }
+      lc_error_free(conn_err);
+      if (!any)
+        return -1;
+      return 0;
+    }
+    int64_t now = h2_now_ms();
+    for (size_t i = 0; i < n; i++)
+      if (calls[i] != NULL && !calls[i]->done && calls[i]->deadline_ms >= 0 &&
+          calls[i]->deadline_ms <= now)
+        expire_call(calls[i]);
+  }
+}
+
+int
+grpc_unary(grpc_channel *ch, const char *method, int64_t timeout_ms, const uint8_t *req,
+           size_t req_len, uint8_t **resp, size_t *resp_len, lc_error **err)
+{
+  grpc_call *call = grpc_call_start(ch, method, timeout_ms, req, req_len, false, NULL, NULL, err);
+  if (call == NULL)
+    return -1;
+  int rv = grpc_wait(ch, &call, 1, NULL, NULL, NULL, err);
+  if (rv == 0)
+    rv = grpc_call_result(call, err);
+  if (rv == 0)
+    grpc_call_take_response(call, resp, resp_len);
+  grpc_call_free(call);
+  return rv;
+}

@@ -1,0 +1,208 @@
+/* lcctl: global options, the command table, dispatch. */
+#include "config.h"
+
+#include <argp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "core/parse.h"
+
+const char *argp_program_version = "lcctl " PACKAGE_VERSION;
+const char *argp_program_bug_address = NULL;
+
+struct command {
+  const char *name;
+  const char *alias;
+  lc_command_fn fn; /* NULL: listed in the contract, not built yet */
+  const char *summary;
+};
+
+static const struct command commands[] = {
+    {"version", NULL, cmd_version, "client and daemon versions"},
+    {"create", NULL, NULL, "create a container and its task, not started"},
+    {"start", NULL, NULL, "start a created task"},
+    {"run", NULL, NULL, "create, start, attach and wait"},
+    {"status", NULL, cmd_status, "status of containers"},
+    {"kill", NULL, NULL, "send a signal to a task"},
+    {"pause", NULL, NULL, "freeze every process of a task"},
+    {"resume", NULL, NULL, "thaw a paused task"},
+    {"delete", "rm", NULL, "delete tasks and containers"},
+    {"wait", NULL, NULL, "wait for tasks to exit"},
+    {"exec", NULL, NULL, "run a process in a running task"},
+    {"restore", NULL, NULL, "reconnect to a container's task"},
+    {"checkpoint", NULL, NULL, "checkpoint a task"},
+    {"events", NULL, NULL, "stream events"},
+    {"update", NULL, NULL, "change a task's resources"},
+    {"stats", NULL, NULL, "cgroup metrics of tasks"},
+    {"pids", NULL, NULL, "the pids inside a task"},
+};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+enum { OPT_TIMEOUT = 0x100, OPT_FORMAT, OPT_JSON, OPT_DEBUG };
+
+static struct argp_option global_options[] = {
+    {"address", 'a', "PATH", 0, "containerd socket (env CONTAINERD_ADDRESS)", 0},
+    {"namespace", 'n', "NS", 0, "containerd namespace (env CONTAINERD_NAMESPACE)", 0},
+    {"timeout", OPT_TIMEOUT, "DUR", 0, "deadline of each unary call (default 10s)", 0},
+    {"format", OPT_FORMAT, "FMT", 0, "output format: text or json", 0},
+    {"json", OPT_JSON, NULL, 0, "same as --format json", 0},
+    {"quiet", 'q', NULL, 0, "print only IDs (or nothing)", 0},
+    {"debug", OPT_DEBUG, NULL, 0, "trace each gRPC call on stderr", 0},
+    {NULL, 0, NULL, 0, NULL, 0},
+};
+
+struct global_state {
+  struct lc_ctx *ctx;
+  int cmd_index; /* argv index of the command */
+};
+
+static int
+global_usage(struct argp_state *state, lc_error *err)
+{
+  argp_error(state, "%s", err->message);
+  lc_error_free(err);
+  return EINVAL;
+}
+
+static error_t
+parse_global(int key, char *arg, struct argp_state *state)
+{
+  struct global_state *g = state->input;
+  lc_error *err = NULL;
+  switch (key) {
+  case 'a':
+    g->ctx->address = arg;
+    break;
+  case 'n':
+    g->ctx->ns = arg;
+    break;
+  case OPT_TIMEOUT:
+    if (parse_duration_ms(arg, &g->ctx->timeout_ms, &err) < 0)
+      return global_usage(state, err);
+    if (g->ctx->timeout_ms <= 0)
+      argp_error(state, "--timeout must be greater than zero");
+    break;
+  case OPT_FORMAT:
+    if (strcmp(arg, "json") == 0)
+      g->ctx->format = LC_FORMAT_JSON;
+    else if (strcmp(arg, "text") == 0)
+      g->ctx->format = LC_FORMAT_TEXT;
+    else
+      argp_error(state, "--format must be text or json, not '%s'", arg);
+    break;
+  case OPT_JSON:
+    g->ctx->format = LC_FORMAT_JSON;
+    break;
+  case 'q':
+    g->ctx->quiet = true;
+    break;
+  case OPT_DEBUG:
+    g->ctx->debug = true;
+    break;
+  case ARGP_KEY_ARG:
+    /* The command: everything from here on is the command's. */
+    g->cmd_index = state->next - 1;
+    state->next = state->argc;
+    break;
+  case ARGP_KEY_END:
+    if (g->cmd_index == 0)
+      argp_error(state, "a command is required");
+    break;
+  default:
+    return ARGP_ERR_UNKNOWN;
+  }
+  return 0;
+}
+
+/* The command list under --help, marking those not built yet. */
+static char *
+help_filter(int key, const char *text, void *input)
+{
+  if (key != ARGP_KEY_HELP_POST_DOC)
+    return (char *)text;
+  size_t cap = 4096, len = 0;
+  char *out = malloc(cap);
+  if (out == NULL)
+    return (char *)text;
+  len += snprintf(out + len, cap - len, "Commands:\n");
+  for (size_t i = 0; i < N_COMMANDS; i++)
+    len += snprintf(out + len, cap - len, "  %-12s %s%s\n", commands[i].name, commands[i].summary,
+                    commands[i].fn ? "" : " (not built yet)");
+  snprintf(out + len, cap - len,
+           "\n'lcctl help COMMAND' or 'lcctl COMMAND --help' shows a command's options.");
+  return out;
+}
+
+static struct argp global_argp = {
+    global_options, parse_global, "COMMAND [ARG...]",
+    "lcctl -- a command-line client for containerd\v", NULL, help_filter, NULL,
+};
+
+static const struct command *
+find_command(const char *name)
+{
+  for (size_t i = 0; i < N_COMMANDS; i++)
+    if (strcmp(commands[i].name, name) == 0 ||
+        (commands[i].alias != NULL && strcmp(commands[i].alias, name) == 0))
+      return &commands[i];
+  return NULL;
+}
+
+static const char *
+env_or(const char *name, const char *fallback)
+{
+  const char *v = getenv(name);
+  return v != NULL && *v != '\0' ? v : fallback;
+}
+
+static int
+dispatch(struct lc_ctx *ctx, int argc, char **argv)
+{
+  const char *name = argv[0];
+  char *help_argv[] = {NULL, "--help", NULL};
+  if (strcmp(name, "help") == 0) {
+    if (argc < 2) {
+      argp_help(&global_argp, stdout, ARGP_HELP_STD_HELP, "lcctl");
+      return 0;
+    }
+    name = argv[1];
+    help_argv[0] = argv[1];
+    argv = help_argv;
+    argc = 2;
+  }
+  const struct command *cmd = find_command(name);
+  ctx->command = name;
+  if (cmd == NULL) {
+    ctx->command = NULL;
+    fprintf(stderr, "lcctl: unknown command '%s'; see 'lcctl --help'\n", name);
+    return 2;
+  }
+  ctx->command = cmd->name;
+  if (cmd->fn == NULL) {
+    fprintf(stderr, "lcctl: %s: not built yet in this version of lcctl\n", cmd->name);
+    return 2;
+  }
+  return cmd->fn(ctx, argc, argv);
+}
+
+int
+main(int argc, char **argv)
+{
+  argp_err_exit_status = 2;
+  signal(SIGPIPE, SIG_IGN);
+  struct lc_ctx ctx = {
+      .address = env_or("CONTAINERD_ADDRESS", "/run/containerd/containerd.sock"),
+      .ns = env_or("CONTAINERD_NAMESPACE", "default"),
+      .timeout_ms = 10000,
+      .format = LC_FORMAT_TEXT,
+  };
+  struct global_state g = {.ctx = &ctx};
+  if (argp_parse(&global_argp, argc, argv, ARGP_IN_ORDER, NULL, &g) != 0)
+    return 2;
+  int rv = dispatch(&ctx, argc - g.cmd_index, argv + g.cmd_index);
+  lc_client_free(ctx.client);
+  return rv;
+}

@@ -1,0 +1,189 @@
+# Shared by every .bats file: `load helpers`. setup_suite.bash has already
+# started a private containerd and exported LCCTL_TEST_SOCK, ROOTFS, ...
+#
+# Each test gets its own containerd namespace $NS; teardown removes all it
+# holds. A file that needs its own setup/teardown calls lcctl_setup /
+# lcctl_teardown from it.
+
+: "${LCCTL_SRC_DIR:=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}"
+LCCTL=${LCCTL_BIN:-$LCCTL_SRC_DIR/lcctl}
+# ctr --rootfs gives the process no environment at all (no image config), and
+# runc then cannot find a bare command name: containers made here get this.
+TEST_PATH_ENV=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+# lcctl runs the binary under test against the private daemon and this test's
+# namespace; callers add the command and any other global options.
+lcctl() {
+  if [[ ! -x $LCCTL ]]; then
+    echo "lcctl binary not found at $LCCTL (build it, or set LCCTL_BIN)" >&2
+    return 127
+  fi
+  "$LCCTL" --address "$LCCTL_TEST_SOCK" --namespace "$NS" "$@"
+}
+
+# ctr_ runs the peer client, ctr, the same way: what lcctl makes ctr must see.
+ctr_() {
+  ctr --address "$LCCTL_TEST_SOCK" --namespace "$NS" "$@"
+}
+
+# ns_name turns the test's file and number into a valid namespace name
+# (containerd allows [A-Za-z0-9] runs joined by . _ -, at most 76 bytes).
+ns_name() {
+  local file
+  file=$(basename "$BATS_TEST_FILENAME" .bats | tr 'A-Z' 'a-z' | tr -c 'a-z0-9' '-' | tr -s '-')
+  file=${file:0:40}
+  file=${file#-}
+  file=${file%-}
+  echo "t${BATS_TEST_NUMBER}-${file:-x}-$$"
+}
+
+# lcctl_setup gives the test a fresh namespace and the daemon's current pid
+# (an earlier test may have restarted it).
+lcctl_setup() {
+  NS=$(ns_name)
+  export NS
+  CONTAINERD_PID=$(containerd_pid)
+  export CONTAINERD_PID
+}
+
+# lcctl_teardown leaves the daemon running and the namespace gone, so a
+# failed test cannot leak into the next one. On failure it shows the daemon's
+# log lines for this namespace.
+lcctl_teardown() {
+  containerd_ensure_up
+  if [[ -z ${BATS_TEST_COMPLETED:-} ]]; then
+    echo "# containerd log for namespace $NS (last 20 lines):"
+    grep -F "namespace=$NS" "$LCCTL_CONTAINERD_DIR/containerd.log" | tail -n 20 | cut -c1-400 || true
+  fi
+  purge_namespace "$NS"
+}
+
+setup() { lcctl_setup; }
+teardown() { lcctl_teardown; }
+
+# purge_namespace NS removes every task (resumed first: a frozen task ignores
+# SIGKILL), container, image, lease and content blob in NS, then NS itself and
+# the directories it leaves outside the daemon's dir. Fails if NS survives.
+purge_namespace() {
+  local ns=$1 id
+  local -a c=(ctr --address "$LCCTL_TEST_SOCK" --namespace "$ns" --connect-timeout 5s --timeout 20s)
+  "${c[@]}" namespaces ls -q 2>/dev/null | grep -qxF "$ns" || return 0
+  for id in $("${c[@]}" tasks ls -q 2>/dev/null); do
+    "${c[@]}" tasks resume "$id" >/dev/null 2>&1 || true
+    "${c[@]}" tasks delete -f "$id" >/dev/null 2>&1 || true
+  done
+  for id in $("${c[@]}" containers ls -q 2>/dev/null); do
+    "${c[@]}" containers delete "$id" >/dev/null 2>&1 || true
+  done
+  for id in $("${c[@]}" images ls -q 2>/dev/null); do
+    "${c[@]}" images rm --sync "$id" >/dev/null 2>&1 || true
+  done
+  for id in $("${c[@]}" leases ls -q 2>/dev/null); do
+    "${c[@]}" leases rm --sync "$id" >/dev/null 2>&1 || true
+  done
+  for id in $("${c[@]}" content ls -q 2>/dev/null); do
+    "${c[@]}" content rm "$id" >/dev/null 2>&1 || true
+  done
+  if ! "${c[@]}" namespaces rm --cgroup "$ns" >/dev/null; then
+    echo "purge_namespace: $ns is not empty after cleanup" >&2
+    return 1
+  fi
+  rmdir /sys/fs/cgroup/"$ns" /sys/fs/cgroup/*/"$ns" /run/containerd/runc/"$ns" 2>/dev/null || true
+}
+
+# ctr_make_container [--ctr-opt=VALUE...] ID [CMD...] starts a detached
+# container through ctr on $ROOTFS (shared, used in place, no snapshot).
+# CMD defaults to `sleep 1000`. Its stdio goes nowhere unless a --log-uri=...
+# option is given (a detached task must not write into an unread FIFO).
+ctr_make_container() {
+  local -a opts=()
+  while [[ ${1:-} == -* ]]; do
+    opts+=("$1")
+    shift
+  done
+  local id=${1:?ctr_make_container: missing ID}
+  shift
+  (($#)) || set -- sleep 1000
+  [[ " ${opts[*]} " == *" --log-uri="* ]] || opts+=(--null-io)
+  ctr_ run -d --env "$TEST_PATH_ENV" "${opts[@]}" --rootfs "$ROOTFS" "$id" "$@"
+}
+
+# task_status ID prints ctr's view of the task: RUNNING, CREATED, PAUSED,
+# STOPPED ... or nothing when there is no task.
+task_status() {
+  ctr_ tasks ls | awk -v id="$1" 'NR > 1 && $1 == id { print $3 }'
+}
+
+# task_pid ID prints the task's host pid according to ctr.
+task_pid() {
+  ctr_ tasks ls | awk -v id="$1" 'NR > 1 && $1 == id { print $2 }'
+}
+
+# wait_for [-t SECONDS] CMD... (whole seconds) retries CMD every 0.1s until it succeeds
+# (default 10s, or $WAIT_TIMEOUT); on timeout shows CMD's last output.
+wait_for() {
+  local timeout=${WAIT_TIMEOUT:-10} out
+  if [[ ${1:-} == -t ]]; then
+    timeout=$2
+    shift 2
+  fi
+  local deadline=$(($(now_ms) + timeout * 1000))
+  until out=$("$@" 2>&1); do
+    if (($(now_ms) >= deadline)); then
+      echo "wait_for: '$*' still failing after ${timeout}s; last output:" >&2
+      printf '%s\n' "$out" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+}
+
+# now_ms prints milliseconds since the epoch, without forking.
+now_ms() {
+  local t=${EPOCHREALTIME/[.,]/}
+  echo $((10#$t / 1000))
+}
+
+# status_is ID STATUS: a predicate for wait_for.
+status_is() {
+  [[ "$(task_status "$1")" == "$2" ]]
+}
+
+# containerd_pid prints the private daemon's current pid.
+containerd_pid() {
+  cat "$LCCTL_CONTAINERD_DIR/containerd.pid"
+}
+
+# containerd_suspend / containerd_resume freeze and thaw the daemon (not the
+# shims): calls then hang, to test deadlines. Teardown resumes it anyway.
+containerd_suspend() {
+  kill -STOP "$(containerd_pid)"
+}
+containerd_resume() {
+  kill -CONT "$(containerd_pid)"
+}
+
+# containerd_down / containerd_up stop and start only the daemon process;
+# shims and tasks keep running, as when a real containerd restarts.
+containerd_down() {
+  bash "$LCCTL_SRC_DIR/scripts/containerd.sh" down "$LCCTL_CONTAINERD_DIR"
+}
+containerd_up() {
+  bash "$LCCTL_SRC_DIR/scripts/containerd.sh" up "$LCCTL_CONTAINERD_DIR"
+  CONTAINERD_PID=$(containerd_pid)
+}
+
+# containerd_restart: down, then up, waiting until the new daemon answers.
+containerd_restart() {
+  bash "$LCCTL_SRC_DIR/scripts/containerd.sh" restart "$LCCTL_CONTAINERD_DIR"
+  CONTAINERD_PID=$(containerd_pid)
+}
+
+# containerd_ensure_up undoes what a failed test may have left: a suspended
+# or stopped daemon.
+containerd_ensure_up() {
+  local pid
+  pid=$(containerd_pid 2>/dev/null) && kill -CONT "$pid" 2>/dev/null && return 0
+  echo "# containerd was down; starting it again" >&2
+  containerd_up
+}

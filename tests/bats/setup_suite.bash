@@ -1,0 +1,43 @@
+# bats runs setup_suite once before the first test file and teardown_suite
+# once after the last (it finds this file beside the .bats files). One private
+# containerd serves the whole run; tests keep apart by namespace (helpers.bash).
+#
+# Exported to every test:
+#   LCCTL_SRC_DIR          the repository root
+#   LCCTL_TEST_DIR         this run's scratch directory (removed afterwards)
+#   LCCTL_CONTAINERD_DIR   the private containerd's directory (config, root, state, log)
+#   LCCTL_TEST_SOCK        its gRPC socket
+#   ROOTFS                 a busybox root filesystem (from $LCCTL_TEST_ROOTFS if set)
+#   CONTAINERD_PID         the daemon's pid at suite start (helpers refresh it per test)
+
+LCCTL_SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# setup_suite builds the rootfs and starts the daemon; any failure here stops
+# the run before a test can report a misleading result.
+setup_suite() {
+  export LCCTL_SRC_DIR
+  # Short path under /tmp: unix socket paths are limited to 108 bytes.
+  LCCTL_TEST_DIR=$(mktemp -d /tmp/lcctl-test.XXXXXX)
+  export LCCTL_TEST_DIR
+  export ROOTFS=${LCCTL_TEST_ROOTFS:-$LCCTL_TEST_DIR/rootfs}
+  export LCCTL_CONTAINERD_DIR=$LCCTL_TEST_DIR/containerd
+  export LCCTL_TEST_SOCK=$LCCTL_CONTAINERD_DIR/containerd.sock
+
+  bash "$LCCTL_SRC_DIR/scripts/rootfs.sh" "$ROOTFS"
+  bash "$LCCTL_SRC_DIR/scripts/containerd.sh" start "$LCCTL_CONTAINERD_DIR"
+  CONTAINERD_PID=$(cat "$LCCTL_CONTAINERD_DIR/containerd.pid")
+  export CONTAINERD_PID
+}
+
+# teardown_suite stops the daemon with every task and shim it started and
+# removes the scratch directory (a rootfs given by the caller is kept).
+teardown_suite() {
+  [[ -n ${LCCTL_TEST_DIR:-} && -d $LCCTL_TEST_DIR ]] || return 0
+  bash "$LCCTL_SRC_DIR/scripts/containerd.sh" stop "$LCCTL_CONTAINERD_DIR"
+  if grep -q " $LCCTL_TEST_DIR/" /proc/self/mountinfo; then
+    echo "teardown_suite: mounts left under $LCCTL_TEST_DIR:" >&2
+    grep " $LCCTL_TEST_DIR/" /proc/self/mountinfo >&2
+    return 1
+  fi
+  rm -rf --one-file-system "$LCCTL_TEST_DIR"
+}
