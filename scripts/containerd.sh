@@ -61,11 +61,19 @@ TOML
   fi
 }
 
+# alive PID: the process exists and is not a zombie (a zombie keeps its /proc
+# entry until its parent, here PID 1, reaps it).
+alive() {
+  local st
+  st=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $st != Z* ]]
+}
+
 # daemon_pid prints the pid of our containerd if it is still running.
 daemon_pid() {
   local pid
   pid=$(cat "$PIDFILE" 2>/dev/null) || return 1
-  [[ -n $pid && "$(readlink "/proc/$pid/exe" 2>/dev/null)" == */containerd ]] || return 1
+  [[ -n $pid ]] && alive "$pid" || return 1
+  [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == */containerd ]] || return 1
   echo "$pid"
 }
 
@@ -75,11 +83,12 @@ daemon_pid() {
 launch() {
   local deadline=$((SECONDS + ${CONTAINERD_START_TIMEOUT:-20})) pid
   rm -f "$PIDFILE"
+  # shellcheck disable=SC2016 # expanded by the inner shell
   setsid bash -c 'echo $$ >"$1"; exec containerd --config "$2"' _ "$PIDFILE" "$DIR/config.toml" \
     </dev/null >>"$LOG" 2>&1 3>&- 4>&- &
   until ctr --address "$SOCK" --connect-timeout 2s --timeout 5s version >/dev/null 2>&1; do
     pid=$(cat "$PIDFILE" 2>/dev/null) || pid=
-    if [[ -n $pid && ! -d /proc/$pid ]]; then
+    if [[ -n $pid ]] && ! alive "$pid"; then
       echo "containerd exited during start; log tail:" >&2
       tail -n 30 "$LOG" >&2
       return 1
@@ -101,13 +110,16 @@ stop_daemon() {
   kill -CONT "$pid" 2>/dev/null || true # it may have been suspended by a test
   kill -TERM "$pid" 2>/dev/null || true
   for ((i = 0; i < 100; i++)); do
-    [[ -d /proc/$pid ]] || break
+    alive "$pid" || break
     sleep 0.1
   done
-  if [[ -d /proc/$pid ]]; then
+  if alive "$pid"; then
     echo "containerd $pid ignored TERM; killing it" >&2
     kill -KILL "$pid" 2>/dev/null || true
-    while [[ -d /proc/$pid ]]; do sleep 0.1; done
+    for ((i = 0; i < 50; i++)); do
+      alive "$pid" || break
+      sleep 0.1
+    done
   fi
   rm -f "$PIDFILE"
 }
@@ -201,10 +213,14 @@ up | restart)
   ;;
 stop)
   [[ -d $DIR ]] || exit 0
+  # A daemon that is down (or suspended) is brought back first: through it,
+  # runc deletes each container's state and cgroups, which a bare kill skips.
   if pid=$(daemon_pid); then
     kill -CONT "$pid" 2>/dev/null || true
-    kill_tasks
+  elif [[ -f $DIR/config.toml ]]; then
+    launch || true
   fi
+  kill_tasks
   stop_daemon
   kill_shims
   unmount_all

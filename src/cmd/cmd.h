@@ -10,6 +10,7 @@
 #include "client.h"
 #include "error.h"
 #include "output.h"
+#include "task.h"
 
 struct lc_ctx {
   const char *address;
@@ -37,7 +38,28 @@ int ctx_usage(struct lc_ctx *ctx, const char *fmt, ...) __attribute__((format(pr
  * so that a container's own command line keeps its options. */
 int cmd_parse(struct lc_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input);
 
+/* Operands that are container IDs: "ID..." */
+struct cmd_ids {
+  char **ids;
+  size_t n;
+};
+/* For an argp parser: takes the operands as IDs; ARGP_ERR_UNKNOWN otherwise. */
+error_t cmd_ids_parse(int key, struct argp_state *state, struct cmd_ids *ids, bool required);
+/* Checks every ID before anything is sent; reports the first bad one (exit 2). */
+int cmd_ids_validate(struct lc_ctx *ctx, const struct cmd_ids *ids);
+/* Runs op on every ID at once and reports each failure on stderr. Returns the
+ * worst exit code; results (optional) keep each outcome for printing. */
+int cmd_task_op(struct lc_ctx *ctx, enum lc_task_op op, const struct lc_task_op_args *args,
+                const struct cmd_ids *ids, struct lc_task_op_result *results);
+
 int cmd_version(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_status(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_create(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_start(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_kill(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_pause(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_resume(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_delete(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_wait(struct lc_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "parse.h"
 
 /* --debug: one line per call, so a slow or failing call is easy to spot. */
 static void
@@ -97,4 +98,62 @@ cmd_parse(struct lc_ctx *ctx, const struct argp *argp, int argc, char **argv, vo
   argv[0] = name;
   int rv = argp_parse(argp, argc, argv, ARGP_IN_ORDER, NULL, input);
   return rv == 0 ? 0 : 2;
+}
+
+error_t
+cmd_ids_parse(int key, struct argp_state *state, struct cmd_ids *ids, bool required)
+{
+  switch (key) {
+  case ARGP_KEY_ARGS:
+    ids->ids = state->argv + state->next;
+    ids->n = (size_t)(state->argc - state->next);
+    return 0;
+  case ARGP_KEY_NO_ARGS:
+    if (required)
+      argp_error(state, "at least one container ID is required");
+    return 0;
+  default:
+    return ARGP_ERR_UNKNOWN;
+  }
+}
+
+int
+cmd_ids_validate(struct lc_ctx *ctx, const struct cmd_ids *ids)
+{
+  for (size_t i = 0; i < ids->n; i++) {
+    lc_error *err = NULL;
+    if (validate_container_id(ids->ids[i], &err) < 0)
+      return ctx_report(ctx, ids->ids[i], err);
+  }
+  return 0;
+}
+
+int
+cmd_task_op(struct lc_ctx *ctx, enum lc_task_op op, const struct lc_task_op_args *args,
+            const struct cmd_ids *ids, struct lc_task_op_result *results)
+{
+  lc_error *err = NULL;
+  lc_client *c = ctx_client(ctx, &err);
+  struct lc_task_op_result *res = results ? results : calloc(ids->n, sizeof(*res));
+  if (res == NULL)
+    return ctx_usage(ctx, "out of memory");
+  int worst = 0;
+  if (c == NULL ||
+      lc_task_op_many(c, op, args, (const char *const *)ids->ids, ids->n, res, &err) < 0) {
+    worst = ctx_report(ctx, NULL, err);
+  } else {
+    for (size_t i = 0; i < ids->n; i++) {
+      if (res[i].err == NULL)
+        continue;
+      int code = ctx_report(ctx, ids->ids[i], res[i].err);
+      res[i].err = NULL;
+      worst = code > worst ? code : worst;
+      /* Remember which failed, for callers that print the rest. */
+      if (results != NULL)
+        lc_error_set(&res[i].err, LC_ERR_DAEMON, LC_GRPC_UNKNOWN, "reported");
+    }
+  }
+  if (results == NULL)
+    free(res);
+  return worst;
 }

@@ -16,6 +16,15 @@ struct lc_client {
   int64_t timeout_ms;
   h2_conn *h2;
   grpc_channel channel;
+  grpc_call **background; /* fire-and-forget calls still running */
+  size_t n_background;
+};
+
+struct lc_pending {
+  lc_client *client;
+  grpc_call *call;
+  const char *method;
+  const ProtobufCMessageDescriptor *resp_desc;
 };
 
 char *
@@ -44,16 +53,25 @@ lc_client_new(const struct lc_client_config *cfg, lc_client **out, lc_error **er
 void
 lc_client_disconnect(lc_client *c)
 {
+  for (size_t i = 0; i < c->n_background; i++)
+    grpc_call_free(c->background[i]);
+  free(c->background);
+  c->background = NULL;
+  c->n_background = 0;
   h2_free(c->h2);
   c->h2 = NULL;
   c->channel.h2 = NULL;
 }
+
+static void reap_background(lc_client *c);
+static void drain_background(lc_client *c);
 
 void
 lc_client_free(lc_client *c)
 {
   if (c == NULL)
     return;
+  drain_background(c);
   lc_client_disconnect(c);
   free(c->address);
   free(c->ns);
@@ -128,8 +146,8 @@ lc_unary_batch(lc_client *c, struct lc_unary *ops, size_t n, lc_error **err)
       lc_error_set(&ops[i].err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
       continue;
     }
-    calls[i] = grpc_call_start(ch, ops[i].method, c->timeout_ms, buf, len, false, NULL, NULL,
-                               &ops[i].err);
+    calls[i] = grpc_call_start(ch, ops[i].method, ops[i].no_deadline ? 0 : c->timeout_ms, buf,
+                               len, false, NULL, NULL, &ops[i].err);
     free(buf);
   }
   int rv = grpc_wait(ch, calls, n, NULL, NULL, NULL, err);
@@ -311,4 +329,144 @@ lc_container_clear(struct lc_container *ct)
   }
   free(ct->labels);
   memset(ct, 0, sizeof(*ct));
+}
+
+static grpc_call *
+start_packed(lc_client *c, const char *method, const ProtobufCMessage *req, bool no_deadline,
+             lc_error **err)
+{
+  grpc_channel *ch = lc_client_channel(c, err);
+  if (ch == NULL)
+    return NULL;
+  size_t len;
+  uint8_t *buf = pack_message(req, &len);
+  if (buf == NULL) {
+    lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+    return NULL;
+  }
+  grpc_call *call =
+      grpc_call_start(ch, method, no_deadline ? 0 : c->timeout_ms, buf, len, false, NULL, NULL, err);
+  free(buf);
+  return call;
+}
+
+int
+lc_pending_start(lc_client *c, const char *method, const ProtobufCMessage *req,
+                 const ProtobufCMessageDescriptor *resp_desc, bool no_deadline, lc_pending **out,
+                 lc_error **err)
+{
+  lc_pending *p = calloc(1, sizeof(*p));
+  if (p == NULL)
+    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+  p->call = start_packed(c, method, req, no_deadline, err);
+  if (p->call == NULL) {
+    free(p);
+    return -1;
+  }
+  p->client = c;
+  p->method = method;
+  p->resp_desc = resp_desc;
+  *out = p;
+  return 0;
+}
+
+bool
+lc_pending_done(const lc_pending *p)
+{
+  return p == NULL || grpc_call_done(p->call);
+}
+
+int
+lc_pending_take(lc_pending *p, ProtobufCMessage **resp, lc_error **err)
+{
+  struct lc_unary op = {.method = p->method, .resp_desc = p->resp_desc};
+  unpack_answer(p->call, &op);
+  if (op.err != NULL) {
+    if (err != NULL && *err == NULL)
+      *err = op.err;
+    else
+      lc_error_free(op.err);
+    if (op.resp != NULL)
+      protobuf_c_message_free_unpacked(op.resp, NULL);
+    return -1;
+  }
+  *resp = op.resp;
+  return 0;
+}
+
+void
+lc_pending_free(lc_pending *p)
+{
+  if (p == NULL)
+    return;
+  grpc_call_free(p->call);
+  free(p);
+}
+
+int
+lc_background_start(lc_client *c, const char *method, const ProtobufCMessage *req, lc_error **err)
+{
+  reap_background(c);
+  grpc_call **grown = realloc(c->background, (c->n_background + 1) * sizeof(*grown));
+  if (grown == NULL)
+    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+  c->background = grown;
+  grpc_call *call = start_packed(c, method, req, false, err);
+  if (call == NULL)
+    return -1;
+  c->background[c->n_background++] = call;
+  return 0;
+}
+
+/* Finished background calls are forgotten; their outcome does not matter. */
+static void
+reap_background(lc_client *c)
+{
+  size_t kept = 0;
+  for (size_t i = 0; i < c->n_background; i++) {
+    if (grpc_call_done(c->background[i]))
+      grpc_call_free(c->background[i]);
+    else
+      c->background[kept++] = c->background[i];
+  }
+  c->n_background = kept;
+}
+
+/* A forwarded signal must reach the daemon before we exit, so the calls still
+ * running get their own deadline to finish. */
+static void
+drain_background(lc_client *c)
+{
+  reap_background(c);
+  if (c->n_background == 0 || c->h2 == NULL)
+    return;
+  grpc_wait(&c->channel, c->background, c->n_background, NULL, NULL, NULL, NULL);
+  reap_background(c);
+}
+
+struct until_state {
+  lc_pending *p;
+  bool (*stop)(void *ud);
+  void *ud;
+};
+
+static bool
+until_stop(void *ud)
+{
+  struct until_state *u = ud;
+  return (u->p != NULL && grpc_call_done(u->p->call)) || (u->stop != NULL && u->stop(u->ud));
+}
+
+int
+lc_client_wait_until(lc_client *c, lc_pending *p, const h2_poll_ext *ext, bool (*stop)(void *ud),
+                     void *ud, lc_error **err)
+{
+  grpc_channel *ch = lc_client_channel(c, err);
+  if (ch == NULL)
+    return -1;
+  struct until_state u = {p, stop, ud};
+  grpc_call *calls[1] = {p != NULL ? p->call : NULL};
+  int rv = grpc_wait(ch, calls, 1, ext, until_stop, &u, err);
+  reap_background(c);
+  return rv;
 }

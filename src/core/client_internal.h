@@ -5,6 +5,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "client.h"
+#include "task.h"
 
 #define LC_SVC_VERSION "/containerd.services.version.v1.Version/"
 #define LC_SVC_CONTAINERS "/containerd.services.containers.v1.Containers/"
@@ -20,6 +21,7 @@ struct lc_unary {
   const ProtobufCMessageDescriptor *resp_desc;
   ProtobufCMessage *resp; /* free with protobuf_c_message_free_unpacked */
   lc_error *err;
+  bool no_deadline; /* Wait and the like: as long as it takes */
 };
 
 #define LC_UNARY(m, rq, desc)                                                                  \
@@ -33,6 +35,16 @@ int lc_unary_one(lc_client *c, const char *method, const ProtobufCMessage *req,
                  const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp,
                  lc_error **err);
 void lc_unary_clear(struct lc_unary *ops, size_t n);
+
+/* A call driven alongside other work; see lc_client_wait_until. */
+int lc_pending_start(lc_client *c, const char *method, const ProtobufCMessage *req,
+                     const ProtobufCMessageDescriptor *resp_desc, bool no_deadline,
+                     lc_pending **out, lc_error **err);
+/* The answer of a finished pending call (NULL when resp_desc was NULL). */
+int lc_pending_take(lc_pending *p, ProtobufCMessage **resp, lc_error **err);
+/* A call nobody waits for (a forwarded signal, a resize); kept until done. */
+int lc_background_start(lc_client *c, const char *method, const ProtobufCMessage *req,
+                        lc_error **err);
 
 /* Decoders shared by modules. */
 char *lc_strdup0(const char *s);

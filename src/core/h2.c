@@ -260,10 +260,9 @@ h2_free(h2_conn *conn)
 {
   if (conn == NULL)
     return;
-  /* Owners that are gone must not be called back. */
-  conn->dead = true;
-  for (struct h2_stream *s = conn->streams; s != NULL; s = s->next)
-    s->cancelled = true;
+  /* Owners still waiting hear that the connection is gone (cancelled
+   * streams have no owner left to tell). */
+  conn_mark_dead(conn, "closed by lcctl");
   while (conn->streams != NULL)
     stream_finish(conn, conn->streams, -1);
   if (conn->session != NULL)

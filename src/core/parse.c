@@ -8,10 +8,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* Fraction digits kept when scaling "1.5s" or "0.25g"; later digits are
- * checked but ignored (they are below a nanosecond or a byte anyway). */
-#define FRACTION_DIGITS_KEPT 9
-
 /* Every parser here fails the same way: a usage error that names the input. */
 static int
 usage_error(lc_error **err, const char *what, const char *input, const char *why)
@@ -33,11 +29,11 @@ is_alnum_ascii(char c)
 }
 
 /* A decimal number split into what the scaled parsers need: the whole part,
- * and the fraction as numerator over a power of ten. */
+ * and the digits after the point, kept as text so scaling stays exact. */
 struct decimal {
   uint64_t whole;
-  uint64_t frac_num;
-  uint64_t frac_den;
+  const char *frac;
+  size_t frac_len;
   bool has_point;
 };
 
@@ -47,8 +43,8 @@ static bool
 read_decimal(const char **p, struct decimal *d)
 {
   const char *s = *p;
-  int digits = 0;
-  *d = (struct decimal){.whole = 0, .frac_num = 0, .frac_den = 1, .has_point = false};
+  size_t digits = 0;
+  *d = (struct decimal){.whole = 0, .frac = "", .frac_len = 0, .has_point = false};
   for (; is_digit(*s); s++, digits++) {
     if (__builtin_mul_overflow(d->whole, 10, &d->whole) ||
         __builtin_add_overflow(d->whole, (uint64_t)(*s - '0'), &d->whole))
@@ -56,13 +52,9 @@ read_decimal(const char **p, struct decimal *d)
   }
   if (*s == '.') {
     d->has_point = true;
-    s++;
-    for (int kept = 0; is_digit(*s); s++, digits++) {
-      if (kept++ < FRACTION_DIGITS_KEPT) {
-        d->frac_num = d->frac_num * 10 + (uint64_t)(*s - '0');
-        d->frac_den *= 10;
-      }
-    }
+    d->frac = ++s;
+    for (; is_digit(*s); s++, digits++)
+      d->frac_len++;
   }
   if (digits == 0)
     return false;
@@ -70,22 +62,26 @@ read_decimal(const char **p, struct decimal *d)
   return true;
 }
 
-/* unit * num / den without overflow, for num < den <= 10^9: the result is
- * below unit, and the remainder product stays below 10^18. */
+/* floor(unit * 0.DIGITS), exactly and without overflow: Horner's rule from
+ * the last digit, floor(a + floor(x)) / 10 being floor((a + x) / 10). Every
+ * step stays below 10 * unit. */
 static uint64_t
-scale_fraction(uint64_t unit, uint64_t num, uint64_t den)
+scale_fraction(uint64_t unit, const char *digits, size_t len)
 {
-  return (unit / den) * num + (unit % den) * num / den;
+  uint64_t v = 0;
+  while (len-- > 0)
+    v = ((uint64_t)(digits[len] - '0') * unit + v) / 10;
+  return v;
 }
 
-/* whole * unit + fraction * unit, or false on overflow past INT64_MAX. */
+/* whole * unit + fraction * unit, or false past INT64_MAX. unit must be
+ * below INT64_MAX / 10 so the fraction cannot overflow. */
 static bool
 scale_decimal(const struct decimal *d, uint64_t unit, uint64_t *out)
 {
   uint64_t v;
   if (__builtin_mul_overflow(d->whole, unit, &v) ||
-      __builtin_add_overflow(v, scale_fraction(unit, d->frac_num, d->frac_den), &v) ||
-      v > INT64_MAX)
+      __builtin_add_overflow(v, scale_fraction(unit, d->frac, d->frac_len), &v) || v > INT64_MAX)
     return false;
   *out = v;
   return true;
@@ -224,18 +220,15 @@ struct signal_entry {
 /* Standard Linux signals, aliases after the canonical name so that
  * signal_name() finds the canonical one first. */
 static const struct signal_entry signal_table[] = {
-    {"SIGHUP", SIGHUP},       {"SIGINT", SIGINT},       {"SIGQUIT", SIGQUIT},
-    {"SIGILL", SIGILL},       {"SIGTRAP", SIGTRAP},     {"SIGABRT", SIGABRT},
-    {"SIGBUS", SIGBUS},       {"SIGFPE", SIGFPE},       {"SIGKILL", SIGKILL},
-    {"SIGUSR1", SIGUSR1},     {"SIGSEGV", SIGSEGV},     {"SIGUSR2", SIGUSR2},
-    {"SIGPIPE", SIGPIPE},     {"SIGALRM", SIGALRM},     {"SIGTERM", SIGTERM},
-    {"SIGSTKFLT", SIGSTKFLT}, {"SIGCHLD", SIGCHLD},     {"SIGCONT", SIGCONT},
-    {"SIGSTOP", SIGSTOP},     {"SIGTSTP", SIGTSTP},     {"SIGTTIN", SIGTTIN},
-    {"SIGTTOU", SIGTTOU},     {"SIGURG", SIGURG},       {"SIGXCPU", SIGXCPU},
-    {"SIGXFSZ", SIGXFSZ},     {"SIGVTALRM", SIGVTALRM}, {"SIGPROF", SIGPROF},
-    {"SIGWINCH", SIGWINCH},   {"SIGIO", SIGIO},         {"SIGPWR", SIGPWR},
-    {"SIGSYS", SIGSYS},       {"SIGIOT", SIGIOT},       {"SIGCLD", SIGCHLD},
-    {"SIGPOLL", SIGPOLL},
+    {"SIGHUP", SIGHUP},   {"SIGINT", SIGINT},       {"SIGQUIT", SIGQUIT}, {"SIGILL", SIGILL},
+    {"SIGTRAP", SIGTRAP}, {"SIGABRT", SIGABRT},     {"SIGBUS", SIGBUS},   {"SIGFPE", SIGFPE},
+    {"SIGKILL", SIGKILL}, {"SIGUSR1", SIGUSR1},     {"SIGSEGV", SIGSEGV}, {"SIGUSR2", SIGUSR2},
+    {"SIGPIPE", SIGPIPE}, {"SIGALRM", SIGALRM},     {"SIGTERM", SIGTERM}, {"SIGSTKFLT", SIGSTKFLT},
+    {"SIGCHLD", SIGCHLD}, {"SIGCONT", SIGCONT},     {"SIGSTOP", SIGSTOP}, {"SIGTSTP", SIGTSTP},
+    {"SIGTTIN", SIGTTIN}, {"SIGTTOU", SIGTTOU},     {"SIGURG", SIGURG},   {"SIGXCPU", SIGXCPU},
+    {"SIGXFSZ", SIGXFSZ}, {"SIGVTALRM", SIGVTALRM}, {"SIGPROF", SIGPROF}, {"SIGWINCH", SIGWINCH},
+    {"SIGIO", SIGIO},     {"SIGPWR", SIGPWR},       {"SIGSYS", SIGSYS},   {"SIGIOT", SIGIOT},
+    {"SIGCLD", SIGCHLD},  {"SIGPOLL", SIGPOLL},
 };
 
 /* Real-time signals as a container's libc sees them: glibc and musl keep 32
@@ -247,11 +240,11 @@ static const struct signal_entry signal_table[] = {
 /* Names for 34..64 in the form docker and ctr print: counting up from RTMIN
  * for the first half and down from RTMAX for the second. */
 static const char *const rt_signal_names[RT_SIGNAL_MAX - RT_SIGNAL_MIN + 1] = {
-    "SIGRTMIN",     "SIGRTMIN+1",  "SIGRTMIN+2",  "SIGRTMIN+3",  "SIGRTMIN+4",  "SIGRTMIN+5",
-    "SIGRTMIN+6",   "SIGRTMIN+7",  "SIGRTMIN+8",  "SIGRTMIN+9",  "SIGRTMIN+10", "SIGRTMIN+11",
-    "SIGRTMIN+12",  "SIGRTMIN+13", "SIGRTMIN+14", "SIGRTMIN+15", "SIGRTMAX-14", "SIGRTMAX-13",
-    "SIGRTMAX-12",  "SIGRTMAX-11", "SIGRTMAX-10", "SIGRTMAX-9",  "SIGRTMAX-8",  "SIGRTMAX-7",
-    "SIGRTMAX-6",   "SIGRTMAX-5",  "SIGRTMAX-4",  "SIGRTMAX-3",  "SIGRTMAX-2",  "SIGRTMAX-1",
+    "SIGRTMIN",    "SIGRTMIN+1",  "SIGRTMIN+2",  "SIGRTMIN+3",  "SIGRTMIN+4",  "SIGRTMIN+5",
+    "SIGRTMIN+6",  "SIGRTMIN+7",  "SIGRTMIN+8",  "SIGRTMIN+9",  "SIGRTMIN+10", "SIGRTMIN+11",
+    "SIGRTMIN+12", "SIGRTMIN+13", "SIGRTMIN+14", "SIGRTMIN+15", "SIGRTMAX-14", "SIGRTMAX-13",
+    "SIGRTMAX-12", "SIGRTMAX-11", "SIGRTMAX-10", "SIGRTMAX-9",  "SIGRTMAX-8",  "SIGRTMAX-7",
+    "SIGRTMAX-6",  "SIGRTMAX-5",  "SIGRTMAX-4",  "SIGRTMAX-3",  "SIGRTMAX-2",  "SIGRTMAX-1",
     "SIGRTMAX",
 };
 
@@ -359,7 +352,9 @@ parse_cpus(const char *s, double *out, lc_error **err)
     return usage_error(err, what, s, "expected a decimal number such as 0.5 or 2");
   if (d.whole > (uint64_t)LC_CPUS_MAX)
     return usage_error(err, what, s, "at most 10000 CPUs");
-  double v = (double)d.whole + (double)d.frac_num / (double)d.frac_den;
+  /* one rounding only: whole and billionths are exact in a double */
+  uint64_t billionths = d.whole * 1000000000ULL + scale_fraction(1000000000ULL, d.frac, d.frac_len);
+  double v = (double)billionths / 1e9;
   if (v < LC_CPUS_MIN)
     return usage_error(err, what, s, "must be at least 0.01");
   if (v > LC_CPUS_MAX)

@@ -40,7 +40,7 @@ int parse_signal(const char *s, int *out_signo, lc_error **err);
 const char *signal_name(int signo);
 
 /* A positive decimal CPU count ("0.5", "2", "1.25") between LC_CPUS_MIN and
- * LC_CPUS_MAX. No exponents, signs, hex, inf or nan. */
+ * LC_CPUS_MAX, kept to a billionth. No exponents, signs, hex, inf or nan. */
 int parse_cpus(const char *s, double *out, lc_error **err);
 
 /* An unsigned decimal integer no larger than max (digits only, no sign).

@@ -19,7 +19,8 @@
 /* The kernel's smallest CFS quota, in microseconds. */
 #define CPU_QUOTA_MIN 1000
 
-#define usage_error(err, ...) lc_error_set((err), LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, __VA_ARGS__)
+#define usage_error(err, ...)                                                                      \
+  lc_error_set((err), LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, __VA_ARGS__)
 
 /* json-c reports a failed allocation as a NULL object; so do we, in words. */
 static int
@@ -113,15 +114,35 @@ static const char *const default_env[] = {
 };
 
 static const char *const default_caps[] = {
-    "CAP_CHOWN",  "CAP_DAC_OVERRIDE",     "CAP_FSETID",     "CAP_FOWNER", "CAP_MKNOD",
-    "CAP_NET_RAW", "CAP_SETGID",          "CAP_SETUID",     "CAP_SETFCAP", "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL",   "CAP_AUDIT_WRITE", NULL,
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+    NULL,
 };
 
 static const char *const default_masked_paths[] = {
-    "/proc/acpi",        "/proc/asound",     "/proc/kcore",       "/proc/keys",
-    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-    "/sys/firmware",     "/proc/scsi",       NULL,
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/sys/firmware",
+    "/proc/scsi",
+    NULL,
 };
 
 static const char *const default_readonly_paths[] = {
@@ -142,8 +163,8 @@ static const struct mount_default default_mounts[] = {
     {"/dev", "tmpfs", "tmpfs",
      (const char *const[]){"nosuid", "strictatime", "mode=755", "size=65536k", NULL}},
     {"/dev/pts", "devpts", "devpts",
-     (const char *const[]){"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620",
-                           "gid=5", NULL}},
+     (const char *const[]){"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5",
+                           NULL}},
     {"/dev/shm", "tmpfs", "shm",
      (const char *const[]){"nosuid", "noexec", "nodev", "mode=1777", "size=65536k", NULL}},
     {"/dev/mqueue", "mqueue", "mqueue", (const char *const[]){"nosuid", "noexec", "nodev", NULL}},
@@ -431,8 +452,7 @@ edit_process(json_object *process, const struct process_edit *e, lc_error **err)
     return -1;
   if (e->cwd != NULL) {
     if (e->cwd[0] != '/')
-      return usage_error(err, "invalid working directory \"%s\": must be an absolute path",
-                         e->cwd);
+      return usage_error(err, "invalid working directory \"%s\": must be an absolute path", e->cwd);
     if (put_string(process, "cwd", e->cwd, err) != 0)
       return -1;
   }
@@ -470,8 +490,7 @@ apply_hostname(json_object *spec, const char *hostname, lc_error **err)
     return usage_error(err, "invalid hostname \"%s\": must be 1 to %d characters", hostname,
                        LC_SPEC_HOSTNAME_MAX);
   if (!has_namespace(spec, "uts"))
-    return usage_error(err, "cannot set hostname \"%s\": the spec has no UTS namespace",
-                       hostname);
+    return usage_error(err, "cannot set hostname \"%s\": the spec has no UTS namespace", hostname);
   return put_string(spec, "hostname", hostname, err);
 }
 
@@ -491,11 +510,10 @@ check_resources(const struct spec_opts *o, lc_error **err)
                        (long long)o->memory_bytes);
   if (isnan(o->cpus) || o->cpus < 0 || o->cpus > LC_CPUS_MAX ||
       (o->cpus > 0 && o->cpus * LC_SPEC_CPU_PERIOD + 0.5 < CPU_QUOTA_MIN))
-    return usage_error(err, "invalid CPU count %g: must be between %g and %g", o->cpus,
-                       LC_CPUS_MIN, LC_CPUS_MAX);
+    return usage_error(err, "invalid CPU count %g: must be between %g and %g", o->cpus, LC_CPUS_MIN,
+                       LC_CPUS_MAX);
   if (o->pids_limit < 0)
-    return usage_error(err, "invalid pids limit %lld: must be positive",
-                       (long long)o->pids_limit);
+    return usage_error(err, "invalid pids limit %lld: must be positive", (long long)o->pids_limit);
   return 0;
 }
 
@@ -515,7 +533,7 @@ set_resources(json_object *resources, const struct spec_opts *o, lc_error **err)
     int64_t quota = (int64_t)(o->cpus * LC_SPEC_CPU_PERIOD + 0.5);
     if (child(resources, "cpu", json_type_object, &cpu, err) != 0 ||
         put(cpu, "quota", json_object_new_int64(quota), err) != 0 ||
-        put(cpu, "period", json_object_new_uint64(LC_SPEC_CPU_PERIOD), err) != 0)
+        put(cpu, "period", json_object_new_int64(LC_SPEC_CPU_PERIOD), err) != 0)
       return -1;
   }
   if (o->pids_limit > 0 && (child(resources, "pids", json_type_object, &pids, err) != 0 ||
@@ -596,8 +614,8 @@ has_process_edit(const struct process_edit *e)
 int
 spec_apply_opts(json_object *spec, const struct spec_opts *o, lc_error **err)
 {
-  struct process_edit e = {o->args, o->env, o->cwd, o->has_user, o->uid,
-                           o->has_gid, o->gid, o->tty};
+  struct process_edit e = {o->args, o->env,     o->cwd, o->has_user,
+                           o->uid,  o->has_gid, o->gid, o->tty};
   json_object *process = NULL;
   if (!json_object_is_type(spec, json_type_object))
     return usage_error(err, "OCI spec is not a JSON object");
@@ -794,8 +812,7 @@ spec_load_bundle(const char *bundle_dir, json_object **out, char **rootfs_abs, l
   if (read_bundle_config(bundle_dir, &spec, err) != 0)
     return -1;
   const char *root_path = NULL;
-  if (json_object_object_get_ex(spec, "root", &root) &&
-      json_object_is_type(root, json_type_object))
+  if (json_object_object_get_ex(spec, "root", &root) && json_object_is_type(root, json_type_object))
     root_path = get_string(root, "path");
   if (root_path == NULL || root_path[0] == '\0') {
     json_object_put(spec);
@@ -819,8 +836,8 @@ int
 spec_process_for_exec(json_object *container_spec, const struct exec_opts *o,
                       json_object **process_out, lc_error **err)
 {
-  struct process_edit e = {o->args, o->env, o->cwd, o->has_user, o->uid,
-                           o->has_gid, o->gid, o->tty};
+  struct process_edit e = {o->args, o->env,     o->cwd, o->has_user,
+                           o->uid,  o->has_gid, o->gid, o->tty};
   json_object *src = NULL, *process = NULL;
   if (o->args == NULL || o->args[0] == NULL)
     return usage_error(err, "no command to run: exec needs CMD [ARG...]");

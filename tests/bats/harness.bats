@@ -68,10 +68,10 @@ load helpers
   old=$CONTAINERD_PID
   containerd_restart
   [ "$CONTAINERD_PID" != "$old" ]
-  [ ! -d "/proc/$old" ]
+  pid_gone "$old"
   [ "$(task_status c1)" = RUNNING ]
   [ "$(task_pid c1)" = "$pid" ]
-  kill -0 "$pid"
+  pid_alive "$pid"
   # The reconnected daemon can still act on it.
   ctr_ tasks kill -s KILL c1
   wait_for status_is c1 STOPPED
@@ -83,7 +83,7 @@ load helpers
   containerd_down
   run ctr --address "$LCCTL_TEST_SOCK" --connect-timeout 1s version
   [ "$status" -ne 0 ]
-  kill -0 "$pid"
+  pid_alive "$pid"
   containerd_up
   [ "$(task_pid c1)" = "$pid" ]
 }
@@ -109,7 +109,7 @@ load helpers
   run ctr --address "$LCCTL_TEST_SOCK" namespaces ls -q
   [[ $'\n'$output$'\n' != *$'\n'"$NS"$'\n'* ]]
   for pid in $pids; do
-    wait_for bash -c "! kill -0 $pid"
+    wait_for pid_gone "$pid"
   done
   [ ! -e "/sys/fs/cgroup/memory/$NS" ]
   [ ! -e "/run/containerd/runc/$NS" ]

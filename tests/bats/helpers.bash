@@ -30,7 +30,7 @@ ctr_() {
 # (containerd allows [A-Za-z0-9] runs joined by . _ -, at most 76 bytes).
 ns_name() {
   local file
-  file=$(basename "$BATS_TEST_FILENAME" .bats | tr 'A-Z' 'a-z' | tr -c 'a-z0-9' '-' | tr -s '-')
+  file=$(basename "$BATS_TEST_FILENAME" .bats | tr '[:upper:]' '[:lower:]' | tr -c 'a-z0-9' '-' | tr -s '-')
   file=${file:0:40}
   file=${file#-}
   file=${file%-}
@@ -147,6 +147,17 @@ now_ms() {
 # status_is ID STATUS: a predicate for wait_for.
 status_is() {
   [[ "$(task_status "$1")" == "$2" ]]
+}
+
+# pid_alive PID: the process exists and is not a zombie.
+pid_alive() {
+  local st
+  st=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $st != Z* ]]
+}
+
+# pid_gone PID: the opposite, as a command (bats ignores a failing `! cmd`).
+pid_gone() {
+  ! pid_alive "$1"
 }
 
 # containerd_pid prints the private daemon's current pid.

@@ -1,0 +1,36 @@
+/* The options that make a container, shared by `create` and `run` as an argp
+ * child parser, and what turns them into a spec and a create request. */
+#ifndef LC_CREATE_OPTS_H
+#define LC_CREATE_OPTS_H
+
+#include <argp.h>
+
+#include "cmd.h"
+#include "spec.h"
+#include "task.h"
+
+struct create_opts {
+  struct spec_opts spec;
+  char **env; /* NULL-terminated, backs spec.env */
+  size_t n_env;
+  lc_label *labels;
+  size_t n_labels;
+  const char *rootfs;
+  const char *bundle;
+  const char *runtime;
+  const char *log;
+  const char *runc_binary;
+  bool start;
+  const char *user_arg; /* kept to parse once the rest is known */
+};
+
+/* The child parser; its input is a struct create_opts. */
+extern const struct argp create_opts_argp;
+
+/* Builds the container's spec (JSON) and the absolute log URI, checking what
+ * can be checked before anything is sent. */
+int create_opts_prepare(struct create_opts *o, const char *ns, const char *id, char *const *args,
+                        char **spec_json, char **log_uri, lc_error **err);
+void create_opts_clear(struct create_opts *o);
+
+#endif

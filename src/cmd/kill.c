@@ -1,0 +1,58 @@
+/* lcctl kill [-s SIG] [--all] [--exec-id EID] ID...: signal tasks. */
+#include "config.h"
+
+#include "cmd.h"
+#include "parse.h"
+
+struct kill_args {
+  struct cmd_ids ids;
+  struct lc_task_op_args op;
+};
+
+enum { OPT_ALL = 0x400, OPT_EXEC_ID };
+
+static struct argp_option kill_options[] = {
+    {"signal", 's', "SIG", 0, "signal name (TERM, SIGKILL) or number; default TERM", 0},
+    {"all", OPT_ALL, NULL, 0, "signal every process of the task", 0},
+    {"exec-id", OPT_EXEC_ID, "EID", 0, "signal this exec'd process instead of the init", 0},
+    {NULL, 0, NULL, 0, NULL, 0},
+};
+
+static error_t
+parse_kill(int key, char *arg, struct argp_state *state)
+{
+  struct kill_args *a = state->input;
+  lc_error *err = NULL;
+  switch (key) {
+  case 's':
+    if (parse_signal(arg, &a->op.signo, &err) < 0) {
+      argp_error(state, "%s", err->message);
+      lc_error_free(err);
+      return EINVAL;
+    }
+    return 0;
+  case OPT_ALL:
+    a->op.all = true;
+    return 0;
+  case OPT_EXEC_ID:
+    a->op.exec_id = arg;
+    return 0;
+  default:
+    return cmd_ids_parse(key, state, &a->ids, true);
+  }
+}
+
+static struct argp kill_argp = {kill_options, parse_kill, "ID...",
+                                "Send a signal to each task (default SIGTERM).", NULL, NULL, NULL};
+
+int
+cmd_kill(struct lc_ctx *ctx, int argc, char **argv)
+{
+  struct kill_args a = {.op.signo = 15};
+  if (cmd_parse(ctx, &kill_argp, argc, argv, &a) != 0)
+    return 2;
+  if (a.op.all && a.op.exec_id != NULL)
+    return ctx_usage(ctx, "--all and --exec-id cannot be used together");
+  int rv = cmd_ids_validate(ctx, &a.ids);
+  return rv != 0 ? rv : cmd_task_op(ctx, LC_OP_KILL, &a.op, &a.ids, NULL);
+}

@@ -1,0 +1,412 @@
+/* Containers and tasks: requests built from plain C, answers decoded back. */
+#include "config.h"
+
+#include "task.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_internal.h"
+#include "containers.pb-c.h"
+#include "runc.pb-c.h"
+#include "tasks.pb-c.h"
+
+#define RUNC_OPTIONS_TYPE_URL "containerd.runc.v1.Options"
+
+/* The pb structs take char * while our inputs are const; containerd never
+ * writes through them, and neither does protobuf-c when packing. */
+#define MUT(s) ((char *)(s))
+
+static Lcpb__Any
+any_of(const char *type_url, const void *data, size_t len)
+{
+  Lcpb__Any any = LCPB__ANY__INIT;
+  any.type_url = MUT(type_url);
+  any.value.data = (uint8_t *)data;
+  any.value.len = len;
+  return any;
+}
+
+int
+lc_container_create(lc_client *c, const struct lc_container_spec *spec, lc_error **err)
+{
+  Lcpb__Container ct = LCPB__CONTAINER__INIT;
+  Lcpb__Container__Runtime rt = LCPB__CONTAINER__RUNTIME__INIT;
+  Lcpb__Any spec_any = any_of(LC_SPEC_TYPE_URL, spec->spec_json, strlen(spec->spec_json));
+  Lcpb__Container__LabelsEntry entries[spec->n_labels + 1];
+  Lcpb__Container__LabelsEntry *labels[spec->n_labels + 1];
+  for (size_t i = 0; i < spec->n_labels; i++) {
+    lcpb__container__labels_entry__init(&entries[i]);
+    entries[i].key = spec->labels[i].key;
+    entries[i].value = spec->labels[i].value;
+    labels[i] = &entries[i];
+  }
+  rt.name = MUT(spec->runtime ? spec->runtime : LC_DEFAULT_RUNTIME);
+  ct.id = MUT(spec->id);
+  ct.runtime = &rt;
+  ct.spec = &spec_any;
+  ct.n_labels = spec->n_labels;
+  ct.labels = labels;
+  Lcpb__CreateContainerRequest req = LCPB__CREATE_CONTAINER_REQUEST__INIT;
+  req.container = &ct;
+  return lc_unary_one(c, LC_SVC_CONTAINERS "Create", &req.base, NULL, NULL, err);
+}
+
+int
+lc_container_get(lc_client *c, const char *id, struct lc_container *out, lc_error **err)
+{
+  Lcpb__GetContainerRequest req = LCPB__GET_CONTAINER_REQUEST__INIT;
+  req.id = MUT(id);
+  ProtobufCMessage *resp = NULL;
+  if (lc_unary_one(c, LC_SVC_CONTAINERS "Get", &req.base, &lcpb__get_container_response__descriptor,
+                   &resp, err) < 0)
+    return -1;
+  Lcpb__GetContainerResponse *r = (Lcpb__GetContainerResponse *)resp;
+  int rv = 0;
+  if (r->container == NULL)
+    rv = lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_NOT_FOUND, "container %s: not found", id);
+  else
+    lc_container_from_pb(r->container, out);
+  protobuf_c_message_free_unpacked(resp, NULL);
+  return rv;
+}
+
+int
+lc_container_delete(lc_client *c, const char *id, lc_error **err)
+{
+  Lcpb__DeleteContainerRequest req = LCPB__DELETE_CONTAINER_REQUEST__INIT;
+  req.id = MUT(id);
+  return lc_unary_one(c, LC_SVC_CONTAINERS "Delete", &req.base, NULL, NULL, err);
+}
+
+int
+lc_task_create(lc_client *c, const struct lc_task_spec *spec, uint32_t *pid, lc_error **err)
+{
+  Lcpb__CreateTaskRequest req = LCPB__CREATE_TASK_REQUEST__INIT;
+  req.container_id = MUT(spec->id);
+  req.stdin = MUT(spec->io.stdin_path ? spec->io.stdin_path : "");
+  req.stdout = MUT(spec->io.stdout_path ? spec->io.stdout_path : "");
+  req.stderr = MUT(spec->io.stderr_path ? spec->io.stderr_path : "");
+  req.terminal = spec->io.terminal;
+
+  /* runc options only when asked for, so the shim's defaults stay in force. */
+  Lcpb__RuncOptions opts = LCPB__RUNC_OPTIONS__INIT;
+  uint8_t *packed = NULL;
+  Lcpb__Any opts_any;
+  if (spec->runc_binary != NULL) {
+    opts.binary_name = MUT(spec->runc_binary);
+    size_t len = lcpb__runc_options__get_packed_size(&opts);
+    packed = malloc(len ? len : 1);
+    if (packed == NULL)
+      return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+    lcpb__runc_options__pack(&opts, packed);
+    opts_any = any_of(RUNC_OPTIONS_TYPE_URL, packed, len);
+    req.options = &opts_any;
+  }
+  Lcpb__Descriptor checkpoint = LCPB__DESCRIPTOR__INIT;
+  if (spec->checkpoint_digest != NULL) {
+    checkpoint.digest = MUT(spec->checkpoint_digest);
+    checkpoint.media_type = MUT(spec->checkpoint_media_type ? spec->checkpoint_media_type : "");
+    checkpoint.size = spec->checkpoint_size;
+    req.checkpoint = &checkpoint;
+  }
+  ProtobufCMessage *resp = NULL;
+  int rv = lc_unary_one(c, LC_SVC_TASKS "Create", &req.base,
+                        &lcpb__create_task_response__descriptor, &resp, err);
+  free(packed);
+  if (rv < 0)
+    return -1;
+  if (pid != NULL)
+    *pid = ((Lcpb__CreateTaskResponse *)resp)->pid;
+  protobuf_c_message_free_unpacked(resp, NULL);
+  return 0;
+}
+
+int
+lc_task_start(lc_client *c, const char *id, const char *exec_id, uint32_t *pid, lc_error **err)
+{
+  Lcpb__StartRequest req = LCPB__START_REQUEST__INIT;
+  req.container_id = MUT(id);
+  req.exec_id = MUT(exec_id ? exec_id : "");
+  ProtobufCMessage *resp = NULL;
+  if (lc_unary_one(c, LC_SVC_TASKS "Start", &req.base, &lcpb__start_response__descriptor, &resp,
+                   err) < 0)
+    return -1;
+  if (pid != NULL)
+    *pid = ((Lcpb__StartResponse *)resp)->pid;
+  protobuf_c_message_free_unpacked(resp, NULL);
+  return 0;
+}
+
+int
+lc_task_get(lc_client *c, const char *id, const char *exec_id, struct lc_task *out,
+            lc_error **err)
+{
+  Lcpb__GetRequest req = LCPB__GET_REQUEST__INIT;
+  req.container_id = MUT(id);
+  req.exec_id = MUT(exec_id ? exec_id : "");
+  ProtobufCMessage *resp = NULL;
+  if (lc_unary_one(c, LC_SVC_TASKS "Get", &req.base, &lcpb__get_response__descriptor, &resp,
+                   err) < 0)
+    return -1;
+  Lcpb__GetResponse *r = (Lcpb__GetResponse *)resp;
+  int rv = 0;
+  if (r->process == NULL)
+    rv = lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_NOT_FOUND, "task %s: not found", id);
+  else
+    lc_task_from_pb(r->process, out);
+  protobuf_c_message_free_unpacked(resp, NULL);
+  return rv;
+}
+
+int
+lc_task_kill(lc_client *c, const char *id, const char *exec_id, int signo, bool all,
+             lc_error **err)
+{
+  struct lc_task_op_args args = {.signo = signo, .all = all, .exec_id = exec_id};
+  struct lc_task_op_result res = {0};
+  if (lc_task_op_many(c, LC_OP_KILL, &args, &id, 1, &res, err) < 0)
+    return -1;
+  if (res.err != NULL) {
+    if (err != NULL && *err == NULL)
+      *err = res.err;
+    else
+      lc_error_free(res.err);
+    return -1;
+  }
+  return 0;
+}
+
+int
+lc_task_delete(lc_client *c, const char *id, uint32_t *exit_status, lc_time *exited_at,
+               lc_error **err)
+{
+  struct lc_task_op_result res = {0};
+  if (lc_task_op_many(c, LC_OP_DELETE_TASK, NULL, &id, 1, &res, err) < 0)
+    return -1;
+  if (res.err != NULL) {
+    if (err != NULL && *err == NULL)
+      *err = res.err;
+    else
+      lc_error_free(res.err);
+    return -1;
+  }
+  if (exit_status != NULL)
+    *exit_status = res.exit_status;
+  if (exited_at != NULL)
+    *exited_at = res.exited_at;
+  return 0;
+}
+
+int
+lc_task_delete_process(lc_client *c, const char *id, const char *exec_id, lc_error **err)
+{
+  Lcpb__DeleteProcessRequest req = LCPB__DELETE_PROCESS_REQUEST__INIT;
+  req.container_id = MUT(id);
+  req.exec_id = MUT(exec_id);
+  return lc_unary_one(c, LC_SVC_TASKS "DeleteProcess", &req.base, NULL, NULL, err);
+}
+
+int
+lc_task_close_stdin(lc_client *c, const char *id, const char *exec_id, lc_error **err)
+{
+  Lcpb__CloseIORequest req = LCPB__CLOSE_IOREQUEST__INIT;
+  req.container_id = MUT(id);
+  req.exec_id = MUT(exec_id ? exec_id : "");
+  req.stdin = true;
+  return lc_unary_one(c, LC_SVC_TASKS "CloseIO", &req.base, NULL, NULL, err);
+}
+
+int
+lc_task_resize(lc_client *c, const char *id, const char *exec_id, unsigned width,
+               unsigned height, lc_error **err)
+{
+  Lcpb__ResizePtyRequest req = LCPB__RESIZE_PTY_REQUEST__INIT;
+  req.container_id = MUT(id);
+  req.exec_id = MUT(exec_id ? exec_id : "");
+  req.width = width;
+  req.height = height;
+  return lc_unary_one(c, LC_SVC_TASKS "ResizePty", &req.base, NULL, NULL, err);
+}
+
+int
+lc_task_exec(lc_client *c, const struct lc_exec_spec *spec, lc_error **err)
+{
+  Lcpb__ExecProcessRequest req = LCPB__EXEC_PROCESS_REQUEST__INIT;
+  Lcpb__Any process = any_of(LC_PROCESS_TYPE_URL, spec->process_json, strlen(spec->process_json));
+  req.container_id = MUT(spec->id);
+  req.exec_id = MUT(spec->exec_id);
+  req.spec = &process;
+  req.stdin = MUT(spec->io.stdin_path ? spec->io.stdin_path : "");
+  req.stdout = MUT(spec->io.stdout_path ? spec->io.stdout_path : "");
+  req.stderr = MUT(spec->io.stderr_path ? spec->io.stderr_path : "");
+  req.terminal = spec->io.terminal;
+  return lc_unary_one(c, LC_SVC_TASKS "Exec", &req.base, NULL, NULL, err);
+}
+
+/* One request per ID, whatever the operation, so a batch is a plain array. */
+union task_request {
+  Lcpb__KillRequest kill;
+  Lcpb__PauseTaskRequest pause;
+  Lcpb__ResumeTaskRequest resume;
+  Lcpb__DeleteTaskRequest delete_task;
+  Lcpb__DeleteContainerRequest delete_container;
+  Lcpb__WaitRequest wait;
+};
+
+static struct lc_unary
+task_op_request(enum lc_task_op op, const struct lc_task_op_args *args, const char *id,
+                union task_request *r)
+{
+  switch (op) {
+  case LC_OP_KILL:
+    lcpb__kill_request__init(&r->kill);
+    r->kill.container_id = MUT(id);
+    r->kill.exec_id = MUT(args && args->exec_id ? args->exec_id : "");
+    r->kill.signal = (uint32_t)(args ? args->signo : 15);
+    r->kill.all = args && args->all;
+    return LC_UNARY(LC_SVC_TASKS "Kill", &r->kill.base, NULL);
+  case LC_OP_PAUSE:
+    lcpb__pause_task_request__init(&r->pause);
+    r->pause.container_id = MUT(id);
+    return LC_UNARY(LC_SVC_TASKS "Pause", &r->pause.base, NULL);
+  case LC_OP_RESUME:
+    lcpb__resume_task_request__init(&r->resume);
+    r->resume.container_id = MUT(id);
+    return LC_UNARY(LC_SVC_TASKS "Resume", &r->resume.base, NULL);
+  case LC_OP_DELETE_TASK:
+    lcpb__delete_task_request__init(&r->delete_task);
+    r->delete_task.container_id = MUT(id);
+    return LC_UNARY(LC_SVC_TASKS "Delete", &r->delete_task.base,
+                    &lcpb__delete_response__descriptor);
+  case LC_OP_DELETE_CONTAINER:
+    lcpb__delete_container_request__init(&r->delete_container);
+    r->delete_container.id = MUT(id);
+    return LC_UNARY(LC_SVC_CONTAINERS "Delete", &r->delete_container.base, NULL);
+  case LC_OP_WAIT:
+  default:
+    lcpb__wait_request__init(&r->wait);
+    r->wait.container_id = MUT(id);
+    r->wait.exec_id = MUT(args && args->exec_id ? args->exec_id : "");
+    struct lc_unary u = LC_UNARY(LC_SVC_TASKS "Wait", &r->wait.base, &lcpb__wait_response__descriptor);
+    u.no_deadline = true;
+    return u;
+  }
+}
+
+static void
+task_op_result(enum lc_task_op op, struct lc_unary *u, struct lc_task_op_result *res)
+{
+  memset(res, 0, sizeof(*res));
+  res->err = u->err;
+  u->err = NULL;
+  if (res->err != NULL || u->resp == NULL)
+    return;
+  if (op == LC_OP_DELETE_TASK) {
+    Lcpb__DeleteResponse *d = (Lcpb__DeleteResponse *)u->resp;
+    res->exit_status = d->exit_status;
+    res->exited_at = lc_time_from_pb(d->exited_at);
+  } else if (op == LC_OP_WAIT) {
+    Lcpb__WaitResponse *w = (Lcpb__WaitResponse *)u->resp;
+    res->exit_status = w->exit_status;
+    res->exited_at = lc_time_from_pb(w->exited_at);
+  }
+}
+
+int
+lc_task_op_many(lc_client *c, enum lc_task_op op, const struct lc_task_op_args *args,
+                const char *const *ids, size_t n, struct lc_task_op_result *results,
+                lc_error **err)
+{
+  union task_request *reqs = calloc(n ? n : 1, sizeof(*reqs));
+  struct lc_unary *ops = calloc(n ? n : 1, sizeof(*ops));
+  int rv = -1;
+  if (reqs == NULL || ops == NULL) {
+    lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+    goto out;
+  }
+  for (size_t i = 0; i < n; i++)
+    ops[i] = task_op_request(op, args, ids[i], &reqs[i]);
+  if (lc_unary_batch(c, ops, n, err) < 0)
+    goto out;
+  for (size_t i = 0; i < n; i++)
+    task_op_result(op, &ops[i], &results[i]);
+  rv = 0;
+out:
+  if (ops != NULL)
+    lc_unary_clear(ops, n);
+  free(ops);
+  free(reqs);
+  return rv;
+}
+
+int
+lc_wait_start(lc_client *c, const char *id, const char *exec_id, lc_pending **out, lc_error **err)
+{
+  Lcpb__WaitRequest req = LCPB__WAIT_REQUEST__INIT;
+  req.container_id = MUT(id);
+  req.exec_id = MUT(exec_id ? exec_id : "");
+  return lc_pending_start(c, LC_SVC_TASKS "Wait", &req.base, &lcpb__wait_response__descriptor, true,
+                          out, err);
+}
+
+int
+lc_wait_result(lc_pending *p, uint32_t *exit_status, lc_time *exited_at, lc_error **err)
+{
+  ProtobufCMessage *resp = NULL;
+  if (lc_pending_take(p, &resp, err) < 0)
+    return -1;
+  Lcpb__WaitResponse *w = (Lcpb__WaitResponse *)resp;
+  if (exit_status != NULL)
+    *exit_status = w->exit_status;
+  if (exited_at != NULL)
+    *exited_at = lc_time_from_pb(w->exited_at);
+  protobuf_c_message_free_unpacked(resp, NULL);
+  return 0;
+}
+
+int
+lc_kill_start(lc_client *c, const char *id, const char *exec_id, int signo, lc_error **err)
+{
+  Lcpb__KillRequest req = LCPB__KILL_REQUEST__INIT;
+  req.container_id = MUT(id);
+  req.exec_id = MUT(exec_id ? exec_id : "");
+  req.signal = (uint32_t)signo;
+  return lc_background_start(c, LC_SVC_TASKS "Kill", &req.base, err);
+}
+
+int
+lc_resize_start(lc_client *c, const char *id, const char *exec_id, unsigned width,
+                unsigned height, lc_error **err)
+{
+  Lcpb__ResizePtyRequest req = LCPB__RESIZE_PTY_REQUEST__INIT;
+  req.container_id = MUT(id);
+  req.exec_id = MUT(exec_id ? exec_id : "");
+  req.width = width;
+  req.height = height;
+  return lc_background_start(c, LC_SVC_TASKS "ResizePty", &req.base, err);
+}
+
+int
+lc_create(lc_client *c, const struct lc_container_spec *container, const struct lc_task_spec *task,
+          uint32_t *pid, lc_error **err)
+{
+  if (lc_container_create(c, container, err) < 0)
+    return -1;
+  if (lc_task_create(c, task, pid, err) == 0)
+    return 0;
+  /* No container record without a task: undo what was made. The first error
+   * is the one the user needs; a failed undo is said after it. */
+  lc_error *undo = NULL;
+  if (lc_container_delete(c, container->id, &undo) < 0 && err != NULL && *err != NULL) {
+    char *msg = NULL;
+    if (asprintf(&msg, "%s (and the container record could not be removed: %s)", (*err)->message,
+                 undo->message) >= 0) {
+      free((*err)->message);
+      (*err)->message = msg;
+    }
+  }
+  lc_error_free(undo);
+  return -1;
+}
