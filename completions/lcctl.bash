@@ -11,8 +11,9 @@
 _lcctl_commands='version create start run status kill pause resume delete rm
 wait exec restore checkpoint events update stats pids help'
 
+# libcontainerd's event types; "unknown" is any other topic.
 _lcctl_event_types='exit oom create start exec-added exec-started paused
-resumed delete'
+resumed delete unknown'
 
 _lcctl_signals='HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE
 ALRM TERM STKFLT CHLD CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF
@@ -22,10 +23,10 @@ _lcctl_global_opts='-a --address -n --namespace --timeout --format --json
 -q --quiet --debug -V --version -? --help --usage'
 
 _lcctl_create_opts='--rootfs --bundle --env --cwd --user --hostname --label
---memory --cpus --pids-limit --net-host --read-only -t --tty --runtime --log
---start'
+--memory --cpus --pids-limit --net-host --read-only -t --tty --runtime
+--runc-binary --log --start'
 _lcctl_create_args='--rootfs --bundle --env --cwd --user --hostname --label
---memory --cpus --pids-limit --runtime --log'
+--memory --cpus --pids-limit --runtime --runc-binary --log'
 
 # _lcctl_opts CMD: every option of CMD.
 _lcctl_opts() {
@@ -124,16 +125,18 @@ _lcctl_comma_list() {
 # -s gives them (--opt=value kept in one word, then split into prev and cur),
 # for when bash-completion is not loaded.
 _lcctl_words() {
-  local i w
+  local i w glue=false
   words=()
   cword=0
   for ((i = 0; i < ${#COMP_WORDS[@]}; i++)); do
     w=${COMP_WORDS[i]}
-    if ((${#words[@]} > 0)) && [[ $w == = || ${words[-1]} == *= ]] &&
-      [[ ${words[-1]} == -* ]]; then
+    # readline splits KEY=VALUE into KEY, =, VALUE: join them again.
+    if ((${#words[@]} > 0)) && { [[ $w == = ]] || $glue; }; then
       words[-1]+=$w
+      [[ $w == = ]] && glue=true || glue=false
     else
       words+=("$w")
+      glue=false
     fi
     ((i == COMP_CWORD)) && cword=$((${#words[@]} - 1))
   done
@@ -229,13 +232,15 @@ _lcctl() {
   if ! $dashdash && _lcctl_takes_arg "$cmd" "$prev"; then
     case $prev in
     --rootfs | --bundle | --checkpoint | --dir) _lcctl_files -d ;;
-    --log) _lcctl_files ;;
+    --log | --runc-binary) _lcctl_files ;;
     --runtime) _lcctl_reply "io.containerd.runc.v2" "$cur" ;;
     -s | --signal)
-      if [[ $cur == [Ss][Ii][Gg]* ]]; then
-        _lcctl_reply "$_lcctl_signals" "${cur:3}" "${cur:0:3}"
+      # Any case is accepted; names are offered in upper case.
+      local sig=${cur^^}
+      if [[ $sig == SIG* ]]; then
+        _lcctl_reply "$_lcctl_signals" "${sig:3}" SIG
       else
-        _lcctl_reply "$_lcctl_signals" "$cur"
+        _lcctl_reply "$_lcctl_signals" "$sig"
       fi
       ;;
     --type) _lcctl_comma_list "$cur" "$_lcctl_event_types" ;;

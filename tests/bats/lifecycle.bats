@@ -1,0 +1,244 @@
+#!/usr/bin/env bats
+# create, start, kill, pause, resume, delete, wait: what lcctl makes, ctr sees,
+# and every bad input leaves nothing behind.
+
+load helpers
+
+# no_container ID: neither ctr nor the runtime knows the container.
+no_container() {
+  ! ctr_ c ls -q | grep -qx "$1"
+}
+
+@test "create: makes a container and a created task that ctr sees" {
+  run lcctl create --rootfs "$ROOTFS" c1 sleep 1000
+  [ "$status" -eq 0 ]
+  [ "$output" = c1 ]
+  [ "$(ctr_ c ls -q)" = c1 ]
+  [ "$(task_status c1)" = CREATED ]
+  run lcctl status c1
+  read -r id st pid ex rt <<<"${lines[1]}"
+  [ "$st" = created ]
+  [ "$pid" = "$(task_pid c1)" ]
+  # The spec is the one we generated, as containerd keeps it.
+  ctr_ c info c1 | jq -e '.Spec.process.args == ["sleep","1000"] and .Spec.root.path == "'"$ROOTFS"'"'
+}
+
+@test "create: options land in the spec" {
+  run lcctl create --rootfs "$ROOTFS" --env FOO=bar --cwd /tmp --user 65534:65534 --hostname box \
+    --label team=ops --memory 64m --cpus 0.5 --pids-limit 20 --read-only c2 sh -c 'sleep 1000'
+  [ "$status" -eq 0 ]
+  info=$(ctr_ c info c2)
+  jq -e '.Labels.team == "ops"' <<<"$info"
+  jq -e '.Spec.process.env | index("FOO=bar")' <<<"$info"
+  jq -e '.Spec.process.cwd == "/tmp" and .Spec.process.user.uid == 65534 and .Spec.process.user.gid == 65534' <<<"$info"
+  jq -e '.Spec.hostname == "box" and .Spec.root.readonly == true' <<<"$info"
+  jq -e '.Spec.linux.resources.memory.limit == 67108864 and .Spec.linux.resources.pids.limit == 20' <<<"$info"
+  jq -e '.Spec.linux.resources.cpu.quota == 50000 and .Spec.linux.resources.cpu.period == 100000' <<<"$info"
+  run lcctl start c2
+  [ "$status" -eq 0 ]
+  run ctr_ t exec --exec-id e1 c2 sh -c 'echo $FOO; pwd; id -u; hostname; touch /x 2>&1 || echo ro'
+  [ "${lines[0]}" = bar ]
+  [ "${lines[1]}" = /tmp ]
+  [ "${lines[2]}" = 65534 ]
+  [ "${lines[3]}" = box ]
+  [[ $output == *ro* ]]
+  pid=$(task_pid c2)
+  cg=$(awk -F: '$2=="memory"{print $3}' "/proc/$pid/cgroup")
+  [ "$(cat "/sys/fs/cgroup/memory$cg/memory.limit_in_bytes")" = 67108864 ]
+}
+
+@test "create --start and --log: output appended to the log file" {
+  echo "before" >"$BATS_TEST_TMPDIR/out.log"
+  run lcctl create --start --log "$BATS_TEST_TMPDIR/out.log" --rootfs "$ROOTFS" c3 sh -c 'echo to-out; echo to-err >&2'
+  [ "$status" -eq 0 ]
+  run lcctl wait c3
+  [ "$output" = 0 ]
+  wait_for grep -q to-err "$BATS_TEST_TMPDIR/out.log"
+  [ "$(head -1 "$BATS_TEST_TMPDIR/out.log")" = before ]
+  grep -qx to-out "$BATS_TEST_TMPDIR/out.log"
+}
+
+@test "create --bundle: a runc-style bundle with a relative path" {
+  mkdir -p "$BATS_TEST_TMPDIR/b"
+  ln -s "$ROOTFS" "$BATS_TEST_TMPDIR/b/rootfs"
+  (cd "$BATS_TEST_TMPDIR/b" && runc spec && jq '.process.args = ["sh","-c","echo bundled"] | .process.terminal = false' config.json >c.json && mv c.json config.json)
+  cd "$BATS_TEST_TMPDIR"
+  run lcctl create --start --log "$BATS_TEST_TMPDIR/b.log" --bundle b c4
+  [ "$status" -eq 0 ]
+  run lcctl wait c4
+  [ "$output" = 0 ]
+  wait_for grep -qx bundled "$BATS_TEST_TMPDIR/b.log"
+}
+
+@test "start, pause, resume, kill, wait, delete: states agree with ctr" {
+  lcctl create --rootfs "$ROOTFS" l1 sleep 1000
+  run lcctl start l1
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(task_pid l1)" ]
+  [ "$(task_status l1)" = RUNNING ]
+  run lcctl pause l1
+  [ "$status" -eq 0 ]
+  [ "$(task_status l1)" = PAUSED ]
+  run lcctl -q status
+  run lcctl --json status l1
+  [ "$(jq -r .status <<<"$output")" = paused ]
+  run lcctl resume l1
+  [ "$status" -eq 0 ]
+  [ "$(task_status l1)" = RUNNING ]
+  run lcctl kill -s SIGKILL l1
+  [ "$status" -eq 0 ]
+  run lcctl wait l1
+  [ "$status" -eq 0 ]
+  [ "$output" = 137 ]
+  run lcctl --json wait l1
+  [ "$(jq -r .exit_status <<<"$output")" = 137 ]
+  run lcctl delete l1
+  [ "$status" -eq 0 ]
+  [ "$output" = l1 ]
+  no_container l1
+}
+
+@test "kill: signal names and numbers, default TERM" {
+  # PID 1 ignores signals it has no handler for: the script says which came.
+  script='trap "exit 3" TERM; trap "exit 4" INT; trap "exit 5" HUP; while :; do sleep 0.1; done'
+  for id in k1 k2 k3; do lcctl create --start --rootfs "$ROOTFS" $id sh -c "$script" >/dev/null; done
+  sleep 0.3
+  lcctl kill k1
+  lcctl kill -s 2 k2
+  lcctl kill --signal hup k3
+  run lcctl wait k1 k2 k3
+  [ "$status" -eq 0 ]
+  [ "${lines[*]}" = "3 4 5" ]
+}
+
+@test "several IDs: each acted on, each failure reported, exit 1" {
+  lcctl create --start --rootfs "$ROOTFS" m1 sleep 1000 >/dev/null
+  lcctl create --start --rootfs "$ROOTFS" m2 sleep 1000 >/dev/null
+  run lcctl pause m1 missing m2
+  [ "$status" -eq 1 ]
+  [[ $output == *"lcctl: pause missing: "*"not found"* ]]
+  [ "$(task_status m1)" = PAUSED ]
+  [ "$(task_status m2)" = PAUSED ]
+  run lcctl resume m1 m2
+  [ "$status" -eq 0 ]
+  run lcctl delete m1
+  [ "$status" -eq 1 ]
+  [[ $output == *"lcctl: delete m1: "* ]]
+  [ "$(task_status m1)" = RUNNING ]
+  run lcctl delete -f m1 m2 missing
+  [ "$status" -eq 1 ]
+  [[ $output == *m1*m2* ]]
+  no_container m1
+  no_container m2
+}
+
+@test "delete -f: a paused task is killed and removed" {
+  lcctl create --start --rootfs "$ROOTFS" p1 sleep 1000 >/dev/null
+  pid=$(task_pid p1)
+  lcctl pause p1
+  run lcctl --json delete -f p1
+  [ "$status" -eq 0 ]
+  [ "$(jq -r '.id, .exit_status' <<<"$output" | xargs)" = "p1 137" ]
+  no_container p1
+  wait_for pid_gone "$pid"
+}
+
+@test "delete: a container made without a task by ctr" {
+  ctr_ c create --rootfs "$ROOTFS" bare true
+  run lcctl rm bare
+  [ "$status" -eq 0 ]
+  no_container bare
+}
+
+@test "wait: a stopped task answers at once; a running one when it exits" {
+  lcctl create --start --rootfs "$ROOTFS" w1 sh -c 'exit 5' >/dev/null
+  lcctl create --start --rootfs "$ROOTFS" w2 sh -c 'sleep 1; exit 6' >/dev/null
+  run lcctl wait w1 w2
+  [ "$status" -eq 0 ]
+  [ "${lines[*]}" = "5 6" ]
+}
+
+@test "create: a duplicate ID exits 1 and keeps the first container" {
+  lcctl create --rootfs "$ROOTFS" dup sleep 1000 >/dev/null
+  run lcctl create --rootfs "$ROOTFS" dup sleep 1
+  [ "$status" -eq 1 ]
+  [[ $output == "lcctl: create dup: "*"already exists"* ]]
+  [ "$(task_status dup)" = CREATED ]
+}
+
+@test "create: bad input exits 2 and leaves nothing behind" {
+  run lcctl create --rootfs "$BATS_TEST_TMPDIR/nope" x1 true
+  [ "$status" -eq 2 ]
+  [[ $output == *"--rootfs"*"not a directory"* ]]
+  mkdir -p "$BATS_TEST_TMPDIR/badbundle"
+  run lcctl create --bundle "$BATS_TEST_TMPDIR/badbundle" x2
+  [ "$status" -eq 2 ]
+  echo '{not json' >"$BATS_TEST_TMPDIR/badbundle/config.json"
+  run lcctl create --bundle "$BATS_TEST_TMPDIR/badbundle" x3
+  [ "$status" -eq 2 ]
+  run lcctl create --rootfs "$ROOTFS" 'bad/id' true
+  [ "$status" -eq 2 ]
+  run lcctl create --rootfs "$ROOTFS" "$(printf 'a%.0s' {1..300})" true
+  [ "$status" -eq 2 ]
+  run lcctl create --rootfs "$ROOTFS" --memory lots x4 true
+  [ "$status" -eq 2 ]
+  run lcctl create --rootfs "$ROOTFS" --memory -5m x5 true
+  [ "$status" -eq 2 ]
+  run lcctl create --rootfs "$ROOTFS" --cpus abc x6 true
+  [ "$status" -eq 2 ]
+  run lcctl create --rootfs "$ROOTFS" --pids-limit -1 x7 true
+  [ "$status" -eq 2 ]
+  run lcctl create --rootfs "$ROOTFS" --env NOEQUALS x8 true
+  [ "$status" -eq 2 ]
+  run lcctl create --rootfs "$ROOTFS" x9
+  [ "$status" -eq 2 ]
+  run lcctl create x10 true
+  [ "$status" -eq 2 ]
+  [ -z "$(ctr_ c ls -q)" ]
+}
+
+@test "create: a task that cannot be made leaves no container record" {
+  run lcctl create --rootfs "$ROOTFS" --runtime io.containerd.nosuch.v1 half true
+  [ "$status" -eq 1 ]
+  [[ $output == "lcctl: create half: "* ]]
+  [ -z "$(ctr_ c ls -q)" ]
+}
+
+@test "kill: bad signals are usage errors; missing IDs are daemon errors" {
+  run lcctl kill -s NOPE x
+  [ "$status" -eq 2 ]
+  run lcctl kill -s 0 x
+  [ "$status" -eq 2 ]
+  run lcctl kill -s 99 x
+  [ "$status" -eq 2 ]
+  run lcctl kill
+  [ "$status" -eq 2 ]
+  run lcctl kill ghost
+  [ "$status" -eq 1 ]
+  [[ $output == "lcctl: kill ghost: "*"not found"* ]]
+}
+
+@test "pause, resume, wait, delete, start: missing or stopped containers exit 1" {
+  run lcctl pause ghost
+  [ "$status" -eq 1 ]
+  run lcctl resume ghost
+  [ "$status" -eq 1 ]
+  run lcctl wait ghost
+  [ "$status" -eq 1 ]
+  run lcctl delete ghost
+  [ "$status" -eq 1 ]
+  run lcctl start ghost
+  [ "$status" -eq 1 ]
+  lcctl create --start --rootfs "$ROOTFS" once true >/dev/null
+  lcctl wait once
+  run lcctl pause once
+  [ "$status" -eq 1 ]
+  run lcctl start once
+  [ "$status" -eq 1 ]
+}
+
+@test "json: errors on stderr are JSON objects with code, message, id" {
+  run lcctl --json kill ghost
+  [ "$status" -eq 1 ]
+  jq -e '.error.code == "NotFound" and .error.id == "ghost" and (.error.message | length > 0)' <<<"$output"
+}
