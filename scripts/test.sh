@@ -30,22 +30,14 @@ step() {
   return "$rc"
 }
 
-# build runs autotools and make; without configure.ac there is nothing to
+# build runs scripts/build.sh; without configure.ac there is nothing to
 # build yet, which is not a failure.
 build() {
   if [[ ! -f configure.ac ]]; then
     echo "no configure.ac yet: nothing to build"
     return 0
   fi
-  # (errexit does not apply inside a function called from `||`: hence the returns)
-  if [[ ! -x configure || configure.ac -nt configure ]]; then
-    autoreconf -fi || return
-  fi
-  if [[ ! -f Makefile || configure -nt config.status ]]; then
-    # shellcheck disable=SC2086 # flags are meant to split
-    ./configure ${LCCTL_CONFIGURE_FLAGS:-} || return
-  fi
-  make -j"${MAKE_JOBS:-2}"
+  bash scripts/build.sh
 }
 
 # count_unit adds up the results of the test programs make check just ran:

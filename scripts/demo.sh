@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The main job: install what is missing, build lcctl, and show it at work
+# against containerd. With CONTAINERD_ADDRESS set, that daemon is used (in a
+# namespace of its own, removed afterwards); otherwise a private containerd is
+# started for the demo and stopped at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+((EUID == 0)) || { echo "scripts/demo.sh must run as root (packages, containerd)" >&2; exit 1; }
+
+bash scripts/deps.sh
+bash scripts/build.sh >/dev/null
+
+WORK=$(mktemp -d /tmp/lcctl-demo.XXXXXX)
+NS=lcctl-demo-$$
+private=0
+# cleanup leaves nothing: the demo's containers, and the private daemon if ours.
+cleanup() {
+  ./lcctl --namespace "$NS" delete -f web job >/dev/null 2>&1 || true
+  ctr --address "$CONTAINERD_ADDRESS" namespaces rm "$NS" >/dev/null 2>&1 || true
+  ((private)) && bash scripts/containerd.sh stop "$WORK/containerd"
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+if [[ -z ${CONTAINERD_ADDRESS:-} ]]; then
+  bash scripts/containerd.sh start "$WORK/containerd" >/dev/null
+  export CONTAINERD_ADDRESS=$WORK/containerd/containerd.sock
+  private=1
+fi
+bash scripts/rootfs.sh "$WORK/rootfs" >/dev/null
+export CONTAINERD_NAMESPACE=$NS
+
+# show runs one lcctl command, echoing it first as an operator would type it.
+show() {
+  echo "\$ lcctl $*"
+  ./lcctl "$@" || echo "(exit $?)"
+  echo
+}
+
+echo "containerd at $CONTAINERD_ADDRESS, namespace $NS"
+echo
+show version
+show create --rootfs "$WORK/rootfs" --log "$WORK/web.log" --label app=web --memory 64m web \
+  sh -c 'while :; do echo tick; sleep 1; done'
+show status
+show start web
+show pause web
+show status web
+show resume web
+show --json status web
+show create --start --rootfs "$WORK/rootfs" job sh -c 'echo working; exit 3'
+show wait job
+show status
+sleep 1
+echo "\$ cat web.log"
+cat "$WORK/web.log"
+echo
+show kill -s KILL web
+show wait web
+show delete web job
+show status missing
