@@ -141,6 +141,8 @@ cmd_task_op(struct lc_ctx *ctx, enum lc_task_op op, const struct lc_task_op_args
   if (c == NULL ||
       lc_task_op_many(c, op, args, (const char *const *)ids->ids, ids->n, res, &err) < 0) {
     worst = ctx_report(ctx, NULL, err);
+    for (size_t i = 0; results != NULL && i < ids->n; i++)
+      lc_error_set(&res[i].err, LC_ERR_TRANSPORT, LC_GRPC_UNAVAILABLE, "not sent");
   } else {
     for (size_t i = 0; i < ids->n; i++) {
       if (res[i].err == NULL)

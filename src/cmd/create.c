@@ -48,7 +48,7 @@ parse_create(int key, char *arg, struct argp_state *state)
 static struct argp_child create_children[] = {{&create_opts_argp, 0, NULL, 0}, {NULL, 0, NULL, 0}};
 
 static struct argp create_argp = {
-    create_own_options, parse_create, "[OPTION...] ID [CMD [ARG...]]",
+    create_own_options, parse_create, "ID [CMD [ARG...]]",
     "Create a container and its task, not started.\v"
     "The root filesystem comes from --rootfs DIR (a default spec is generated) or "
     "--bundle DIR (DIR/config.json and its root). Without --log the process's output "
@@ -95,6 +95,12 @@ cmd_create(struct lc_ctx *ctx, int argc, char **argv)
   char *spec_json = NULL, *log_uri = NULL;
   uint32_t pid = 0;
   int rv = 0;
+  /* The shim copies a terminal only to a reader (FIFOs), never to a file or
+   * to nothing: a detached task cannot have one. */
+  if (a.opts.spec.tty) {
+    create_opts_clear(&a.opts);
+    return ctx_usage(ctx, "-t needs an attached terminal: use 'lcctl run -t'");
+  }
   if (create_opts_prepare(&a.opts, ctx->ns, a.id, a.cmd, &spec_json, &log_uri, &err) < 0) {
     rv = ctx_report(ctx, a.id, err);
     goto out;

@@ -203,9 +203,13 @@ load_spec(struct create_opts *o, const char *ns, const char *id, char *const *ar
   if (o->bundle != NULL) {
     if (spec_load_bundle(o->bundle, spec, rootfs_abs, err) < 0)
       return -1;
-    json_object *root;
+    json_object *root, *process;
     if (json_object_object_get_ex(*spec, "root", &root))
       json_object_object_add(root, "path", json_object_new_string(*rootfs_abs));
+    /* runc spec writes terminal: true; whether there is a terminal is decided
+     * by -t, as the task's stdio must match it. */
+    if (json_object_object_get_ex(*spec, "process", &process))
+      json_object_object_add(process, "terminal", json_object_new_boolean(o->spec.tty));
     return spec_apply_opts(*spec, &o->spec, err);
   }
   struct stat st;

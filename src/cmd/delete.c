@@ -63,13 +63,15 @@ print_deleted(struct lc_ctx *ctx, const char *id, const struct lc_task_op_result
   if (ctx->format == LC_FORMAT_JSON) {
     json_object *o = json_object_new_object();
     json_object_object_add(o, "id", json_object_new_string(id));
-    if (task->err == NULL) {
-      json_object_object_add(o, "exit_status", json_object_new_int64(task->exit_status));
+    bool had_task = task->err == NULL;
+    json_object_object_add(o, "exit_status",
+                           had_task ? json_object_new_int64(task->exit_status) : NULL);
+    json_object_object_add(o, "exited_at", NULL);
+    if (had_task)
       lc_json_add_time(o, "exited_at", task->exited_at);
-    }
     lc_json_print_line(o, stdout);
     json_object_put(o);
-  } else if (!ctx->quiet) {
+  } else {
     printf("%s\n", id);
   }
 }

@@ -3,6 +3,7 @@
 # and every bad input leaves nothing behind.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 # no_container ID: neither ctr nor the runtime knows the container.
 no_container() {
@@ -61,7 +62,7 @@ no_container() {
 @test "create --bundle: a runc-style bundle with a relative path" {
   mkdir -p "$BATS_TEST_TMPDIR/b"
   ln -s "$ROOTFS" "$BATS_TEST_TMPDIR/b/rootfs"
-  (cd "$BATS_TEST_TMPDIR/b" && runc spec && jq '.process.args = ["sh","-c","echo bundled"] | .process.terminal = false' config.json >c.json && mv c.json config.json)
+  (cd "$BATS_TEST_TMPDIR/b" && runc spec && jq '.process.args = ["sh","-c","echo bundled"]' config.json >c.json && mv c.json config.json)
   cd "$BATS_TEST_TMPDIR"
   run lcctl create --start --log "$BATS_TEST_TMPDIR/b.log" --bundle b c4
   [ "$status" -eq 0 ]
@@ -235,6 +236,22 @@ no_container() {
   [ "$status" -eq 1 ]
   run lcctl start once
   [ "$status" -eq 1 ]
+}
+
+@test "create -t: refused (exit 2) since a detached task has no terminal reader" {
+  run lcctl create -t --rootfs "$ROOTFS" tt sh
+  [ "$status" -eq 2 ]
+  [[ $output == *"-t needs an attached terminal"* ]]
+  [ -z "$(ctr_ c ls -q)" ]
+}
+
+@test "wait, delete -q: nothing false on stdout when the daemon is unreachable" {
+  run --separate-stderr "$LCCTL" --address "$BATS_TEST_TMPDIR/none.sock" wait x y
+  [ "$status" -eq 3 ]
+  [ -z "$output" ]
+  lcctl create --rootfs "$ROOTFS" q1 true >/dev/null
+  run lcctl -q delete q1
+  [ "$output" = q1 ]
 }
 
 @test "json: errors on stderr are JSON objects with code, message, id" {
