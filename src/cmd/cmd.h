@@ -61,5 +61,13 @@ int cmd_pause(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_resume(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_delete(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_wait(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_run(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_exec(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_restore(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_events(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_checkpoint(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_update(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_stats(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_pids(struct lc_ctx *ctx, int argc, char **argv);
 
 #endif

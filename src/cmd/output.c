@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "output.h"
+#include "event.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -132,4 +133,65 @@ lc_status_to_json(const struct lc_status_info *s, const char *ns)
   json_object_object_add(o, "labels", labels);
   lc_json_add_time(o, "created_at", s->container.created_at);
   return o;
+}
+
+json_object *
+lc_event_to_json(const struct lc_event *ev)
+{
+  json_object *o = json_object_new_object();
+  lc_json_add_time(o, "timestamp", ev->timestamp);
+  json_object_object_add(o, "namespace", json_object_new_string(ev->ns ? ev->ns : ""));
+  json_object_object_add(o, "topic", json_object_new_string(ev->topic ? ev->topic : ""));
+  json_object_object_add(o, "type", json_object_new_string(lc_event_type_name(ev->type)));
+  if (ev->container_id != NULL)
+    json_object_object_add(o, "container_id", json_object_new_string(ev->container_id));
+  if (ev->id != NULL)
+    json_object_object_add(o, "id", json_object_new_string(ev->id));
+  if (ev->has_pid)
+    json_object_object_add(o, "pid", json_object_new_int64(ev->pid));
+  if (ev->has_exit_status)
+    json_object_object_add(o, "exit_status", json_object_new_int64(ev->exit_status));
+  lc_json_add_time(o, "exited_at", ev->exited_at);
+  return o;
+}
+
+/* A word of a text line: no control character may reach the terminal and no
+ * space may split one field into two for awk and cut. */
+static void
+put_word(const char *s, FILE *out)
+{
+  if (s == NULL || *s == '\0') {
+    fputc('-', out);
+    return;
+  }
+  for (; *s; s++)
+    fputc((unsigned char)*s <= 0x20 || *s == 0x7f ? '?' : *s, out);
+}
+
+void
+lc_event_print_text(const struct lc_event *ev, FILE *out)
+{
+  char when[64];
+  lc_time_format(ev->timestamp, when, sizeof(when));
+  fprintf(out, "%s ", when);
+  put_word(ev->ns, out);
+  fprintf(out, " %s ", lc_event_type_name(ev->type));
+  put_word(ev->container_id, out);
+  if (ev->type == LC_EVENT_UNKNOWN) {
+    fputs(" topic=", out);
+    put_word(ev->topic, out);
+  }
+  if (ev->id != NULL) {
+    fputs(" id=", out);
+    put_word(ev->id, out);
+  }
+  if (ev->has_pid)
+    fprintf(out, " pid=%u", ev->pid);
+  if (ev->has_exit_status)
+    fprintf(out, " exit_status=%u", ev->exit_status);
+  if (ev->exited_at.set) {
+    lc_time_format(ev->exited_at, when, sizeof(when));
+    fprintf(out, " exited_at=%s", when);
+  }
+  fputc('\n', out);
 }

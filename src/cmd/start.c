@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include "attach.h"
 #include "cmd.h"
 
 struct start_args {
@@ -36,8 +37,63 @@ parse_start(int key, char *arg, struct argp_state *state)
   }
 }
 
-static struct argp start_argp = {start_options, parse_start, "ID",
-                                 "Start the created task of a container.", NULL, NULL, NULL};
+static struct argp start_argp = {
+    start_options,
+    parse_start,
+    "ID",
+    "Start the created task of a container.\v"
+    "With --attach, lcctl copies the task's output and waits for it, then exits with its "
+    "status; signals sent to lcctl are forwarded to the task. A task created without stdio "
+    "is deleted and created again with lcctl's FIFOs first (nothing has run yet); a task "
+    "with a --log file has that file followed; a task with FIFOs has them read.",
+    NULL,
+    NULL,
+    NULL};
+
+/* The task as it is now: it must be created, not yet started. */
+static int
+get_created(lc_client *c, const char *id, struct lc_task *t, lc_error **err)
+{
+  if (lc_task_get(c, id, NULL, t, err) < 0)
+    return -1;
+  if (t->status == LC_STATUS_CREATED)
+    return 0;
+  lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_FAILED_PRECONDITION,
+               "task is %s, not created: there is nothing to start", lc_status_name(t->status));
+  lc_task_clear(t);
+  return -1;
+}
+
+/* start --attach: stdio connected before the start, then copied until exit. */
+static int
+start_attached(struct lc_ctx *ctx, const char *id)
+{
+  lc_error *err = NULL;
+  struct lc_task t = {0};
+  lc_attach *at = NULL;
+  uint32_t status = 0;
+  lc_client *c = ctx_client(ctx, &err);
+  if (c == NULL || get_created(c, id, &t, &err) < 0)
+    return ctx_report(ctx, id, err);
+  struct lc_attach_config cfg = {.id = id,
+                                 .in_fd = -1,
+                                 .out_fd = 1,
+                                 .err_fd = 2,
+                                 .terminal = t.terminal,
+                                 .forward_signals = true};
+  int rv = lc_attach_new(&cfg, &at, &err);
+  if (rv == 0)
+    rv = lc_task_has_null_io(&t) ? lc_attach_recreate_task(at, c, ctx->ns, &t, &err)
+                                 : lc_attach_existing(at, &t, &err);
+  if (rv == 0 && lc_attach_start(at, c, true, NULL, &err) == 0 &&
+      lc_attach_wait(at, c, &status, NULL, &err) == 0)
+    rv = status > 255 ? 255 : (int)status;
+  else
+    rv = ctx_report(ctx, id, err);
+  lc_attach_free(at);
+  lc_task_clear(&t);
+  return rv;
+}
 
 int
 cmd_start(struct lc_ctx *ctx, int argc, char **argv)
@@ -50,7 +106,7 @@ cmd_start(struct lc_ctx *ctx, int argc, char **argv)
   if (rv != 0)
     return rv;
   if (a.attach)
-    return ctx_usage(ctx, "--attach is not built yet");
+    return start_attached(ctx, a.id);
   lc_error *err = NULL;
   uint32_t pid = 0;
   lc_client *c = ctx_client(ctx, &err);

@@ -300,7 +300,8 @@ lc_container_from_pb(const Lcpb__Container *pc, struct lc_container *out)
     out->spec_len = pc->spec->value.len;
     out->spec_json = malloc(out->spec_len + 1);
     if (out->spec_json != NULL) {
-      memcpy(out->spec_json, pc->spec->value.data, out->spec_len);
+      if (out->spec_len > 0) /* an empty value has no data pointer */
+        memcpy(out->spec_json, pc->spec->value.data, out->spec_len);
       out->spec_json[out->spec_len] = '\0';
     }
   }

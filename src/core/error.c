@@ -14,6 +14,9 @@ static const char *const grpc_code_names[] = {
 };
 
 /* Errors are set once: the first failure is the cause, later ones are fallout. */
+static int error_setv(lc_error **err, enum lc_error_class cls, int code, const char *suffix,
+                      const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
 static int
 error_setv(lc_error **err, enum lc_error_class cls, int code, const char *suffix, const char *fmt,
            va_list ap)

@@ -82,8 +82,10 @@ grpc_timeout_format(int64_t timeout_ms, char *buf, size_t size)
     snprintf(buf, size, "%lldm", (long long)timeout_ms);
   else if (timeout_ms / 1000 <= 99999999)
     snprintf(buf, size, "%lldS", (long long)(timeout_ms / 1000));
-  else
+  else if (timeout_ms / 3600000 <= 99999999)
     snprintf(buf, size, "%lldH", (long long)(timeout_ms / 3600000));
+  else
+    snprintf(buf, size, "99999999H");
 }
 
 void
@@ -126,7 +128,8 @@ grpc_reader_feed(grpc_reader *r, const uint8_t *data, size_t len, grpc_message_f
     r->buf = grown;
     r->cap = cap;
   }
-  memcpy(r->buf + r->len, data, len);
+  if (len > 0) /* an empty chunk may come before any buffer exists */
+    memcpy(r->buf + r->len, data, len);
   r->len += len;
 
   size_t off = 0;
@@ -147,8 +150,10 @@ grpc_reader_feed(grpc_reader *r, const uint8_t *data, size_t len, grpc_message_f
       return -1;
     off += 5 + (size_t)mlen;
   }
-  memmove(r->buf, r->buf + off, r->len - off);
-  r->len -= off;
+  if (off > 0) {
+    memmove(r->buf, r->buf + off, r->len - off);
+    r->len -= off;
+  }
   return 0;
 }
 
@@ -208,6 +213,10 @@ on_data(void *ud, const uint8_t *data, size_t len)
   grpc_call *call = ud;
   if (call->err != NULL)
     return -1;
+  /* Not a gRPC answer: its body means nothing to the reader, and the HTTP
+   * status or content type makes the better error when the stream ends. */
+  if (call->http_status != 200 || call->bad_content_type)
+    return 0;
   return grpc_reader_feed(&call->reader, data, len, deliver_message, call, &call->err);
 }
 
@@ -419,10 +428,27 @@ int
 grpc_wait(grpc_channel *ch, grpc_call **calls, size_t n, const h2_poll_ext *ext,
           bool (*stop)(void *ud), void *stop_ud, lc_error **err)
 {
+  return grpc_wait_until(ch, calls, n, ext, stop, stop_ud, -1, err);
+}
+
+/* The nearer of two deadlines, where -1 means none. */
+static int64_t
+nearer_deadline(int64_t a, int64_t b)
+{
+  if (a < 0)
+    return b;
+  return b < 0 || a < b ? a : b;
+}
+
+int
+grpc_wait_until(grpc_channel *ch, grpc_call **calls, size_t n, const h2_poll_ext *ext,
+                bool (*stop)(void *ud), void *stop_ud, int64_t deadline_ms, lc_error **err)
+{
   struct wait_state w = {calls, n, stop, stop_ud};
   for (;;) {
     lc_error *conn_err = NULL;
-    int rv = h2_run(ch->h2, earliest_deadline(calls, n), wait_done, &w, ext, &conn_err);
+    int rv = h2_run(ch->h2, nearer_deadline(earliest_deadline(calls, n), deadline_ms), wait_done,
+                    &w, ext, &conn_err);
     if (rv == 1)
       return 0;
     if (rv < 0) {
@@ -450,6 +476,8 @@ grpc_wait(grpc_channel *ch, grpc_call **calls, size_t n, const h2_poll_ext *ext,
       if (calls[i] != NULL && !calls[i]->done && calls[i]->deadline_ms >= 0 &&
           calls[i]->deadline_ms <= now)
         expire_call(calls[i]);
+    if (deadline_ms >= 0 && now >= deadline_ms && !wait_done(&w))
+      return 1;
   }
 }
 

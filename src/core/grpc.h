@@ -52,6 +52,10 @@ void grpc_call_free(grpc_call *call);
  * only for failures outside any call (poll); a lost connection ends the calls. */
 int grpc_wait(grpc_channel *ch, grpc_call **calls, size_t n, const h2_poll_ext *ext,
               bool (*stop)(void *ud), void *stop_ud, lc_error **err);
+/* grpc_wait with an overall deadline as well (monotonic ms of h2_now_ms, -1
+ * for none): returns 1 when it passed first, calls still running untouched. */
+int grpc_wait_until(grpc_channel *ch, grpc_call **calls, size_t n, const h2_poll_ext *ext,
+                    bool (*stop)(void *ud), void *stop_ud, int64_t deadline_ms, lc_error **err);
 
 /* One unary call, start to finish. */
 int grpc_unary(grpc_channel *ch, const char *method, int64_t timeout_ms, const uint8_t *req,

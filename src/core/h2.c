@@ -196,11 +196,6 @@ connect_socket(const char *path, lc_error **err)
     return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_UNAVAILABLE,
                         "cannot connect to containerd at %s: %s", path, strerror(e));
   }
-  if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
-    lc_error_errno(err, errno, "fcntl");
-    close(fd);
-    return -1;
-  }
   return fd;
 }
 
@@ -241,6 +236,17 @@ h2_connect_unix(const char *path, h2_conn **out, lc_error **err)
   int fd = connect_socket(path, err);
   if (fd < 0)
     return -1;
+  return h2_connect_fd(fd, out, err);
+}
+
+int
+h2_connect_fd(int fd, h2_conn **out, lc_error **err)
+{
+  if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+    lc_error_errno(err, errno, "fcntl");
+    close(fd);
+    return -1;
+  }
   h2_conn *conn = calloc(1, sizeof(*conn));
   if (conn == NULL) {
     close(fd);
@@ -412,6 +418,12 @@ conn_flush(h2_conn *conn)
     }
     return -1;
   }
+  /* nghttp2 ends a session by itself (answer not HTTP/2, GOAWAY with no
+   * stream left) without any socket error; nothing can arrive after that. */
+  if (!nghttp2_session_want_read(conn->session) && !nghttp2_session_want_write(conn->session)) {
+    conn_mark_dead(conn, "HTTP/2 session ended (protocol error or GOAWAY)");
+    return -1;
+  }
   return 0;
 }
 
@@ -442,6 +454,10 @@ h2_run(h2_conn *conn, int64_t deadline_ms, bool (*done)(void *ud), void *ud,
     }
     if (conn_flush(conn) < 0)
       continue;
+    /* Sending can end streams too (our RST_STREAM closes them), and with
+     * them the wait: nothing may arrive to wake poll afterwards. */
+    if (done(ud))
+      return 1;
     if (deadline_ms >= 0 && h2_now_ms() >= deadline_ms)
       return 0;
     fds[0] = (struct pollfd){.fd = conn->fd, .events = POLLIN};

@@ -41,6 +41,9 @@ typedef struct h2_poll_ext {
 
 /* Connects and queues the client preface; nothing is read yet. */
 int h2_connect_unix(const char *path, h2_conn **out, lc_error **err);
+/* The same over a stream socket already connected (a socketpair, an inherited
+ * descriptor). The connection owns fd from here on, even when this fails. */
+int h2_connect_fd(int fd, h2_conn **out, lc_error **err);
 void h2_free(h2_conn *conn);
 bool h2_alive(const h2_conn *conn);
 

@@ -28,8 +28,10 @@ any_of(const char *type_url, const void *data, size_t len)
   return any;
 }
 
-int
-lc_container_create(lc_client *c, const struct lc_container_spec *spec, lc_error **err)
+/* runc_binary (may be NULL) goes into the runtime's options as ctr does it. */
+static int
+container_create(lc_client *c, const struct lc_container_spec *spec, const char *runc_binary,
+                 lc_error **err)
 {
   Lcpb__Container ct = LCPB__CONTAINER__INIT;
   Lcpb__Container__Runtime rt = LCPB__CONTAINER__RUNTIME__INIT;
@@ -43,6 +45,18 @@ lc_container_create(lc_client *c, const struct lc_container_spec *spec, lc_error
     labels[i] = &entries[i];
   }
   rt.name = MUT(spec->runtime ? spec->runtime : LC_DEFAULT_RUNTIME);
+  Lcpb__RuncOptions opts = LCPB__RUNC_OPTIONS__INIT;
+  uint8_t *packed = NULL;
+  Lcpb__Any opts_any;
+  if (runc_binary != NULL) {
+    opts.binary_name = MUT(runc_binary);
+    size_t len = lcpb__runc_options__get_packed_size(&opts);
+    if ((packed = malloc(len)) == NULL)
+      return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+    lcpb__runc_options__pack(&opts, packed);
+    opts_any = any_of(RUNC_OPTIONS_TYPE_URL, packed, len);
+    rt.options = &opts_any;
+  }
   ct.id = MUT(spec->id);
   ct.runtime = &rt;
   ct.spec = &spec_any;
@@ -50,7 +64,15 @@ lc_container_create(lc_client *c, const struct lc_container_spec *spec, lc_error
   ct.labels = labels;
   Lcpb__CreateContainerRequest req = LCPB__CREATE_CONTAINER_REQUEST__INIT;
   req.container = &ct;
-  return lc_unary_one(c, LC_SVC_CONTAINERS "Create", &req.base, NULL, NULL, err);
+  int rv = lc_unary_one(c, LC_SVC_CONTAINERS "Create", &req.base, NULL, NULL, err);
+  free(packed);
+  return rv;
+}
+
+int
+lc_container_create(lc_client *c, const struct lc_container_spec *spec, lc_error **err)
+{
+  return container_create(c, spec, NULL, err);
 }
 
 int
@@ -389,10 +411,20 @@ lc_resize_start(lc_client *c, const char *id, const char *exec_id, unsigned widt
 }
 
 int
+lc_close_stdin_start(lc_client *c, const char *id, const char *exec_id, lc_error **err)
+{
+  Lcpb__CloseIORequest req = LCPB__CLOSE_IOREQUEST__INIT;
+  req.container_id = MUT(id);
+  req.exec_id = MUT(exec_id ? exec_id : "");
+  req.stdin = true;
+  return lc_background_start(c, LC_SVC_TASKS "CloseIO", &req.base, err);
+}
+
+int
 lc_create(lc_client *c, const struct lc_container_spec *container, const struct lc_task_spec *task,
           uint32_t *pid, lc_error **err)
 {
-  if (lc_container_create(c, container, err) < 0)
+  if (container_create(c, container, task->runc_binary, err) < 0)
     return -1;
   if (lc_task_create(c, task, pid, err) == 0)
     return 0;

@@ -39,7 +39,9 @@ struct lc_task_spec {
 };
 
 /* Container and task together; when the task cannot be made the container
- * record is removed again, so a failed create leaves nothing behind. */
+ * record is removed again, so a failed create leaves nothing behind. The
+ * task's runc_binary is kept in the container's runtime options too, so that
+ * a later task of it (restore from a checkpoint) runs the same runc. */
 int lc_create(lc_client *c, const struct lc_container_spec *container, const struct lc_task_spec *task,
               uint32_t *pid, lc_error **err);
 int lc_task_create(lc_client *c, const struct lc_task_spec *spec, uint32_t *pid, lc_error **err);
@@ -106,6 +108,8 @@ int lc_kill_start(lc_client *c, const char *id, const char *exec_id, int signo, 
 /* Same for a resize of the terminal. */
 int lc_resize_start(lc_client *c, const char *id, const char *exec_id, unsigned width,
                     unsigned height, lc_error **err);
+/* Same for closing a process's stdin once ours has ended (CloseIO). */
+int lc_close_stdin_start(lc_client *c, const char *id, const char *exec_id, lc_error **err);
 /* Drives the connection until p is done or stop(ud) is true, polling the extra
  * descriptors of ext as well. Returns 0, or -1 when the connection failed. */
 int lc_client_wait_until(lc_client *c, lc_pending *p, const h2_poll_ext *ext,

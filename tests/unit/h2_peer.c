@@ -42,9 +42,9 @@ struct peer_out {
 };
 
 struct h2_peer {
-  peer_config cfg;
+  peer_config cfg; /* cfg.replies points at our own copy */
   char dir[64];
-  char path[128];
+  char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
   int lfd, fd;
   int stop_pipe[2];
   pthread_t thread;
@@ -111,6 +111,11 @@ static void
 schedule(h2_peer *p, struct peer_request *r)
 {
   p->n_complete++;
+  if (p->cfg.goaway) {
+    if (p->n_complete == 1)
+      nghttp2_submit_goaway(p->session, NGHTTP2_FLAG_NONE, 0, NGHTTP2_NO_ERROR, NULL, 0);
+    return;
+  }
   if (p->cfg.hold == 0) {
     for (size_t i = 0; i < p->cfg.n_replies && i < PEER_MAX_REQ; i++) {
       if (!p->reply_used[i] && reply_matches(&p->cfg.replies[i], r)) {
@@ -173,6 +178,8 @@ body_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t leng
   o->off += n;
   if (o->off < end || (cut && n > 0))
     return (ssize_t)n;
+  if (reply->keep_open)
+    return n > 0 ? (ssize_t)n : NGHTTP2_ERR_DEFERRED; /* never resumed */
   if (cut) {
     if (reply->mode == PEER_RESET_MID)
       return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* RST_STREAM(INTERNAL_ERROR) */
@@ -260,8 +267,8 @@ on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *use
 }
 
 static int
-on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name,
-          size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags, void *user_data)
+on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name, size_t namelen,
+          const uint8_t *value, size_t valuelen, uint8_t flags, void *user_data)
 {
   h2_peer *p = user_data;
   pthread_mutex_lock(&p->mu);
@@ -324,18 +331,22 @@ on_frame_send(nghttp2_session *session, const nghttp2_frame *frame, void *user_d
   bool ends = frame->hd.type == NGHTTP2_RST_STREAM ||
               ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
                (frame->hd.flags & NGHTTP2_FLAG_END_STREAM));
+  /* A quiet stream never ends; the next answer must not wait for it. */
+  const peer_reply *busy = NULL;
+  for (size_t i = 0; i < p->n_outs; i++)
+    if (p->outs[i].stream_id == frame->hd.stream_id)
+      busy = p->outs[i].reply;
+  if (busy != NULL && busy->keep_open && frame->hd.type == NGHTTP2_HEADERS)
+    ends = true;
   if (ends && frame->hd.stream_id == p->busy_stream)
     p->busy_stream = 0;
   return 0;
 }
 
-/* Waits for the client to hang up (or for peer_stop) without speaking. */
+/* Reads and drops whatever comes until the client hangs up (or peer_stop). */
 static void
-serve_garbage(h2_peer *p)
+drain(h2_peer *p)
 {
-  size_t len = strlen(p->cfg.garbage);
-  if (send(p->fd, p->cfg.garbage, len, MSG_NOSIGNAL) != (ssize_t)len)
-    return;
   for (;;) {
     struct pollfd fds[2] = {{p->fd, POLLIN, 0}, {p->stop_pipe[0], POLLIN, 0}};
     if (poll(fds, 2, -1) < 0 && errno != EINTR)
@@ -348,6 +359,15 @@ serve_garbage(h2_peer *p)
         return;
     }
   }
+}
+
+/* Speaks no HTTP/2 at all, then keeps the connection open. */
+static void
+serve_garbage(h2_peer *p)
+{
+  size_t len = strlen(p->cfg.garbage);
+  if (send(p->fd, p->cfg.garbage, len, MSG_NOSIGNAL) == (ssize_t)len)
+    drain(p);
 }
 
 static void
@@ -398,6 +418,12 @@ serve_h2(h2_peer *p)
 out:
   nghttp2_session_del(p->session);
   p->session = NULL;
+  if (p->close_now) {
+    /* Hang up cleanly: the client must see a plain end of file, not a reset
+     * caused by bytes we left unread, so it has to notice EOF itself. */
+    shutdown(p->fd, SHUT_WR);
+    drain(p);
+  }
 }
 
 static void *
@@ -420,7 +446,7 @@ peer_main(void *arg)
     serve_garbage(p);
   else
     serve_h2(p);
-  /* Closing here is how the peer hangs up (PEER_CLOSE_MID, end of test). */
+  /* The connection ends here at the latest (end of test, peer_stop). */
   close(p->fd);
   p->fd = -1;
   return NULL;
@@ -433,16 +459,27 @@ peer_start(const peer_config *cfg)
   if (p == NULL)
     return NULL;
   p->cfg = *cfg;
+  if (cfg->n_replies > 0) {
+    /* The script is copied so the test may keep it on its stack. */
+    peer_reply *copy = calloc(cfg->n_replies, sizeof(*copy));
+    if (copy == NULL) {
+      free(p);
+      return NULL;
+    }
+    memcpy(copy, cfg->replies, cfg->n_replies * sizeof(*copy));
+    p->cfg.replies = copy;
+  }
   p->lfd = p->fd = -1;
   p->stop_pipe[0] = p->stop_pipe[1] = -1;
   strcpy(p->dir, "/tmp/lcctl-h2peer-XXXXXX");
   if (mkdtemp(p->dir) == NULL) {
+    free((void *)p->cfg.replies);
     free(p);
     return NULL;
   }
   snprintf(p->path, sizeof(p->path), "%s/peer.sock", p->dir);
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", p->path);
+  memcpy(addr.sun_path, p->path, sizeof(addr.sun_path));
   p->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (p->lfd < 0 || bind(p->lfd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
       listen(p->lfd, 4) < 0 || pipe2(p->stop_pipe, O_CLOEXEC) < 0)
@@ -462,6 +499,7 @@ fail:
   }
   unlink(p->path);
   rmdir(p->dir);
+  free((void *)p->cfg.replies);
   free(p);
   return NULL;
 }
@@ -493,6 +531,7 @@ peer_stop(h2_peer *p)
     free(p->reqs[i].body);
   }
   pthread_mutex_destroy(&p->mu);
+  free((void *)p->cfg.replies);
   free(p);
 }
 

@@ -17,7 +17,8 @@ enum peer_mode {
   PEER_TRAILERS_ONLY,
   /* Never answers: the request is read and left hanging. */
   PEER_SILENT,
-  /* HEADERS and close_after body bytes, then the socket is closed. */
+  /* HEADERS and close_after body bytes, then the server hangs up (shutdown
+   * for writing: the client reads a clean end of file). */
   PEER_CLOSE_MID,
   /* HEADERS and close_after body bytes, then RST_STREAM(INTERNAL_ERROR). */
   PEER_RESET_MID,
@@ -35,6 +36,7 @@ typedef struct peer_reply {
   const char *http_status;  /* NULL: "200" */
   const char *content_type; /* NULL: "application/grpc" */
   bool no_status;           /* PEER_ANSWER: end the stream without grpc-status trailers */
+  bool keep_open;           /* PEER_ANSWER: after the body, send nothing more (a quiet stream) */
 } peer_reply;
 
 typedef struct peer_config {
@@ -53,6 +55,9 @@ typedef struct peer_config {
   /* When set, these bytes are written instead of HTTP/2 and the connection
    * is then held open until the client gives up. */
   const char *garbage;
+  /* Answer the first complete request with GOAWAY(last stream 0) instead,
+   * as a daemon shutting down does, and answer nothing after. */
+  bool goaway;
 } peer_config;
 
 typedef struct h2_peer h2_peer;

@@ -1,0 +1,133 @@
+/* lcctl checkpoint [--dir DIR] [--exit] ID: checkpoint a task with CRIU
+ * (libcontainerd's CreateCheckpoint), into DIR or containerd's content store. */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "checkpoint.h"
+#include "cmd.h"
+
+struct checkpoint_args {
+  const char *id;
+  struct lc_checkpoint_opts opts;
+};
+
+enum { OPT_DIR = 0xa00, OPT_EXIT };
+
+static struct argp_option checkpoint_options[] = {
+    {"dir", OPT_DIR, "DIR", 0, "write the CRIU image into DIR (made 0700 if missing)", 0},
+    {"exit", OPT_EXIT, NULL, 0, "stop the task once it is checkpointed", 0},
+    {NULL, 0, NULL, 0, NULL, 0},
+};
+
+static error_t
+parse_checkpoint(int key, char *arg, struct argp_state *state)
+{
+  struct checkpoint_args *a = state->input;
+  switch (key) {
+  case OPT_DIR:
+    if (*arg == '\0')
+      argp_error(state, "--dir needs a directory");
+    a->opts.dir = arg;
+    return 0;
+  case OPT_EXIT:
+    a->opts.exit = true;
+    return 0;
+  case ARGP_KEY_ARG:
+    if (a->id != NULL)
+      argp_error(state, "checkpoint takes one container ID");
+    a->id = arg;
+    return 0;
+  case ARGP_KEY_NO_ARGS:
+    argp_error(state, "a container ID is required");
+    return EINVAL;
+  default:
+    return ARGP_ERR_UNKNOWN;
+  }
+}
+
+static struct argp checkpoint_argp = {
+    checkpoint_options, parse_checkpoint, "ID",
+    "Checkpoint a running task with CRIU, through containerd and runc.\v"
+    "With --dir, the CRIU image goes into DIR and its absolute path is printed; "
+    "'lcctl restore --checkpoint DIR ID' starts the task from it. Without --dir, containerd "
+    "stores the checkpoint in its content store and lcctl prints the descriptors (digest, "
+    "media type, size) of the archive and of the container's spec; they are kept from "
+    "garbage collection until removed (ctr content rm). Without --exit the task keeps "
+    "running. When CRIU fails, the task is left as it was and the error names CRIU's log.",
+    NULL, NULL, NULL};
+
+static void
+print_dir(struct lc_ctx *ctx, const char *id, const struct lc_checkpoint_result *r, bool exited)
+{
+  if (ctx->format == LC_FORMAT_JSON) {
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "id", json_object_new_string(id));
+    json_object_object_add(o, "dir", json_object_new_string(r->dir));
+    json_object_object_add(o, "exit", json_object_new_boolean(exited));
+    lc_json_print_line(o, stdout);
+    json_object_put(o);
+  } else if (!ctx->quiet) {
+    printf("%s\n", r->dir);
+  }
+}
+
+static void
+print_descriptor_json(const char *id, const struct lc_descriptor *d, bool exited)
+{
+  json_object *o = json_object_new_object();
+  json_object_object_add(o, "id", json_object_new_string(id));
+  json_object_object_add(o, "digest", json_object_new_string(d->digest));
+  json_object_object_add(o, "media_type", json_object_new_string(d->media_type));
+  json_object_object_add(o, "size", json_object_new_int64(d->size));
+  json_object_object_add(o, "exit", json_object_new_boolean(exited));
+  lc_json_print_line(o, stdout);
+  json_object_put(o);
+}
+
+/* A DIGEST / MEDIA_TYPE / SIZE table, the digests alone with -q, or one JSON
+ * line per blob. */
+static void
+print_descriptors(struct lc_ctx *ctx, const char *id, const struct lc_checkpoint_result *r,
+                  bool exited)
+{
+  static const char *const headers[] = {"DIGEST", "MEDIA_TYPE", "SIZE"};
+  bool table = ctx->format == LC_FORMAT_TEXT && !ctx->quiet;
+  lc_table *t = table ? lc_table_new(3, headers) : NULL;
+  for (size_t i = 0; i < r->n_descriptors; i++) {
+    const struct lc_descriptor *d = &r->descriptors[i];
+    char size[24];
+    snprintf(size, sizeof(size), "%lld", (long long)d->size);
+    if (table)
+      lc_table_add(t, (const char *const[]){d->digest, d->media_type, size});
+    else if (ctx->format == LC_FORMAT_JSON)
+      print_descriptor_json(id, d, exited);
+    else
+      printf("%s\n", d->digest);
+  }
+  lc_table_print(t, stdout);
+  lc_table_free(t);
+}
+
+int
+cmd_checkpoint(struct lc_ctx *ctx, int argc, char **argv)
+{
+  struct checkpoint_args a = {0};
+  if (cmd_parse(ctx, &checkpoint_argp, argc, argv, &a) != 0)
+    return 2;
+  struct cmd_ids ids = {(char **)&a.id, 1};
+  int rv = cmd_ids_validate(ctx, &ids);
+  if (rv != 0)
+    return rv;
+  lc_error *err = NULL;
+  struct lc_checkpoint_result res = {0};
+  lc_client *c = ctx_client(ctx, &err);
+  if (c == NULL || lc_task_checkpoint(c, a.id, &a.opts, &res, &err) < 0)
+    return ctx_report(ctx, a.id, err);
+  if (a.opts.dir != NULL)
+    print_dir(ctx, a.id, &res, a.opts.exit);
+  else
+    print_descriptors(ctx, a.id, &res, a.opts.exit);
+  lc_checkpoint_result_clear(&res);
+  return 0;
+}

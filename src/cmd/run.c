@@ -1,0 +1,251 @@
+/* lcctl run [create opts] [--rm] [-d] [-i] [-t] ID CMD...: create, start,
+ * copy stdio, wait, and exit with the container's status. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "attach.h"
+#include "cmd.h"
+#include "create_opts.h"
+
+struct run_args {
+  struct create_opts opts;
+  const char *id;
+  char **cmd; /* NULL-terminated, from argv */
+  bool rm, detach, interactive;
+};
+
+/* What run needs besides the arguments, gathered once. */
+struct run_state {
+  struct lc_ctx *ctx;
+  struct run_args *args;
+  lc_client *client;
+  char *spec_json, *log_uri;
+};
+
+enum { OPT_RM = 0x500 };
+
+static struct argp_option run_own_options[] = {
+    {"rm", OPT_RM, NULL, 0, "delete the container once it has exited", 5},
+    {"detach", 'd', NULL, 0, "start it and return at once (output discarded unless --log)", 5},
+    {"interactive", 'i', NULL, 0, "forward stdin; close the process's stdin at its end", 5},
+    {NULL, 0, NULL, 0, NULL, 0},
+};
+
+static error_t
+parse_run(int key, char *arg, struct argp_state *state)
+{
+  struct run_args *a = state->input;
+  switch (key) {
+  case ARGP_KEY_INIT:
+    state->child_inputs[0] = &a->opts;
+    return 0;
+  case OPT_RM:
+    a->rm = true;
+    return 0;
+  case 'd':
+    a->detach = true;
+    return 0;
+  case 'i':
+    a->interactive = true;
+    return 0;
+  case ARGP_KEY_ARG:
+    /* The ID, then the container's own command line, options and all. */
+    a->id = arg;
+    a->cmd = state->argv + state->next;
+    state->next = state->argc;
+    return 0;
+  case ARGP_KEY_NO_ARGS:
+    argp_error(state, "a container ID is required");
+    return EINVAL;
+  default:
+    return ARGP_ERR_UNKNOWN;
+  }
+}
+
+static struct argp_child run_children[] = {{&create_opts_argp, 0, NULL, 0}, {NULL, 0, NULL, 0}};
+
+static struct argp run_argp = {
+    run_own_options,
+    parse_run,
+    "[OPTION...] ID CMD [ARG...]",
+    "Create a container, start it, copy its stdio and wait for it; the exit status is "
+    "the container's.\v"
+    "Exit status 125 means lcctl failed before the process ran, 126 that the command "
+    "could not be invoked, 127 that it was not found; 1 that the daemon refused (the ID "
+    "is taken), 2 a usage error. With -d, lcctl returns once the process runs and its "
+    "output is discarded unless --log FILE is given.",
+    run_children,
+    NULL,
+    NULL};
+
+/* Combinations that cannot work are refused before anything is sent. */
+static int
+check_combination(struct lc_ctx *ctx, const struct run_args *a)
+{
+  if (a->rm && a->detach)
+    return ctx_usage(ctx, "--rm and -d cannot be used together (nobody would be there to remove "
+                          "the container)");
+  if (a->detach && a->interactive)
+    return ctx_usage(ctx, "-i needs lcctl attached: it cannot be used with -d");
+  if (a->detach && a->opts.spec.tty)
+    return ctx_usage(ctx, "-t needs lcctl attached: it cannot be used with -d");
+  if (a->opts.spec.tty && a->opts.log != NULL)
+    return ctx_usage(ctx, "--log cannot be used with -t: a terminal's output goes to lcctl");
+  return 0;
+}
+
+/* Used when the process never ran: nothing of it may stay behind. */
+static void
+remove_container(lc_client *c, const char *id)
+{
+  lc_task_delete(c, id, NULL, NULL, NULL);
+  lc_container_delete(c, id, NULL);
+}
+
+/* Reports an error that kept the process from running and gives run's code. */
+static int
+fail_before_run(struct run_state *st, lc_error *err)
+{
+  int code = lc_attach_error_exit_code(err);
+  ctx_report(st->ctx, st->args->id, err);
+  return code;
+}
+
+static struct lc_container_spec
+container_spec(const struct run_state *st)
+{
+  const struct run_args *a = st->args;
+  return (struct lc_container_spec){a->id, a->opts.runtime, st->spec_json, a->opts.labels,
+                                    a->opts.n_labels};
+}
+
+static void
+print_detached(struct lc_ctx *ctx, const char *id, uint32_t pid)
+{
+  if (ctx->format == LC_FORMAT_JSON) {
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "id", json_object_new_string(id));
+    json_object_object_add(o, "pid", json_object_new_int64(pid));
+    json_object_object_add(o, "status", json_object_new_string("running"));
+    lc_json_print_line(o, stdout);
+    json_object_put(o);
+  } else if (!ctx->quiet) {
+    printf("%s\n", id);
+  }
+}
+
+/* -d: the shim writes the log, or nothing at all; never a FIFO nobody reads. */
+static int
+run_detached(struct run_state *st)
+{
+  const struct run_args *a = st->args;
+  const char *log = st->log_uri ? st->log_uri : "";
+  struct lc_container_spec cs = container_spec(st);
+  struct lc_task_spec ts = {.id = a->id, .runc_binary = a->opts.runc_binary};
+  ts.io = (struct lc_stdio_paths){"", log, log, false};
+  lc_error *err = NULL;
+  uint32_t pid = 0;
+  if (lc_create(st->client, &cs, &ts, &pid, &err) < 0)
+    return fail_before_run(st, err);
+  if (lc_task_start(st->client, a->id, NULL, &pid, &err) < 0) {
+    remove_container(st->client, a->id);
+    return fail_before_run(st, err);
+  }
+  print_detached(st->ctx, a->id, pid);
+  return 0;
+}
+
+/* The process's stdio: our FIFOs, or its log file (followed) plus a stdin
+ * FIFO with -i. */
+static int
+attach_io(struct run_state *st, lc_attach *at, struct lc_stdio_paths *io, lc_error **err)
+{
+  *io = (struct lc_stdio_paths){"", "", "", st->args->opts.spec.tty};
+  bool log = st->log_uri != NULL;
+  if (lc_attach_make_fifos(at, lc_client_namespace(st->client), !log, io, err) < 0)
+    return -1;
+  if (log) {
+    io->stdout_path = st->log_uri;
+    io->stderr_path = st->log_uri;
+  }
+  return 0;
+}
+
+/* Create, start and wait; *status is the process's exit status. */
+static int
+run_attached_in(struct run_state *st, lc_attach *at, uint32_t *status)
+{
+  const struct run_args *a = st->args;
+  struct lc_container_spec cs = container_spec(st);
+  struct lc_task_spec ts = {.id = a->id, .runc_binary = a->opts.runc_binary};
+  lc_error *err = NULL;
+  uint32_t pid = 0;
+  if (attach_io(st, at, &ts.io, &err) < 0 || lc_create(st->client, &cs, &ts, &pid, &err) < 0)
+    return fail_before_run(st, err);
+  if ((st->log_uri != NULL && lc_attach_follow_uri(at, st->log_uri, &err) < 0) ||
+      lc_attach_start(at, st->client, true, &pid, &err) < 0) {
+    remove_container(st->client, a->id);
+    return fail_before_run(st, err);
+  }
+  if (lc_attach_wait(at, st->client, status, NULL, &err) < 0) {
+    ctx_report(st->ctx, a->id, err);
+    return 125;
+  }
+  return 0;
+}
+
+static int
+run_attached(struct run_state *st)
+{
+  const struct run_args *a = st->args;
+  struct lc_attach_config cfg = {
+      .id = a->id,
+      .in_fd = a->interactive ? 0 : -1,
+      .out_fd = 1,
+      .err_fd = 2,
+      .terminal = a->opts.spec.tty,
+      .raw = a->opts.spec.tty && a->interactive,
+      .forward_signals = true,
+  };
+  lc_attach *at = NULL;
+  lc_error *err = NULL;
+  if (lc_attach_new(&cfg, &at, &err) < 0)
+    return fail_before_run(st, err);
+  uint32_t status = 0;
+  int rv = run_attached_in(st, at, &status);
+  if (rv == 0 && a->rm) {
+    if (lc_task_delete(st->client, a->id, NULL, NULL, &err) < 0 ||
+        lc_container_delete(st->client, a->id, &err) < 0)
+      ctx_report(st->ctx, a->id, err);
+  }
+  lc_attach_free(at);
+  if (rv != 0)
+    return rv;
+  return status > 255 ? 255 : (int)status;
+}
+
+int
+cmd_run(struct lc_ctx *ctx, int argc, char **argv)
+{
+  struct run_args a = {0};
+  if (cmd_parse(ctx, &run_argp, argc, argv, &a) != 0) {
+    create_opts_clear(&a.opts);
+    return 2;
+  }
+  struct run_state st = {.ctx = ctx, .args = &a};
+  lc_error *err = NULL;
+  int rv = check_combination(ctx, &a);
+  if (rv == 0 &&
+      create_opts_prepare(&a.opts, ctx->ns, a.id, a.cmd, &st.spec_json, &st.log_uri, &err) < 0)
+    rv = fail_before_run(&st, err);
+  if (rv == 0 && (st.client = ctx_client(ctx, &err)) == NULL)
+    rv = fail_before_run(&st, err);
+  if (rv == 0)
+    rv = a.detach ? run_detached(&st) : run_attached(&st);
+  free(st.spec_json);
+  free(st.log_uri);
+  create_opts_clear(&a.opts);
+  return rv;
+}

@@ -1,0 +1,106 @@
+/* lcctl update [--memory BYTES] [--cpus N.N] [--pids-limit N] ID: change a
+ * running task's cgroup limits (libcontainerd's UpdateResources). */
+#include "config.h"
+
+#include "cmd.h"
+#include "parse.h"
+#include "resources.h"
+
+struct update_args {
+  const char *id;
+  struct lc_resources res;
+};
+
+enum { OPT_MEMORY = 0x800, OPT_CPUS, OPT_PIDS };
+
+/* The kernel refuses smaller memory limits; create says the same. */
+#define MEMORY_MIN (4 * 1024 * 1024)
+
+static struct argp_option update_options[] = {
+    {"memory", OPT_MEMORY, "BYTES", 0, "memory limit (k, m, g suffixes; at least 4m)", 0},
+    {"cpus", OPT_CPUS, "N.N", 0, "CPU quota in CPUs (0.5 = half a CPU)", 0},
+    {"pids-limit", OPT_PIDS, "N", 0, "maximum number of processes (at least 1)", 0},
+    {NULL, 0, NULL, 0, NULL, 0},
+};
+
+/* argp prints the message and exits 2: nothing has been sent yet. */
+static error_t
+fail(struct argp_state *state, const char *option, lc_error *err)
+{
+  argp_error(state, "%s: %s", option, err->message);
+  lc_error_free(err);
+  return EINVAL;
+}
+
+static error_t
+parse_limit(int key, char *arg, struct argp_state *state, struct lc_resources *r)
+{
+  lc_error *err = NULL;
+  uint64_t n;
+  switch (key) {
+  case OPT_MEMORY:
+    if (parse_size_bytes(arg, &r->memory_bytes, &err) < 0)
+      return fail(state, "--memory", err);
+    if (r->memory_bytes < MEMORY_MIN)
+      argp_error(state, "--memory %s is too small: the kernel needs at least 4m", arg);
+    return 0;
+  case OPT_CPUS:
+    return parse_cpus(arg, &r->cpus, &err) < 0 ? fail(state, "--cpus", err) : 0;
+  case OPT_PIDS:
+    if (parse_uint_arg(arg, "pids limit", INT64_MAX, &n, &err) < 0)
+      return fail(state, "--pids-limit", err);
+    if (n == 0)
+      argp_error(state, "--pids-limit must be at least 1");
+    r->pids_limit = (int64_t)n;
+    return 0;
+  default:
+    return ARGP_ERR_UNKNOWN;
+  }
+}
+
+static error_t
+parse_update(int key, char *arg, struct argp_state *state)
+{
+  struct update_args *a = state->input;
+  switch (key) {
+  case ARGP_KEY_ARG:
+    if (a->id != NULL)
+      argp_error(state, "update takes one container ID");
+    a->id = arg;
+    return 0;
+  case ARGP_KEY_NO_ARGS:
+    argp_error(state, "a container ID is required");
+    return EINVAL;
+  case ARGP_KEY_END:
+    if (a->res.memory_bytes == 0 && a->res.cpus == 0 && a->res.pids_limit == 0)
+      argp_error(state, "nothing to change: give --memory, --cpus or --pids-limit");
+    return 0;
+  default:
+    return parse_limit(key, arg, state, &a->res);
+  }
+}
+
+static struct argp update_argp = {
+    update_options, parse_update, "ID",
+    "Change the cgroup limits of a running task; the limits not given stay as they are.\v"
+    "The new limits apply to the live task only: the container's stored spec keeps its "
+    "own, so a new task of the container (restore from a checkpoint included) starts with "
+    "those again. Nothing is printed on success.",
+    NULL, NULL, NULL};
+
+int
+cmd_update(struct lc_ctx *ctx, int argc, char **argv)
+{
+  struct update_args a = {0};
+  if (cmd_parse(ctx, &update_argp, argc, argv, &a) != 0)
+    return 2;
+  struct cmd_ids ids = {(char **)&a.id, 1};
+  int rv = cmd_ids_validate(ctx, &ids);
+  if (rv != 0)
+    return rv;
+  lc_error *err = NULL;
+  lc_client *c = ctx_client(ctx, &err);
+  if (c == NULL || lc_task_update(c, a.id, &a.res, &err) < 0)
+    return ctx_report(ctx, a.id, err);
+  return 0;
+}

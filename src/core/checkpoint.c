@@ -1,0 +1,523 @@
+/* checkpoint and restore-from-checkpoint: CRIU through containerd and runc. */
+#include "config.h"
+
+#include "checkpoint.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client_internal.h"
+#include "containers.pb-c.h"
+#include "content.pb-c.h"
+#include "runc.pb-c.h"
+#include "tasks.pb-c.h"
+
+#define MUT(s) ((char *)(s))
+#define RUNC_OPTIONS_TYPE_URL "containerd.runc.v1.Options"
+#define RUNC_RUNTIME_PREFIX "io.containerd.runc."
+/* containerd's words around a failed `runc checkpoint` and `runc restore`. */
+#define CRIU_LOG_MARK " path= "
+#define RESTORE_FAILED_MARK "OCI runtime restore failed"
+
+static int
+oom(lc_error **err)
+{
+  return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+}
+
+/* ---- the image directory ------------------------------------------------- */
+
+/* The shim runs elsewhere, so it needs an absolute path; a missing directory
+ * is made (only the last component, 0700: a checkpoint holds the memory of
+ * the task). *made says whether it was. */
+static int
+image_dir_prepare(const char *dir, bool create, char **abs, bool *made, lc_error **err)
+{
+  *made = false;
+  if (*dir == '\0')
+    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
+                        "the checkpoint directory is an empty string");
+  if (create && mkdir(dir, 0700) == 0)
+    *made = true;
+  else if (create && errno != EEXIST)
+    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "%s: %s", dir,
+                        strerror(errno));
+  *abs = realpath(dir, NULL);
+  if (*abs == NULL)
+    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "%s: %s", dir,
+                        strerror(errno));
+  struct stat st;
+  if (stat(*abs, &st) < 0 || !S_ISDIR(st.st_mode)) {
+    free(*abs);
+    *abs = NULL;
+    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "%s: not a directory", dir);
+  }
+  return 0;
+}
+
+/* A directory this run made for a checkpoint that failed holds only what
+ * runc and CRIU began to write (descriptors.json, partial images): its files
+ * go, then the directory. Nothing else could be in it: it is 0700 and new. */
+static void
+image_dir_remove(const char *abs)
+{
+  DIR *d = opendir(abs);
+  if (d == NULL)
+    return;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL)
+    if (de->d_type == DT_REG)
+      unlinkat(dirfd(d), de->d_name, 0);
+  closedir(d);
+  rmdir(abs);
+}
+
+/* ---- checkpoint ---------------------------------------------------------- */
+
+/* runc's CheckpointOptions: the image path and whether the task stays up. */
+static uint8_t *
+checkpoint_options(const struct lc_checkpoint_opts *o, const char *abs_dir, size_t *len)
+{
+  Lcpb__RuncCheckpointOptions opts = LCPB__RUNC_CHECKPOINT_OPTIONS__INIT;
+  opts.exit = o->exit;
+  opts.image_path = MUT(abs_dir != NULL ? abs_dir : "");
+  *len = lcpb__runc_checkpoint_options__get_packed_size(&opts);
+  uint8_t *buf = malloc(*len ? *len : 1);
+  if (buf != NULL)
+    lcpb__runc_checkpoint_options__pack(&opts, buf);
+  return buf;
+}
+
+static int
+descriptors_from_pb(const Lcpb__CheckpointTaskResponse *r, struct lc_checkpoint_result *out,
+                    lc_error **err)
+{
+  out->descriptors = calloc(r->n_descriptors ? r->n_descriptors : 1, sizeof(*out->descriptors));
+  if (out->descriptors == NULL)
+    return oom(err);
+  out->n_descriptors = r->n_descriptors;
+  for (size_t i = 0; i < r->n_descriptors; i++) {
+    out->descriptors[i].media_type = lc_strdup0(r->descriptors[i]->media_type);
+    out->descriptors[i].digest = lc_strdup0(r->descriptors[i]->digest);
+    out->descriptors[i].size = r->descriptors[i]->size;
+  }
+  return 0;
+}
+
+/* containerd writes a checkpoint blob under no lease and no image, so the
+ * next garbage collection would take it: a gc.root label keeps each blob
+ * until someone removes it. */
+static int
+keep_blobs(lc_client *c, const struct lc_checkpoint_result *r, lc_error **err)
+{
+  char stamp[32];
+  time_t now = time(NULL);
+  struct tm tm;
+  strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+  for (size_t i = 0; i < r->n_descriptors; i++) {
+    Lcpb__ContentInfo__LabelsEntry label = LCPB__CONTENT_INFO__LABELS_ENTRY__INIT;
+    Lcpb__ContentInfo__LabelsEntry *labels[1] = {&label};
+    Lcpb__ContentInfo info = LCPB__CONTENT_INFO__INIT;
+    Lcpb__FieldMask mask = LCPB__FIELD_MASK__INIT;
+    char *paths[1] = {MUT("labels." LC_GC_ROOT_LABEL)};
+    Lcpb__UpdateContentRequest req = LCPB__UPDATE_CONTENT_REQUEST__INIT;
+    label.key = MUT(LC_GC_ROOT_LABEL);
+    label.value = stamp;
+    info.digest = r->descriptors[i].digest;
+    info.n_labels = 1;
+    info.labels = labels;
+    mask.n_paths = 1;
+    mask.paths = paths;
+    req.info = &info;
+    req.update_mask = &mask;
+    lc_error *e = NULL;
+    if (lc_unary_one(c, LC_SVC_CONTENT "Update", &req.base, NULL, NULL, &e) < 0) {
+      lc_error_prefix(e, "checkpoint %s written, but not kept from garbage collection",
+                      r->descriptors[i].digest);
+      if (err != NULL && *err == NULL)
+        *err = e;
+      else
+        lc_error_free(e);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* What became of the task after CRIU failed, as a parenthesis. */
+static const char *
+task_fate(lc_client *c, const char *id)
+{
+  struct lc_task t = {0};
+  lc_error *e = NULL;
+  if (lc_task_get(c, id, NULL, &t, &e) < 0) {
+    lc_error_free(e);
+    return "";
+  }
+  enum lc_status s = t.status;
+  lc_task_clear(&t);
+  if (s == LC_STATUS_RUNNING)
+    return " (it is still running)";
+  if (s == LC_STATUS_PAUSED)
+    return " (it is still paused)";
+  return " (it is no longer running)";
+}
+
+/* The daemon's words up to the first line break: runc's error output runs
+ * on for lines, and an error is one line. */
+static int
+first_line_len(const char *s, size_t max)
+{
+  size_t n = strcspn(s, "\n");
+  return (int)(n < max ? n : max);
+}
+
+/* containerd ends a failed `runc checkpoint` with " path= LOG: code": one
+ * line instead that names CRIU first, its log, and keeps the daemon's words. */
+static void
+explain_checkpoint_failure(lc_client *c, const char *id, lc_error *e)
+{
+  char *mark = e != NULL ? strstr(e->message, CRIU_LOG_MARK) : NULL;
+  if (mark == NULL)
+    return;
+  const char *log = mark + strlen(CRIU_LOG_MARK);
+  const char *end = strstr(log, ": ");
+  int log_len = first_line_len(log, end != NULL ? (size_t)(end - log) : strlen(log));
+  char *msg = NULL;
+  if (asprintf(&msg, "CRIU could not checkpoint the task%s; CRIU's log: %.*s (daemon: %.*s)",
+               task_fate(c, id), log_len, log,
+               first_line_len(e->message, (size_t)(mark - e->message)), e->message) < 0)
+    return;
+  free(e->message);
+  e->message = msg;
+}
+
+static int
+checkpoint_call(lc_client *c, const char *id, const struct lc_checkpoint_opts *o,
+                const char *abs_dir, struct lc_checkpoint_result *out, lc_error **err)
+{
+  size_t len;
+  uint8_t *packed = checkpoint_options(o, abs_dir, &len);
+  if (packed == NULL)
+    return oom(err);
+  Lcpb__Any any = LCPB__ANY__INIT;
+  any.type_url = MUT(LC_RUNC_CHECKPOINT_OPTIONS_TYPE_URL);
+  any.value.data = packed;
+  any.value.len = len;
+  Lcpb__CheckpointTaskRequest req = LCPB__CHECKPOINT_TASK_REQUEST__INIT;
+  req.container_id = MUT(id);
+  req.options = &any;
+  ProtobufCMessage *resp = NULL;
+  lc_error *e = NULL;
+  int rv = lc_unary_one(c, LC_SVC_TASKS "Checkpoint", &req.base,
+                        &lcpb__checkpoint_task_response__descriptor, &resp, &e);
+  free(packed);
+  if (rv < 0) {
+    explain_checkpoint_failure(c, id, e);
+    if (err != NULL && *err == NULL)
+      *err = e;
+    else
+      lc_error_free(e);
+    return -1;
+  }
+  rv = descriptors_from_pb((Lcpb__CheckpointTaskResponse *)resp, out, err);
+  protobuf_c_message_free_unpacked(resp, NULL);
+  return rv;
+}
+
+int
+lc_task_checkpoint(lc_client *c, const char *id, const struct lc_checkpoint_opts *o,
+                   struct lc_checkpoint_result *out, lc_error **err)
+{
+  memset(out, 0, sizeof(*out));
+  bool made = false;
+  if (o->dir != NULL && image_dir_prepare(o->dir, true, &out->dir, &made, err) < 0)
+    return -1;
+  if (checkpoint_call(c, id, o, out->dir, out, err) < 0) {
+    if (made)
+      image_dir_remove(out->dir);
+    lc_checkpoint_result_clear(out);
+    return -1;
+  }
+  if (o->dir == NULL && keep_blobs(c, out, err) < 0) {
+    lc_checkpoint_result_clear(out);
+    return -1;
+  }
+  return 0;
+}
+
+void
+lc_checkpoint_result_clear(struct lc_checkpoint_result *r)
+{
+  for (size_t i = 0; i < r->n_descriptors; i++) {
+    free(r->descriptors[i].media_type);
+    free(r->descriptors[i].digest);
+  }
+  free(r->descriptors);
+  free(r->dir);
+  memset(r, 0, sizeof(*r));
+}
+
+/* ---- restore ------------------------------------------------------------- */
+
+/* What a restore keeps of the container: its runtime and runc options. */
+struct restore_base {
+  ProtobufCMessage *container_resp;
+  const Lcpb__Container *container;
+  Lcpb__RuncOptions *runc_opts; /* unpacked from the container's record, or NULL */
+};
+
+static void
+restore_base_clear(struct restore_base *b)
+{
+  if (b->runc_opts != NULL)
+    lcpb__runc_options__free_unpacked(b->runc_opts, NULL);
+  if (b->container_resp != NULL)
+    protobuf_c_message_free_unpacked(b->container_resp, NULL);
+  memset(b, 0, sizeof(*b));
+}
+
+/* Only runc's shims know a CRIU image path; any other runtime would ignore it
+ * and start the task afresh, which must never pass for a restore. */
+static int
+restore_base_load(lc_client *c, const char *id, struct restore_base *b, lc_error **err)
+{
+  Lcpb__GetContainerRequest req = LCPB__GET_CONTAINER_REQUEST__INIT;
+  req.id = MUT(id);
+  if (lc_unary_one(c, LC_SVC_CONTAINERS "Get", &req.base, &lcpb__get_container_response__descriptor,
+                   &b->container_resp, err) < 0)
+    return -1;
+  b->container = ((Lcpb__GetContainerResponse *)b->container_resp)->container;
+  if (b->container == NULL)
+    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_NOT_FOUND, "container %s: not found", id);
+  const char *rt = b->container->runtime ? b->container->runtime->name : "";
+  if (rt == NULL || strncmp(rt, RUNC_RUNTIME_PREFIX, strlen(RUNC_RUNTIME_PREFIX)) != 0)
+    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_FAILED_PRECONDITION,
+                        "restoring a checkpoint needs a runc runtime (io.containerd.runc.*), "
+                        "and this container uses %s",
+                        rt && *rt ? rt : "none");
+  const Lcpb__Any *o = b->container->runtime->options;
+  if (o != NULL && o->type_url != NULL && strcmp(o->type_url, RUNC_OPTIONS_TYPE_URL) == 0)
+    b->runc_opts = lcpb__runc_options__unpack(NULL, o->value.len, o->value.data);
+  return 0;
+}
+
+/* A file:// URI the shim appends to can serve the new task too; a FIFO path
+ * belonged to a client that is gone. */
+static char *
+reusable_uri(const char *path)
+{
+  return path != NULL && strncmp(path, "file://", 7) == 0 ? strdup(path) : strdup("");
+}
+
+struct restore_io {
+  char *in, *out, *errp;
+  bool terminal;
+};
+
+static void
+restore_io_clear(struct restore_io *io)
+{
+  free(io->in);
+  free(io->out);
+  free(io->errp);
+  memset(io, 0, sizeof(*io));
+}
+
+/* A checkpoint is restored into a container whose task is gone: a stopped
+ * task is deleted (its log URIs kept for the new one), a live one stays. */
+static int
+clear_old_task(lc_client *c, const char *id, struct restore_io *io, lc_error **err)
+{
+  struct lc_task t = {0};
+  lc_error *e = NULL;
+  if (lc_task_get(c, id, NULL, &t, &e) < 0) {
+    bool absent = e->code == LC_GRPC_NOT_FOUND && e->cls == LC_ERR_DAEMON;
+    if (absent)
+      lc_error_free(e);
+    else if (err != NULL && *err == NULL)
+      *err = e;
+    else
+      lc_error_free(e);
+    return absent ? 0 : -1;
+  }
+  enum lc_status s = t.status;
+  io->in = strdup("");
+  io->out = reusable_uri(t.stdout_path);
+  io->errp = reusable_uri(t.stderr_path);
+  io->terminal = false;
+  lc_task_clear(&t);
+  if (s != LC_STATUS_STOPPED)
+    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_FAILED_PRECONDITION,
+                        "the task is %s; a checkpoint is restored only into a container whose "
+                        "task has stopped or was deleted (checkpoint --exit, or kill it first)",
+                        lc_status_name(s));
+  return lc_task_delete(c, id, NULL, NULL, err);
+}
+
+/* The container's own runc options, with the binary asked for and, for a
+ * directory, the image and CRIU's work path (so restore.log outlives the
+ * failed task's bundle). */
+static uint8_t *
+restore_options(const struct restore_base *b, const char *runc_binary, const char *abs_dir,
+                size_t *len)
+{
+  Lcpb__RuncOptions opts = LCPB__RUNC_OPTIONS__INIT;
+  if (b->runc_opts != NULL)
+    opts = *b->runc_opts; /* shares its strings; only packed, never freed */
+  if (runc_binary != NULL)
+    opts.binary_name = MUT(runc_binary);
+  if (abs_dir != NULL) {
+    opts.criu_image_path = MUT(abs_dir);
+    opts.criu_work_path = MUT(abs_dir);
+  }
+  *len = lcpb__runc_options__get_packed_size(&opts);
+  uint8_t *buf = malloc(*len ? *len : 1);
+  if (buf != NULL)
+    lcpb__runc_options__pack(&opts, buf);
+  return buf;
+}
+
+/* What to restore from: an image directory, or an archive in the store. */
+struct restore_source {
+  char *abs_dir;
+  const char *digest;
+  int64_t size;
+};
+
+static bool
+is_digest(const char *s)
+{
+  return strncmp(s, "sha256:", 7) == 0 && strlen(s) == 7 + 64 &&
+         strspn(s + 7, "0123456789abcdef") == 64;
+}
+
+/* A directory is looked for first; "sha256:..." that is no path on this
+ * machine is the digest of a content-store checkpoint, whose size containerd
+ * needs with it. */
+static int
+restore_source_load(lc_client *c, const char *checkpoint, struct restore_source *src,
+                    lc_error **err)
+{
+  struct stat st;
+  bool made;
+  if (checkpoint == NULL || *checkpoint == '\0')
+    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "no checkpoint given");
+  if (!is_digest(checkpoint) || stat(checkpoint, &st) == 0)
+    return image_dir_prepare(checkpoint, false, &src->abs_dir, &made, err);
+  Lcpb__ContentInfoRequest req = LCPB__CONTENT_INFO_REQUEST__INIT;
+  req.digest = MUT(checkpoint);
+  ProtobufCMessage *resp = NULL;
+  if (lc_unary_one(c, LC_SVC_CONTENT "Info", &req.base, &lcpb__content_info_response__descriptor,
+                   &resp, err) < 0)
+    return -1;
+  Lcpb__ContentInfoResponse *r = (Lcpb__ContentInfoResponse *)resp;
+  src->digest = checkpoint;
+  src->size = r->info != NULL ? r->info->size : 0;
+  protobuf_c_message_free_unpacked(resp, NULL);
+  return 0;
+}
+
+static int
+restore_create(lc_client *c, const char *id, const struct restore_source *src,
+               const struct restore_base *b, const char *runc_binary,
+               const struct lc_stdio_paths *io, lc_error **err)
+{
+  size_t len;
+  uint8_t *packed = restore_options(b, runc_binary, src->abs_dir, &len);
+  if (packed == NULL)
+    return oom(err);
+  Lcpb__Any opts = LCPB__ANY__INIT;
+  opts.type_url = MUT(RUNC_OPTIONS_TYPE_URL);
+  opts.value.data = packed;
+  opts.value.len = len;
+  Lcpb__Descriptor desc = LCPB__DESCRIPTOR__INIT;
+  Lcpb__CreateTaskRequest req = LCPB__CREATE_TASK_REQUEST__INIT;
+  req.container_id = MUT(id);
+  req.stdin = MUT(io->stdin_path ? io->stdin_path : "");
+  req.stdout = MUT(io->stdout_path ? io->stdout_path : "");
+  req.stderr = MUT(io->stderr_path ? io->stderr_path : "");
+  req.terminal = io->terminal;
+  req.options = &opts;
+  if (src->digest != NULL) {
+    desc.media_type = MUT(LC_CHECKPOINT_MEDIA_TYPE);
+    desc.digest = MUT(src->digest);
+    desc.size = src->size;
+    req.checkpoint = &desc;
+  }
+  int rv = lc_unary_one(c, LC_SVC_TASKS "Create", &req.base, NULL, NULL, err);
+  free(packed);
+  return rv;
+}
+
+/* runc restore runs at Start; when it fails, say CRIU, and where its log is
+ * when CRIU got as far as writing one into the image directory (this time: an
+ * older restore.log says nothing about this failure). */
+static void
+explain_restore_failure(const struct restore_source *src, time_t started, lc_error *e)
+{
+  if (e == NULL || strstr(e->message, RESTORE_FAILED_MARK) == NULL)
+    return;
+  char *log = NULL, *msg = NULL;
+  struct stat st;
+  if (src->abs_dir != NULL && asprintf(&log, "%s/restore.log", src->abs_dir) >= 0 &&
+      (stat(log, &st) != 0 || st.st_mtime < started)) {
+    free(log);
+    log = NULL;
+  }
+  if (asprintf(&msg, "the restore through runc and CRIU failed%s%s (daemon: %.*s)",
+               log ? "; CRIU's log: " : " before CRIU wrote a log", log ? log : "",
+               first_line_len(e->message, strlen(e->message)), e->message) >= 0) {
+    free(e->message);
+    e->message = msg;
+  }
+  free(log);
+}
+
+/* Started, or deleted again: a failed restore leaves the container taskless. */
+static int
+restore_start(lc_client *c, const char *id, const struct restore_source *src, uint32_t *pid,
+              lc_error **err)
+{
+  lc_error *e = NULL;
+  time_t started = time(NULL);
+  if (lc_task_start(c, id, NULL, pid, &e) == 0)
+    return 0;
+  explain_restore_failure(src, started, e);
+  lc_error *undo = NULL;
+  if (lc_task_delete(c, id, NULL, NULL, &undo) < 0)
+    lc_error_free(undo);
+  if (err != NULL && *err == NULL)
+    *err = e;
+  else
+    lc_error_free(e);
+  return -1;
+}
+
+int
+lc_task_restore_checkpoint(lc_client *c, const char *id, const struct lc_restore_opts *o,
+                           uint32_t *pid, lc_error **err)
+{
+  struct restore_source src = {0};
+  struct restore_base base = {0};
+  struct restore_io old = {0};
+  int rv = -1;
+  if (restore_source_load(c, o->checkpoint, &src, err) < 0 ||
+      restore_base_load(c, id, &base, err) < 0 || clear_old_task(c, id, &old, err) < 0)
+    goto out;
+  struct lc_stdio_paths io = {old.in, old.out, old.errp, false};
+  if (restore_create(c, id, &src, &base, o->runc_binary, o->io ? o->io : &io, err) < 0)
+    goto out;
+  rv = restore_start(c, id, &src, pid, err);
+out:
+  restore_io_clear(&old);
+  restore_base_clear(&base);
+  free(src.abs_dir);
+  return rv;
+}

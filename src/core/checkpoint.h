@@ -1,0 +1,72 @@
+/* Checkpoint a running task with CRIU (through containerd, the runc shim and
+ * runc) and start a container's task again from such a checkpoint. */
+#ifndef LC_CHECKPOINT_H
+#define LC_CHECKPOINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "client.h"
+#include "task.h"
+
+#define LC_RUNC_CHECKPOINT_OPTIONS_TYPE_URL "containerd.runc.v1.CheckpointOptions"
+#define LC_CHECKPOINT_MEDIA_TYPE "application/vnd.containerd.container.criu.checkpoint.criu.tar"
+/* The label that keeps a blob out of containerd's garbage collection. */
+#define LC_GC_ROOT_LABEL "containerd.io/gc.root"
+
+/* A blob in containerd's content store. */
+struct lc_descriptor {
+  char *media_type;
+  char *digest;
+  int64_t size;
+};
+
+struct lc_checkpoint_opts {
+  /* CRIU image directory (made 0700 when missing, parent must exist); NULL:
+   * containerd's content store. */
+  const char *dir;
+  bool exit; /* stop the task once it is checkpointed (runc without --leave-running) */
+};
+
+struct lc_checkpoint_result {
+  char *dir; /* the image directory as an absolute path, when opts.dir */
+  /* Content store only: the checkpoint archive, then the container's spec.
+   * Each blob is labelled LC_GC_ROOT_LABEL so it stays until removed. */
+  struct lc_descriptor *descriptors;
+  size_t n_descriptors;
+};
+
+/* Tasks.Checkpoint with runc's CheckpointOptions. When runc or CRIU fails,
+ * the error (LC_ERR_DAEMON) names CRIU, the log containerd kept, the daemon's
+ * words, and whether the task is still running. A directory this call made
+ * is removed again when the checkpoint fails and left it empty. A bad
+ * directory is a usage error and nothing is sent. */
+int lc_task_checkpoint(lc_client *c, const char *id, const struct lc_checkpoint_opts *o,
+                       struct lc_checkpoint_result *out, lc_error **err);
+void lc_checkpoint_result_clear(struct lc_checkpoint_result *r);
+
+struct lc_restore_opts {
+  /* A directory made by lc_task_checkpoint with opts.dir, or the digest
+   * ("sha256:...") of a checkpoint archive in the content store. */
+  const char *checkpoint;
+  /* runc binary for the new task; NULL: the one in the container's runtime
+   * options (where lc_create keeps --runc-binary), else the shim's default. */
+  const char *runc_binary;
+  /* stdio of the new task; NULL: the replaced task's file:// URIs (a FIFO
+   * nobody reads any more is never reused), else none. */
+  const struct lc_stdio_paths *io;
+};
+
+/* Creates and starts the container's task from a checkpoint, keeping the
+ * container's spec and runtime options; *pid is the restored init's pid. The
+ * container must exist and use a runc runtime (io.containerd.runc.*); a
+ * stopped task of it is deleted first, a live one is an error
+ * (FailedPrecondition) and left alone. With a directory, CRIU's work files
+ * (restore.log) go into it. When the restore fails the new task is deleted
+ * again, and the error names CRIU and its log when the restore step itself
+ * failed. A missing directory is a usage error and nothing is sent. */
+int lc_task_restore_checkpoint(lc_client *c, const char *id, const struct lc_restore_opts *o,
+                               uint32_t *pid, lc_error **err);
+
+#endif

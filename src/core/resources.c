@@ -1,0 +1,292 @@
+/* update, stats and pids: a running task's cgroup, through containerd. */
+#include "config.h"
+
+#include "resources.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_internal.h"
+#include "metrics.pb-c.h"
+#include "runc.pb-c.h"
+#include "spec.h"
+#include "tasks.pb-c.h"
+
+#define MUT(s) ((char *)(s))
+
+/* cgroup v1 reports "no memory limit" as the kernel's page counter maximum
+ * (0x7ffffffffffff000 on 64-bit kernels), v2 as UINT64_MAX; anything from
+ * 2^62 bytes up is no limit a machine could enforce. */
+#define MEMORY_NO_LIMIT_MIN (UINT64_C(1) << 62)
+
+/* The OCI LinuxResources JSON, built by the spec module like create's limits
+ * so that both accept and refuse the same values. */
+static char *
+resources_json(const struct lc_resources *r, lc_error **err)
+{
+  struct spec_opts o = {
+      .memory_bytes = r->memory_bytes, .cpus = r->cpus, .pids_limit = r->pids_limit};
+  json_object *res = NULL;
+  if (spec_linux_resources(&o, &res, err) < 0)
+    return NULL;
+  char *json = spec_to_json_string(res);
+  json_object_put(res);
+  if (json == NULL)
+    lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+  return json;
+}
+
+int
+lc_task_update(lc_client *c, const char *id, const struct lc_resources *r, lc_error **err)
+{
+  char *json = resources_json(r, err);
+  if (json == NULL)
+    return -1;
+  Lcpb__Any any = LCPB__ANY__INIT;
+  any.type_url = MUT(LC_RESOURCES_TYPE_URL);
+  any.value.data = (uint8_t *)json;
+  any.value.len = strlen(json);
+  Lcpb__UpdateTaskRequest req = LCPB__UPDATE_TASK_REQUEST__INIT;
+  req.container_id = MUT(id);
+  req.resources = &any;
+  int rv = lc_unary_one(c, LC_SVC_TASKS "Update", &req.base, NULL, NULL, err);
+  free(json);
+  return rv;
+}
+
+/* The name part of a type URL: "types.googleapis.com/a.B" and "a.B" alike. */
+static const char *
+type_name(const char *type_url)
+{
+  const char *slash = type_url != NULL ? strrchr(type_url, '/') : NULL;
+  return slash != NULL ? slash + 1 : (type_url != NULL ? type_url : "");
+}
+
+static bool
+memory_limit_set(uint64_t limit)
+{
+  return limit != 0 && limit < MEMORY_NO_LIMIT_MIN;
+}
+
+/* cgroup v1: memory.usage_in_bytes and limit_in_bytes, cpuacct in ns. */
+static void
+stats_from_v1(const Lcpb__CgroupsV1Metrics *m, struct lc_stats *out)
+{
+  out->cgroup_version = 1;
+  if (m->memory != NULL && m->memory->usage != NULL) {
+    out->memory_usage = m->memory->usage->usage;
+    out->has_memory_limit = memory_limit_set(m->memory->usage->limit);
+    out->memory_limit = out->has_memory_limit ? m->memory->usage->limit : 0;
+  }
+  if (m->cpu != NULL && m->cpu->usage != NULL) {
+    out->cpu_usage_ns = m->cpu->usage->total;
+    out->cpu_user_ns = m->cpu->usage->user;
+    out->cpu_system_ns = m->cpu->usage->kernel;
+  }
+  if (m->pids != NULL) {
+    out->pids_current = m->pids->current;
+    out->has_pids_limit = m->pids->limit != 0;
+    out->pids_limit = m->pids->limit;
+  }
+}
+
+/* cgroup v2: memory.current and memory.max, cpu.stat in microseconds. */
+static void
+stats_from_v2(const Lcpb__CgroupsV2Metrics *m, struct lc_stats *out)
+{
+  out->cgroup_version = 2;
+  if (m->memory != NULL) {
+    out->memory_usage = m->memory->usage;
+    out->has_memory_limit = memory_limit_set(m->memory->usage_limit);
+    out->memory_limit = out->has_memory_limit ? m->memory->usage_limit : 0;
+  }
+  if (m->cpu != NULL) {
+    out->cpu_usage_ns = m->cpu->usage_usec * 1000;
+    out->cpu_user_ns = m->cpu->user_usec * 1000;
+    out->cpu_system_ns = m->cpu->system_usec * 1000;
+  }
+  if (m->pids != NULL) {
+    out->pids_current = m->pids->current;
+    out->has_pids_limit = m->pids->limit != 0;
+    out->pids_limit = m->pids->limit;
+  }
+}
+
+/* Which cgroup version the daemon's host has is said by the type URL alone. */
+int
+lc_stats_decode(const char *type_url, const uint8_t *data, size_t len, struct lc_stats *out,
+                lc_error **err)
+{
+  const char *name = type_name(type_url);
+  const uint8_t *bytes = data != NULL ? data : (const uint8_t *)"";
+  ProtobufCMessage *m = NULL;
+  if (strcmp(name, LC_METRICS_V1_TYPE_URL) == 0)
+    m = protobuf_c_message_unpack(&lcpb__cgroups_v1_metrics__descriptor, NULL, len, bytes);
+  else if (strcmp(name, LC_METRICS_V2_TYPE_URL) == 0)
+    m = protobuf_c_message_unpack(&lcpb__cgroups_v2_metrics__descriptor, NULL, len, bytes);
+  else
+    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_UNIMPLEMENTED,
+                        "metrics of an unknown kind: %s", name);
+  if (m == NULL)
+    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_DATA_LOSS, "cannot decode %s", name);
+  if (m->descriptor == &lcpb__cgroups_v1_metrics__descriptor)
+    stats_from_v1((Lcpb__CgroupsV1Metrics *)m, out);
+  else
+    stats_from_v2((Lcpb__CgroupsV2Metrics *)m, out);
+  protobuf_c_message_free_unpacked(m, NULL);
+  return 0;
+}
+
+void
+lc_stats_clear(struct lc_stats *s)
+{
+  free(s->id);
+  memset(s, 0, sizeof(*s));
+}
+
+/* containerd ORs the filters: one selector per ID asks for exactly those
+ * tasks. IDs are validated (no quote or backslash) so quoting is plain. */
+static char **
+metrics_filters(const char *const *ids, size_t n)
+{
+  char **filters = calloc(n ? n : 1, sizeof(*filters));
+  for (size_t i = 0; filters != NULL && i < n; i++) {
+    if (asprintf(&filters[i], "id==\"%s\"", ids[i]) < 0) {
+      while (i-- > 0)
+        free(filters[i]);
+      free(filters);
+      return NULL;
+    }
+  }
+  return filters;
+}
+
+static void
+free_filters(char **filters, size_t n)
+{
+  for (size_t i = 0; filters != NULL && i < n; i++)
+    free(filters[i]);
+  free(filters);
+}
+
+static const Lcpb__Metric *
+find_metric(const Lcpb__MetricsResponse *r, const char *id)
+{
+  for (size_t i = 0; i < r->n_metrics; i++)
+    if (r->metrics[i]->id != NULL && strcmp(r->metrics[i]->id, id) == 0)
+      return r->metrics[i];
+  return NULL;
+}
+
+/* Each ID gets its metrics or its own error; a task that has no metrics is
+ * one that is not running (containerd skips those silently). */
+static void
+stats_match(const Lcpb__MetricsResponse *r, const char *const *ids, size_t n,
+            struct lc_stats *out, lc_error **errs)
+{
+  for (size_t i = 0; i < n; i++) {
+    memset(&out[i], 0, sizeof(out[i]));
+    out[i].id = strdup(ids[i]);
+    const Lcpb__Metric *m = find_metric(r, ids[i]);
+    if (m == NULL) {
+      lc_error_set(&errs[i], LC_ERR_DAEMON, LC_GRPC_NOT_FOUND, "no running task to measure");
+      continue;
+    }
+    out[i].timestamp = lc_time_from_pb(m->timestamp);
+    if (m->data == NULL)
+      lc_error_set(&errs[i], LC_ERR_DAEMON, LC_GRPC_DATA_LOSS, "the daemon sent no metrics");
+    else
+      lc_stats_decode(m->data->type_url, m->data->value.data, m->data->value.len, &out[i],
+                      &errs[i]);
+  }
+}
+
+/* Sends the Metrics call and drives it until it answers or stop says so;
+ * returns 1 when stopped, the answer in *resp otherwise. */
+static int
+metrics_call(lc_client *c, char **filters, size_t n, ProtobufCMessage **resp,
+             bool (*stop)(void *ud), void *ud, lc_error **err)
+{
+  Lcpb__MetricsRequest req = LCPB__METRICS_REQUEST__INIT;
+  req.n_filters = n;
+  req.filters = filters;
+  lc_pending *p = NULL;
+  if (lc_pending_start(c, LC_SVC_TASKS "Metrics", &req.base, &lcpb__metrics_response__descriptor,
+                       false, &p, err) < 0)
+    return -1;
+  int rv = lc_client_wait_until(c, p, NULL, stop, ud, err);
+  if (rv == 0 && !lc_pending_done(p))
+    rv = 1;
+  else if (rv == 0)
+    rv = lc_pending_take(p, resp, err);
+  lc_pending_free(p);
+  return rv;
+}
+
+int
+lc_stats_many(lc_client *c, const char *const *ids, size_t n, struct lc_stats *out,
+              lc_error **errs, bool (*stop)(void *ud), void *ud, lc_error **err)
+{
+  char **filters = metrics_filters(ids, n);
+  if (filters == NULL)
+    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+  ProtobufCMessage *resp = NULL;
+  int rv = metrics_call(c, filters, n, &resp, stop, ud, err);
+  free_filters(filters, n);
+  if (rv != 0)
+    return rv;
+  stats_match((Lcpb__MetricsResponse *)resp, ids, n, out, errs);
+  protobuf_c_message_free_unpacked(resp, NULL);
+  return 0;
+}
+
+/* runc's shim names an exec'd process in ProcessDetails; anything else (the
+ * init, processes they forked) has no exec ID. */
+static char *
+exec_id_of(const Lcpb__Any *info)
+{
+  if (info == NULL || strcmp(type_name(info->type_url), LC_PROCESS_DETAILS_TYPE_URL) != 0)
+    return NULL;
+  Lcpb__RuncProcessDetails *d =
+      lcpb__runc_process_details__unpack(NULL, info->value.len, info->value.data);
+  char *exec_id = NULL;
+  if (d != NULL && d->exec_id != NULL && *d->exec_id != '\0')
+    exec_id = strdup(d->exec_id);
+  if (d != NULL)
+    lcpb__runc_process_details__free_unpacked(d, NULL);
+  return exec_id;
+}
+
+int
+lc_task_pids(lc_client *c, const char *id, struct lc_pid_info **out, size_t *n, lc_error **err)
+{
+  Lcpb__ListPidsRequest req = LCPB__LIST_PIDS_REQUEST__INIT;
+  req.container_id = MUT(id);
+  ProtobufCMessage *resp = NULL;
+  if (lc_unary_one(c, LC_SVC_TASKS "ListPids", &req.base, &lcpb__list_pids_response__descriptor,
+                   &resp, err) < 0)
+    return -1;
+  Lcpb__ListPidsResponse *r = (Lcpb__ListPidsResponse *)resp;
+  struct lc_pid_info *pids = calloc(r->n_processes ? r->n_processes : 1, sizeof(*pids));
+  if (pids == NULL) {
+    protobuf_c_message_free_unpacked(resp, NULL);
+    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+  }
+  for (size_t i = 0; i < r->n_processes; i++) {
+    pids[i].pid = r->processes[i]->pid;
+    pids[i].exec_id = exec_id_of(r->processes[i]->info);
+  }
+  *out = pids;
+  *n = r->n_processes;
+  protobuf_c_message_free_unpacked(resp, NULL);
+  return 0;
+}
+
+void
+lc_pids_free(struct lc_pid_info *pids, size_t n)
+{
+  for (size_t i = 0; pids != NULL && i < n; i++)
+    free(pids[i].exec_id);
+  free(pids);
+}

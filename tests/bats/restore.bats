@@ -1,0 +1,114 @@
+#!/usr/bin/env bats
+# restore: libcontainerd's Restore. Is the task alive, what is its pid, and
+# reattach to it, also after containerd itself was stopped and started again.
+
+bats_require_minimum_version 1.5.0
+
+load helpers
+load attach_helpers
+
+@test "restore: a running task is alive, with the pid ctr sees (text and JSON)" {
+  lcctl run -d --rootfs "$ROOTFS" r1 sleep 1000
+  pid=$(task_pid r1)
+  run -0 lcctl restore r1
+  [[ ${lines[0]} == "ID "*ALIVE*PID*STATUS*EXIT ]]
+  read -r id alive p st ex <<<"${lines[1]}"
+  [ "$id $alive $p $st $ex" = "r1 true $pid running -" ]
+  run -0 lcctl --json restore r1
+  jq -e --argjson pid "$pid" \
+    '. == {"id":"r1","alive":true,"pid":$pid,"status":"running","exit_status":null,"exited_at":null}' \
+    <<<"$output"
+  run -0 lcctl -q restore r1
+  [ "$output" = r1 ]
+}
+
+@test "restore: a task that exited while nobody watched reports its exit status" {
+  lcctl run -d --rootfs "$ROOTFS" r2 sh -c 'exit 3'
+  wait_for status_is r2 STOPPED
+  run -0 lcctl --json restore r2
+  jq -e '.alive == false and .status == "stopped" and .exit_status == 3 and .pid > 0' <<<"$output"
+  jq -e '.exited_at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$")' <<<"$output"
+  # --attach has nothing to follow: it exits with that status at once.
+  run -3 lcctl restore --attach r2
+}
+
+@test "restore: a container with no task is not alive (exit 0); a missing one exits 1" {
+  ctr_ c create --rootfs "$ROOTFS" notask true
+  run -0 lcctl --json restore notask
+  jq -e '.alive == false and .pid == 0 and .status == "stopped" and .exit_status == null' <<<"$output"
+  run -0 lcctl restore notask
+  read -r id alive p st ex <<<"${lines[1]}"
+  [ "$id $alive $p $st $ex" = "notask false - stopped -" ]
+  run -1 lcctl restore nosuch
+  [[ $output == *"not found"* ]]
+  run -2 lcctl restore 'bad/id'
+}
+
+@test "restore: after containerd was stopped and started, same pid, alive, exec works" {
+  lcctl run -d --rootfs "$ROOTFS" r3 sleep 1000
+  pid=$(task_pid r3)
+  run -0 lcctl --json restore r3
+  jq -e '.alive' <<<"$output"
+  containerd_down
+  run -3 lcctl restore r3
+  pid_alive "$pid"
+  containerd_up
+  run -0 lcctl --json restore r3
+  jq -e --argjson pid "$pid" '.alive == true and .pid == $pid and .status == "running"' <<<"$output"
+  run -4 lcctl exec r3 sh -c 'echo still here; exit 4'
+  [ "$output" = "still here" ]
+}
+
+@test "restore: a task that exited while containerd was down reports its status" {
+  lcctl run -d --rootfs "$ROOTFS" r4 sh -c 'sleep 2; exit 7'
+  pid=$(task_pid r4)
+  containerd_down
+  wait_for pid_gone "$pid"
+  containerd_up
+  run -0 lcctl --json restore r4
+  jq -e '.alive == false and .exit_status == 7' <<<"$output"
+}
+
+@test "restore --attach: follows a --log file and exits with the task's status" {
+  log=$BATS_TEST_TMPDIR/r.log
+  lcctl run -d --log "$log" --rootfs "$ROOTFS" r5 sh -c 'echo first; sleep 2; echo second; exit 6'
+  wait_for grep -q first "$log"
+  run -6 --separate-stderr lcctl restore --attach r5
+  # Only what came after the attach; the report is on stderr.
+  [ "$output" = second ]
+  [[ ${stderr_lines[1]} == "r5 "*"true"*"running"* ]]
+}
+
+@test "restore --attach: the FIFOs of an lcctl that was killed, across a daemon restart" {
+  out=$BATS_TEST_TMPDIR/out
+  lcctl_bg "$out" run --rootfs "$ROOTFS" r6 sh -c \
+    'echo one; i=0; while [ $i -lt 40 ]; do i=$((i+1)); sleep 0.1; done; echo two; exit 8'
+  wait_for grep -q one "$out"
+  kill -KILL "$BG_PID"
+  pid=$(task_pid r6)
+  containerd_restart
+  run -8 --separate-stderr lcctl restore --attach r6
+  [ "$output" = two ]
+  [ "$(task_pid r6)" = "$pid" ]
+  lcctl delete r6
+  # The dead lcctl's FIFO directory goes with the next run.
+  run -0 lcctl run --rm --rootfs "$ROOTFS" r7 true
+  fifo_dir_gone
+}
+
+@test "restore --attach: containerd restarting while attached" {
+  log=$BATS_TEST_TMPDIR/r.log
+  lcctl run -d --log "$log" --rootfs "$ROOTFS" r8 sh -c 'sleep 2; echo late; exit 9'
+  out=$BATS_TEST_TMPDIR/out
+  lcctl_bg "$out" restore --attach r8
+  sleep 0.5
+  containerd_restart
+  bg_done "$out" 20
+  [ "$BG_RC" = 9 ]
+  grep -qx late "$out"
+}
+
+@test "restore --checkpoint: not built yet, says so, exits 2" {
+  run -2 lcctl restore --checkpoint "$BATS_TEST_TMPDIR" r9
+  [[ $output == *checkpoint* ]]
+}

@@ -1,0 +1,391 @@
+/* Unit tests for src/core/taskio.c and the daemon-free part of attach.c:
+ * FIFO directories (made private, removed, stale ones cleaned), the copy
+ * loop over real FIFOs and pipes, log following, signals through a
+ * signalfd, and the exit codes of run and exec. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "attach.h"
+#include "taskio.h"
+
+static char ns[64];
+static char xdg[64];
+
+/* Each run gets its own namespace; a user who cannot write /run gets a
+ * private XDG_RUNTIME_DIR, as lcctl would fall back to. */
+static int
+setup_group(void **state)
+{
+  snprintf(ns, sizeof(ns), "lcctl-unit-%ld", (long)getpid());
+  snprintf(xdg, sizeof(xdg), "/tmp/lcctl-unit-xdg-XXXXXX");
+  if (mkdtemp(xdg) == NULL)
+    return -1;
+  setenv("XDG_RUNTIME_DIR", xdg, 1);
+  return 0;
+}
+
+/* Whatever the sets left (nothing, or an empty XDG_RUNTIME_DIR/lcctl). */
+static int
+teardown_group(void **state)
+{
+  char lcctl_dir[96];
+  snprintf(lcctl_dir, sizeof(lcctl_dir), "%s/lcctl", xdg);
+  rmdir(lcctl_dir);
+  return rmdir(xdg);
+}
+
+static bool
+is_fifo(const char *path)
+{
+  struct stat st;
+  return lstat(path, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+/* The directory that holds this namespace's FIFO directories. */
+static void
+ns_dir_of(const struct lc_fifo_set *f, char *buf, size_t size)
+{
+  snprintf(buf, size, "%s", f->dir);
+  *strrchr(buf, '/') = '\0';
+}
+
+static void
+test_fifo_set_private_and_removed(void **state)
+{
+  struct lc_fifo_set f;
+  lc_error *err = NULL;
+  assert_int_equal(
+      lc_fifo_set_create(ns, "c1", LC_FIFO_STDIN | LC_FIFO_STDOUT | LC_FIFO_STDERR, &f, &err), 0);
+  struct stat st;
+  assert_int_equal(lstat(f.dir, &st), 0);
+  assert_true(S_ISDIR(st.st_mode));
+  assert_int_equal(st.st_mode & 0777, 0700);
+  assert_true(is_fifo(f.stdin_path) && is_fifo(f.stdout_path) && is_fifo(f.stderr_path));
+  assert_non_null(strstr(f.stdout_path, "/c1-stdout"));
+  char base[256];
+  ns_dir_of(&f, base, sizeof(base));
+  char pid_prefix[32];
+  snprintf(pid_prefix, sizeof(pid_prefix), "/%ld-", (long)getpid());
+  assert_non_null(strstr(f.dir, pid_prefix));
+  char dir[256];
+  snprintf(dir, sizeof(dir), "%s", f.dir);
+  lc_fifo_set_remove(&f);
+  assert_null(f.dir);
+  assert_int_equal(access(dir, F_OK), -1);
+  /* The namespace's directory went too, being empty. */
+  assert_int_equal(access(base, F_OK), -1);
+}
+
+static void
+test_fifo_set_only_what_is_asked(void **state)
+{
+  struct lc_fifo_set f;
+  lc_error *err = NULL;
+  assert_int_equal(lc_fifo_set_create(ns, "e1", LC_FIFO_STDOUT, &f, &err), 0);
+  assert_null(f.stdin_path);
+  assert_null(f.stderr_path);
+  assert_true(is_fifo(f.stdout_path));
+  lc_fifo_set_remove(&f);
+  lc_fifo_set_remove(&f); /* twice is harmless */
+}
+
+static void
+test_fifo_set_rejects_bad_names(void **state)
+{
+  struct lc_fifo_set f;
+  const char *bad_ns[] = {"", "..", ".hidden", "a/b"};
+  for (size_t i = 0; i < sizeof(bad_ns) / sizeof(bad_ns[0]); i++) {
+    lc_error *err = NULL;
+    assert_int_equal(lc_fifo_set_create(bad_ns[i], "c1", LC_FIFO_STDOUT, &f, &err), -1);
+    assert_int_equal(err->cls, LC_ERR_USAGE);
+    lc_error_free(err);
+  }
+  lc_error *err = NULL;
+  assert_int_equal(lc_fifo_set_create(ns, "../c1", LC_FIFO_STDOUT, &f, &err), -1);
+  lc_error_free(err);
+}
+
+/* A pid that surely belongs to no process now: a child that has exited. */
+static pid_t
+dead_pid(void)
+{
+  pid_t pid = fork();
+  if (pid == 0)
+    _exit(0);
+  waitpid(pid, NULL, 0);
+  return pid;
+}
+
+/* BASE/PID-XXXXXX with a stdout FIFO, as a killed lcctl leaves it. */
+static void
+make_stale(const char *base, pid_t pid, char *dir, size_t size)
+{
+  snprintf(dir, size, "%s/%ld-Stale1", base, (long)pid);
+  assert_int_equal(mkdir(dir, 0700), 0);
+  char path[300];
+  snprintf(path, sizeof(path), "%s/x-stdout", dir);
+  assert_int_equal(mkfifo(path, 0600), 0);
+}
+
+static void
+test_stale_dirs_cleaned_unless_held(void **state)
+{
+  struct lc_fifo_set keep, f;
+  lc_error *err = NULL;
+  /* A set of ours keeps the namespace's directory in place meanwhile. */
+  assert_int_equal(lc_fifo_set_create(ns, "k", LC_FIFO_STDOUT, &keep, &err), 0);
+  char base[256], gone[300], held[300], path[320];
+  ns_dir_of(&keep, base, sizeof(base));
+  make_stale(base, dead_pid(), gone, sizeof(gone));
+  make_stale(base, dead_pid(), held, sizeof(held));
+  /* Someone (a shim) still reads the second one's output. */
+  snprintf(path, sizeof(path), "%s/x-stdout", held);
+  int reader = open(path, O_RDONLY | O_NONBLOCK);
+  assert_true(reader >= 0);
+  assert_int_equal(lc_fifo_set_create(ns, "n", LC_FIFO_STDOUT, &f, &err), 0);
+  assert_int_equal(access(gone, F_OK), -1);
+  assert_int_equal(access(held, F_OK), 0);
+  close(reader);
+  lc_fifo_set_remove(&f);
+  assert_int_equal(lc_fifo_set_create(ns, "n", LC_FIFO_STDOUT, &f, &err), 0);
+  assert_int_equal(access(held, F_OK), -1);
+  lc_fifo_set_remove(&f);
+  lc_fifo_set_remove(&keep);
+}
+
+/* Reads whatever a non-blocking fd has, up to size-1 bytes, as a string. */
+static const char *
+slurp(int fd, char *buf, size_t size)
+{
+  ssize_t n = read(fd, buf, size - 1);
+  buf[n > 0 ? n : 0] = '\0';
+  return buf;
+}
+
+static void
+poll_until(struct lc_copy *cp, bool (*cond)(struct lc_copy *cp))
+{
+  for (int i = 0; i < 100 && !cond(cp); i++)
+    lc_copy_poll(cp, 20);
+}
+
+static bool
+stdout_closed(struct lc_copy *cp)
+{
+  return cp->fifo_out < 0;
+}
+
+static bool
+stdin_closed(struct lc_copy *cp)
+{
+  return cp->actions.close_stdin;
+}
+
+/* The shim's side of the FIFOs is played by the test itself. */
+static void
+test_copy_both_ways(void **state)
+{
+  struct lc_fifo_set f;
+  struct lc_copy cp;
+  lc_error *err = NULL;
+  int in[2], out[2], errp[2];
+  assert_int_equal(pipe2(in, O_NONBLOCK), 0);
+  assert_int_equal(pipe2(out, O_NONBLOCK), 0);
+  assert_int_equal(pipe2(errp, O_NONBLOCK), 0);
+  assert_int_equal(
+      lc_fifo_set_create(ns, "cp", LC_FIFO_STDIN | LC_FIFO_STDOUT | LC_FIFO_STDERR, &f, &err), 0);
+  lc_copy_init(&cp, in[0], out[1], errp[1]);
+  assert_int_equal(lc_copy_open_fifos(&cp, &f, &err), 0);
+  /* The writers open without blocking: our readers are there already. */
+  int shim_out = open(f.stdout_path, O_WRONLY | O_NONBLOCK);
+  int shim_err = open(f.stderr_path, O_WRONLY | O_NONBLOCK);
+  int shim_in = open(f.stdin_path, O_RDONLY | O_NONBLOCK);
+  assert_true(shim_out >= 0 && shim_err >= 0 && shim_in >= 0);
+  assert_int_equal(write(shim_out, "hello", 5), 5);
+  assert_int_equal(write(shim_err, "oops", 4), 4);
+  close(shim_out);
+  close(shim_err);
+  assert_int_equal(write(in[1], "typed", 5), 5);
+  close(in[1]);
+  poll_until(&cp, stdout_closed);
+  poll_until(&cp, stdin_closed);
+  char buf[64];
+  assert_string_equal(slurp(out[0], buf, sizeof(buf)), "hello");
+  assert_string_equal(slurp(errp[0], buf, sizeof(buf)), "oops");
+  assert_string_equal(slurp(shim_in, buf, sizeof(buf)), "typed");
+  assert_true(cp.actions.close_stdin);
+  assert_int_equal(cp.fifo_in, -1);
+  assert_true(lc_copy_has_actions(&cp));
+  lc_copy_drain(&cp, 1000, 1000);
+  assert_false(lc_copy_output_open(&cp));
+  lc_copy_clear(&cp);
+  lc_fifo_set_remove(&f);
+  close(shim_in);
+  close(in[0]);
+  close(out[0]);
+  close(out[1]);
+  close(errp[0]);
+  close(errp[1]);
+}
+
+/* Our stdout went away: the task's output is still read (never blocked). */
+static void
+test_copy_broken_output_still_drains(void **state)
+{
+  struct lc_fifo_set f;
+  struct lc_copy cp;
+  lc_error *err = NULL;
+  int out[2];
+  assert_int_equal(pipe2(out, O_NONBLOCK), 0);
+  close(out[0]);
+  signal(SIGPIPE, SIG_IGN);
+  assert_int_equal(lc_fifo_set_create(ns, "br", LC_FIFO_STDOUT, &f, &err), 0);
+  lc_copy_init(&cp, -1, out[1], -1);
+  assert_int_equal(lc_copy_open_fifos(&cp, &f, &err), 0);
+  int shim_out = open(f.stdout_path, O_WRONLY | O_NONBLOCK);
+  static char chunk[65536];
+  ssize_t total = 0;
+  for (int i = 0; i < 8; i++) {
+    ssize_t n = write(shim_out, chunk, sizeof(chunk));
+    if (n > 0)
+      total += n;
+    lc_copy_poll(&cp, 20);
+  }
+  assert_true(cp.out_broken);
+  assert_true(total > 65536);
+  close(shim_out);
+  lc_copy_drain(&cp, 1000, 1000);
+  assert_false(lc_copy_output_open(&cp));
+  lc_copy_clear(&cp);
+  lc_fifo_set_remove(&f);
+  close(out[1]);
+}
+
+static void
+test_follow_log_from_its_end(void **state)
+{
+  char path[] = "/tmp/lcctl-unit-log-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, "old\n", 4), 4);
+  int out[2];
+  assert_int_equal(pipe2(out, O_NONBLOCK), 0);
+  struct lc_copy cp;
+  lc_error *err = NULL;
+  lc_copy_init(&cp, -1, out[1], -1);
+  assert_int_equal(lc_copy_follow_log(&cp, path, &err), 0);
+  assert_true(lc_copy_output_open(&cp));
+  assert_int_equal(write(fd, "new\n", 4), 4);
+  lc_copy_poll(&cp, 200);
+  char buf[64];
+  assert_string_equal(slurp(out[0], buf, sizeof(buf)), "new\n");
+  /* The drain reads what came last and stops once the file is quiet. */
+  assert_int_equal(write(fd, "last\n", 5), 5);
+  lc_copy_drain(&cp, 100, 2000);
+  assert_string_equal(slurp(out[0], buf, sizeof(buf)), "last\n");
+  lc_copy_clear(&cp);
+  close(fd);
+  unlink(path);
+  close(out[0]);
+  close(out[1]);
+  lc_error *e2 = NULL;
+  lc_copy_init(&cp, -1, 1, -1);
+  assert_int_equal(lc_copy_follow_log(&cp, "/nonexistent/log", &e2), -1);
+  lc_error_free(e2);
+  lc_copy_clear(&cp);
+}
+
+/* Signals arrive as actions, in order; WINCH as a resize. */
+static void
+test_signals_become_actions(void **state)
+{
+  struct lc_signals s;
+  struct lc_copy cp;
+  lc_error *err = NULL;
+  assert_int_equal(lc_signals_open(&s, &err), 0);
+  lc_copy_init(&cp, -1, -1, -1);
+  cp.sig_fd = s.fd;
+  raise(SIGTERM);
+  raise(SIGWINCH);
+  raise(SIGUSR1);
+  lc_copy_poll(&cp, 100);
+  assert_true(cp.actions.resize);
+  assert_int_equal(cp.actions.n_signals, 2);
+  assert_true((cp.actions.signals[0] == SIGTERM && cp.actions.signals[1] == SIGUSR1) ||
+              (cp.actions.signals[0] == SIGUSR1 && cp.actions.signals[1] == SIGTERM));
+  /* What is still pending when we stop is dropped, not delivered. */
+  raise(SIGTERM);
+  lc_signals_close(&s);
+  sigset_t now;
+  sigprocmask(SIG_BLOCK, NULL, &now);
+  assert_false(sigismember(&now, SIGTERM));
+  lc_copy_clear(&cp);
+}
+
+static int
+code_of(enum lc_error_class cls, int code, const char *msg)
+{
+  lc_error *e = NULL;
+  lc_error_set(&e, cls, code, "%s", msg);
+  int rv = lc_attach_error_exit_code(e);
+  lc_error_free(e);
+  return rv;
+}
+
+static void
+test_exit_codes(void **state)
+{
+  assert_int_equal(code_of(LC_ERR_DAEMON, LC_GRPC_UNKNOWN,
+                           "OCI runtime create failed: runc create failed: unable to start "
+                           "container process: exec: \"nope\": executable file not found in "
+                           "$PATH: unknown"),
+                   127);
+  assert_int_equal(code_of(LC_ERR_DAEMON, LC_GRPC_UNKNOWN,
+                           "exec: \"/x\": stat /x: no such file or directory: unknown"),
+                   127);
+  assert_int_equal(
+      code_of(LC_ERR_DAEMON, LC_GRPC_UNKNOWN, "exec: \"/etc/passwd\": permission denied"), 126);
+  /* Not about the command: a missing working directory is the runtime failing. */
+  assert_int_equal(code_of(LC_ERR_DAEMON, LC_GRPC_UNKNOWN,
+                           "chdir to cwd (\"/nope\") set in config.json failed: no such file "
+                           "or directory"),
+                   125);
+  assert_int_equal(code_of(LC_ERR_DAEMON, LC_GRPC_ALREADY_EXISTS, "already exists"), 1);
+  assert_int_equal(code_of(LC_ERR_DAEMON, LC_GRPC_NOT_FOUND, "not found"), 1);
+  assert_int_equal(code_of(LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "bad"), 2);
+  assert_int_equal(code_of(LC_ERR_TRANSPORT, LC_GRPC_UNAVAILABLE, "cannot connect"), 125);
+  assert_int_equal(code_of(LC_ERR_LOCAL, LC_GRPC_INTERNAL, "mkfifo"), 125);
+  assert_int_equal(lc_attach_error_exit_code(NULL), 0);
+}
+
+int
+main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_fifo_set_private_and_removed),
+      cmocka_unit_test(test_fifo_set_only_what_is_asked),
+      cmocka_unit_test(test_fifo_set_rejects_bad_names),
+      cmocka_unit_test(test_stale_dirs_cleaned_unless_held),
+      cmocka_unit_test(test_copy_both_ways),
+      cmocka_unit_test(test_copy_broken_output_still_drains),
+      cmocka_unit_test(test_follow_log_from_its_end),
+      cmocka_unit_test(test_signals_become_actions),
+      cmocka_unit_test(test_exit_codes),
+  };
+  return cmocka_run_group_tests(tests, setup_group, teardown_group);
+}
