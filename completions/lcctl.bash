@@ -32,12 +32,12 @@ _lcctl_create_args='--rootfs --bundle --env --cwd --user --hostname --label
 _lcctl_opts() {
   case $1 in
   create) echo "$_lcctl_create_opts --help" ;;
-  run) echo "$_lcctl_create_opts --rm -d -i --help" ;;
+  run) echo "$_lcctl_create_opts --rm -d --detach -i --interactive --help" ;;
   start) echo "-a --attach --help" ;;
   kill) echo "-s --signal --all --exec-id --help" ;;
   delete | rm) echo "-f --force --help" ;;
-  exec) echo "-i -t -d --exec-id --env --cwd --user --help" ;;
-  restore) echo "--attach --checkpoint --help" ;;
+  exec) echo "-i --interactive -t --tty -d --detach --exec-id --env --cwd --user --help" ;;
+  restore) echo "-a --attach --checkpoint --help" ;;
   checkpoint) echo "--dir --exit --help" ;;
   events) echo "--type --container --filter --count --until --timeout --reconnect --help" ;;
   update) echo "--memory --cpus --pids-limit --help" ;;
