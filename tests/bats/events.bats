@@ -16,6 +16,7 @@ load helpers
 events_bg() {
   local out=$1
   shift
+  : >"$out" # it exists before the background process gets to open it
   "$LCCTL" --address "$LCCTL_TEST_SOCK" --namespace "$NS" "$@" >"$out" 2>"$out.err" </dev/null 3>&- &
   EV_PID=$!
 }
@@ -93,7 +94,7 @@ exit_on_usr1() {
   exit_on_usr1 e0 0
   exit_on_usr1 e3 3
   ctr_make_container e9 sleep 1000
-  declare -A pid=([e0]=$(task_pid e0) [e3]=$(task_pid e3) [e9]=$(task_pid e9))
+  declare -A init_pid=([e0]=$(task_pid e0) [e3]=$(task_pid e3) [e9]=$(task_pid e9))
   out=$BATS_TEST_TMPDIR/ev.json
   events_bg "$out" --json events --type exit
   events_prime "$out" exec_probe e0
@@ -108,7 +109,7 @@ exit_on_usr1() {
     id=${c%:*} want=${c#*:}
     line=$(jq -c "select(.container_id == \"$id\" and .id == \"$id\")" "$out")
     echo "$line"
-    jq -e --arg ns "$NS" --argjson st "$want" --argjson pid "${pid[$id]}" \
+    jq -e --arg ns "$NS" --argjson st "$want" --argjson pid "${init_pid[$id]}" \
       '.type == "exit" and .topic == "/tasks/exit" and .namespace == $ns and
        .exit_status == $st and .pid == $pid' <<<"$line"
     # Exactly CLI.md's keys, times in RFC 3339 UTC with nanoseconds.
@@ -121,23 +122,24 @@ exit_on_usr1() {
   [ ! -s "$out.err" ]
 }
 
-@test "events: a container over its memory limit shows an oom event, then its exit" {
+@test "events: a container over its memory limit shows an oom event and an exit with status 137" {
   ctr_make_container probe sleep 1000
   out=$BATS_TEST_TMPDIR/ev.json
   events_bg "$out" --json events
   events_prime "$out" pause_resume probe
   # 64 MiB through a shell variable under a 16 MiB limit: the kernel kills it.
+  # shellcheck disable=SC2016 # expanded by the container's shell
   ctr_make_container --memory-limit=16777216 big sh -c 'x=$(head -c 64m /dev/zero | tr "\0" a); echo ${#x}'
+  # The shim watches OOMs apart from exits: either may come first.
   wait_for -t 30 has_lines "$out" '.container_id == "big" and .type == "exit"' 1 ||
     { cat "$out"; ctr_ t ls; false; }
+  wait_for -t 10 has_lines "$out" '.container_id == "big" and .type == "oom"' 1
   kill -INT "$EV_PID"
   events_end
   [ "$EV_STATUS" -eq 0 ]
   jq -c 'select(.container_id == "big")' "$out"
   [ "$(lines_of "$out" '.container_id == "big" and .type == "oom" and .topic == "/tasks/oom"')" -ge 1 ]
   jq -e -s 'map(select(.container_id == "big" and .type == "exit")) | .[0].exit_status == 137' "$out"
-  # The oom came before the exit it caused.
-  jq -e -s 'map(select(.container_id == "big")) | map(.type) | index("oom") < index("exit")' "$out"
 }
 
 @test "events: create, start, exec-added, exec-started, paused, resumed, exit, delete, in order, text and json" {
@@ -184,8 +186,8 @@ exit_on_usr1() {
   grep -Eq "^$ts $NS exit c1 id=c1 pid=$pid exit_status=137 exited_at=$ts\$" "$txt"
   grep -Eq "^$ts $NS paused c1\$" "$txt"
   grep -Eq "^$ts $NS unknown - topic=/containers/create\$" "$txt"
-  # Both forms saw the same events.
-  [ "$(wc -l <"$txt")" -eq "$(wc -l <"$out")" ]
+  # Both forms saw the same events of c1 (the probe's depend on when each subscribed).
+  [ "$(grep -Ec "^[^ ]+ $NS [^ ]+ c1( |\$)" "$txt")" -eq "$(lines_of "$out" '.container_id == "c1"')" ]
 }
 
 @test "events: --container and --type leave out everything else; --type unknown is the other topics" {
@@ -282,7 +284,7 @@ exit_on_usr1() {
   events_end
   [ "$EV_STATUS" -eq 1 ]
   grep -q "no exit event within 3s" "$out.err"
-  grep -q " paused c1" "$out"
+  grep -Eq " (paused|resumed) c1\$" "$out"
 
   # Seen in time: 0, at once, well before the timeout.
   events_bg "$out" events --container c1 --until exit --timeout 60s
@@ -376,7 +378,7 @@ exit_on_usr1() {
   wait "$pipeline"
   [ "$(cat "$dir/rc")" -eq 0 ]
   [ "$(wc -l <"$dir/out")" -eq 1 ]
-  grep -q " paused c1" "$dir/out"
+  grep -Eq " (paused|resumed) c1$" "$dir/out"
   [ ! -s "$dir/err" ]
 }
 
