@@ -62,9 +62,7 @@ struct global_state {
 static int
 global_usage(struct argp_state *state, lc_error *err)
 {
-  argp_error(state, "%s", err->message);
-  lc_error_free(err);
-  return EINVAL;
+  return cmd_arg_fail(state, err);
 }
 
 static error_t
@@ -83,7 +81,7 @@ parse_global(int key, char *arg, struct argp_state *state)
     if (parse_duration_ms(arg, &g->ctx->timeout_ms, &err) < 0)
       return global_usage(state, err);
     if (g->ctx->timeout_ms <= 0)
-      argp_error(state, "--timeout must be greater than zero");
+      return cmd_arg_error(state, "--timeout must be greater than zero");
     break;
   case OPT_FORMAT:
     if (strcmp(arg, "json") == 0)
@@ -91,7 +89,7 @@ parse_global(int key, char *arg, struct argp_state *state)
     else if (strcmp(arg, "text") == 0)
       g->ctx->format = LC_FORMAT_TEXT;
     else
-      argp_error(state, "--format must be text or json, not '%s'", arg);
+      return cmd_arg_error(state, "--format must be text or json, not '%s'", arg);
     break;
   case OPT_JSON:
     g->ctx->format = LC_FORMAT_JSON;
@@ -109,7 +107,7 @@ parse_global(int key, char *arg, struct argp_state *state)
     break;
   case ARGP_KEY_END:
     if (g->cmd_index == 0)
-      argp_error(state, "a command is required");
+      return cmd_arg_error(state, "a command is required");
     break;
   default:
     return ARGP_ERR_UNKNOWN;
@@ -201,7 +199,7 @@ main(int argc, char **argv)
   };
   struct global_state g = {.ctx = &ctx};
   if (argp_parse(&global_argp, argc, argv, ARGP_IN_ORDER, NULL, &g) != 0)
-    return 2;
+    return cmd_arg_report(&ctx);
   int rv = dispatch(&ctx, argc - g.cmd_index, argv + g.cmd_index);
   lc_client_free(ctx.client);
   return rv;

@@ -34,6 +34,15 @@ int ctx_report(struct lc_ctx *ctx, const char *id, lc_error *err);
 /* A usage error found by a command after argp: one line, exit 2. */
 int ctx_usage(struct lc_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* For argp parsers: a bad option value or operand. The error is kept and
+ * reported by cmd_parse like any other (text or JSON, one line, exit 2). */
+error_t cmd_arg_error(struct argp_state *state, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The same for an error from the parse_* functions (taken over). */
+error_t cmd_arg_fail(struct argp_state *state, lc_error *err);
+/* Reports a kept argp error, if any, and returns 2. */
+int cmd_arg_report(struct lc_ctx *ctx);
+
 /* argp for a subcommand: stops at the first operand after `min_operands`
  * so that a container's own command line keeps its options. */
 int cmd_parse(struct lc_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input);

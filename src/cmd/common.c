@@ -62,7 +62,9 @@ ctx_report(struct lc_ctx *ctx, const char *id, lc_error *err)
     lc_json_print_line(o, stderr);
     json_object_put(o);
   } else {
-    fprintf(stderr, "lcctl: %s", ctx->command ? ctx->command : "");
+    fputs(ctx->command ? "lcctl: " : "lcctl", stderr);
+    if (ctx->command)
+      fputs(ctx->command, stderr);
     if (id != NULL) {
       fputc(' ', stderr);
       put_sanitized(stderr, id);
@@ -90,6 +92,46 @@ ctx_usage(struct lc_ctx *ctx, const char *fmt, ...)
   return ctx_report(ctx, NULL, err);
 }
 
+/* argp_error would print its own two lines and exit, ignoring --json; the
+ * parsers leave their error here instead, for cmd_parse to report. */
+static lc_error *arg_error;
+
+error_t
+cmd_arg_fail(struct argp_state *state, lc_error *err)
+{
+  if (arg_error == NULL)
+    arg_error = err;
+  else
+    lc_error_free(err);
+  return EINVAL;
+}
+
+error_t
+cmd_arg_error(struct argp_state *state, const char *fmt, ...)
+{
+  char *msg = NULL;
+  va_list ap;
+  va_start(ap, fmt);
+  if (vasprintf(&msg, fmt, ap) < 0)
+    msg = NULL;
+  va_end(ap);
+  lc_error *err = NULL;
+  lc_error_set(&err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "%s", msg ? msg : "invalid argument");
+  free(msg);
+  return cmd_arg_fail(state, err);
+}
+
+int
+cmd_arg_report(struct lc_ctx *ctx)
+{
+  lc_error *err = arg_error;
+  arg_error = NULL;
+  if (err == NULL)
+    return 2;
+  ctx_report(ctx, NULL, err);
+  return 2;
+}
+
 int
 cmd_parse(struct lc_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input)
 {
@@ -97,7 +139,7 @@ cmd_parse(struct lc_ctx *ctx, const struct argp *argp, int argc, char **argv, vo
   snprintf(name, sizeof(name), "lcctl %s", ctx->command);
   argv[0] = name;
   int rv = argp_parse(argp, argc, argv, ARGP_IN_ORDER, NULL, input);
-  return rv == 0 ? 0 : 2;
+  return rv == 0 ? 0 : cmd_arg_report(ctx);
 }
 
 error_t
@@ -110,7 +152,7 @@ cmd_ids_parse(int key, struct argp_state *state, struct cmd_ids *ids, bool requi
     return 0;
   case ARGP_KEY_NO_ARGS:
     if (required)
-      argp_error(state, "at least one container ID is required");
+      return cmd_arg_error(state, "at least one container ID is required");
     return 0;
   default:
     return ARGP_ERR_UNKNOWN;

@@ -38,8 +38,7 @@ parse_create(int key, char *arg, struct argp_state *state)
     state->next = state->argc;
     return 0;
   case ARGP_KEY_NO_ARGS:
-    argp_error(state, "a container ID is required");
-    return EINVAL;
+    return cmd_arg_error(state, "a container ID is required");
   default:
     return ARGP_ERR_UNKNOWN;
   }

@@ -80,9 +80,7 @@ push_label(struct create_opts *o, char *key, char *value)
 static error_t
 fail(struct argp_state *state, lc_error *err)
 {
-  argp_error(state, "%s", err ? err->message : "invalid argument");
-  lc_error_free(err);
-  return EINVAL;
+  return cmd_arg_fail(state, err);
 }
 
 static error_t
@@ -106,7 +104,7 @@ parse_create_opt(int key, char *arg, struct argp_state *state)
     return push_env(o, arg) < 0 ? ENOMEM : 0;
   case OPT_CWD:
     if (arg[0] != '/')
-      argp_error(state, "--cwd must be an absolute path inside the container: %s", arg);
+      return cmd_arg_error(state, "--cwd must be an absolute path inside the container: %s", arg);
     o->spec.cwd = arg;
     return 0;
   case OPT_USER:
@@ -125,7 +123,7 @@ parse_create_opt(int key, char *arg, struct argp_state *state)
     if (parse_size_bytes(arg, &o->spec.memory_bytes, &err) < 0)
       return fail(state, err);
     if (o->spec.memory_bytes < 4096 * 1024)
-      argp_error(state, "--memory %s is too small: the kernel needs at least 4m", arg);
+      return cmd_arg_error(state, "--memory %s is too small: the kernel needs at least 4m", arg);
     return 0;
   case OPT_CPUS:
     return parse_cpus(arg, &o->spec.cpus, &err) < 0 ? fail(state, err) : 0;
@@ -134,7 +132,7 @@ parse_create_opt(int key, char *arg, struct argp_state *state)
     if (parse_uint_arg(arg, "pids limit", INT64_MAX, &n, &err) < 0)
       return fail(state, err);
     if (n == 0)
-      argp_error(state, "--pids-limit must be at least 1");
+      return cmd_arg_error(state, "--pids-limit must be at least 1");
     o->spec.pids_limit = (int64_t)n;
     return 0;
   }

@@ -78,18 +78,18 @@ add_types(struct argp_state *state, struct events_args *a, const char *arg)
   for (char *name = strtok_r(copy, ",", &save); name != NULL; name = strtok_r(NULL, ",", &save)) {
     int t = lc_event_type_from_name(name);
     if (t < 0) {
-      argp_error(state,
-                 "unknown event type '%s'; types are exit, oom, create, start, exec-added, "
-                 "exec-started, paused, resumed, delete, unknown",
-                 name);
+      error_t rv = cmd_arg_error(state,
+                                 "unknown event type '%s'; types are exit, oom, create, start, "
+                                 "exec-added, exec-started, paused, resumed, delete, unknown",
+                                 name);
       free(copy);
-      return EINVAL;
+      return rv;
     }
     a->types |= 1u << t;
   }
   free(copy);
   if (a->types == 0)
-    argp_error(state, "--type needs at least one type");
+    return cmd_arg_error(state, "--type needs at least one type");
   return 0;
 }
 
@@ -97,9 +97,8 @@ add_types(struct argp_state *state, struct events_args *a, const char *arg)
 static int
 usage_from(struct argp_state *state, const char *opt, lc_error *err)
 {
-  argp_error(state, "%s: %s", opt, err->message);
-  lc_error_free(err);
-  return EINVAL;
+  lc_error_prefix(err, "%s", opt);
+  return cmd_arg_fail(state, err);
 }
 
 static int
@@ -107,8 +106,7 @@ add_to_list(struct argp_state *state, const char **list, size_t *n, const char *
             const char *opt)
 {
   if (*n == MAX_LIST) {
-    argp_error(state, "too many %s options (at most %d)", opt, MAX_LIST);
-    return EINVAL;
+    return cmd_arg_error(state, "too many %s options (at most %d)", opt, MAX_LIST);
   }
   list[(*n)++] = arg;
   return 0;
@@ -133,12 +131,12 @@ parse_value(struct argp_state *state, struct events_args *a, int key, const char
     if (parse_uint_arg(arg, "count", UINT32_MAX, &n, &err) < 0)
       return usage_from(state, "--count", err);
     if (n == 0)
-      argp_error(state, "--count must be at least 1");
+      return cmd_arg_error(state, "--count must be at least 1");
     a->count = n;
     return 0;
   case OPT_UNTIL:
     if ((t = lc_event_type_from_name(arg)) < 0)
-      argp_error(state, "--until: unknown event type '%s'", arg);
+      return cmd_arg_error(state, "--until: unknown event type '%s'", arg);
     a->until = t;
     return 0;
   case OPT_TIMEOUT:
@@ -146,7 +144,7 @@ parse_value(struct argp_state *state, struct events_args *a, int key, const char
       return usage_from(state, "--timeout", err);
     a->timeout_text = arg;
     if (a->timeout_ms <= 0)
-      argp_error(state, "--timeout must be greater than zero");
+      return cmd_arg_error(state, "--timeout must be greater than zero");
     return 0;
   }
   return ARGP_ERR_UNKNOWN;
@@ -163,11 +161,10 @@ parse_events(int key, char *arg, struct argp_state *state)
     a->reconnect = true;
     return 0;
   case ARGP_KEY_ARG:
-    argp_error(state, "events takes no operands ('%s')", arg);
-    return EINVAL;
+    return cmd_arg_error(state, "events takes no operands ('%s')", arg);
   case ARGP_KEY_END:
     if (a->until >= 0 && a->types != 0 && !(a->types & (1u << a->until)))
-      argp_error(state, "--until %s can never happen: --type leaves it out",
+      return cmd_arg_error(state, "--until %s can never happen: --type leaves it out",
                  lc_event_type_name((enum lc_event_type)a->until));
     return 0;
   default:

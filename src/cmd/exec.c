@@ -36,6 +36,7 @@ static struct argp_option exec_options[] = {
     {NULL, 0, NULL, 0, NULL, 0},
 };
 
+/* --env values point into argv, which outlives the command. */
 static int
 push_env(struct exec_args *a, const char *kv)
 {
@@ -70,20 +71,15 @@ parse_value(int key, char *arg, struct argp_state *state, struct exec_args *a)
     a->exec_id = arg;
   } else if (key == OPT_CWD) {
     if (arg[0] != '/')
-      argp_error(state, "--cwd must be an absolute path inside the container: %s", arg);
+      return cmd_arg_error(state, "--cwd must be an absolute path inside the container: %s", arg);
     a->opts.cwd = arg;
   }
-  if (rv < 0) {
-    /* argp_error exits: the message is copied and the error freed first. */
-    char msg[256];
-    snprintf(msg, sizeof(msg), "%s", err->message);
-    lc_error_free(err);
-    argp_error(state, "%s", msg);
-    return EINVAL;
-  }
+  if (rv < 0)
+    return cmd_arg_fail(state, err);
   return 0;
 }
 
+/* The ID ends the options: what follows is the command, options and all. */
 static error_t
 parse_exec(int key, char *arg, struct argp_state *state)
 {
@@ -109,11 +105,10 @@ parse_exec(int key, char *arg, struct argp_state *state)
     a->opts.args = state->argv + state->next;
     state->next = state->argc;
     if (a->opts.args[0] == NULL)
-      argp_error(state, "a command is required");
+      return cmd_arg_error(state, "a command is required");
     return 0;
   case ARGP_KEY_NO_ARGS:
-    argp_error(state, "a container ID and a command are required");
-    return EINVAL;
+    return cmd_arg_error(state, "a container ID and a command are required");
   default:
     return ARGP_ERR_UNKNOWN;
   }
@@ -206,6 +201,7 @@ out:
   return rv;
 }
 
+/* exec's own exit codes (126, 127, 125) replace the usual ones. */
 static int
 report_code(struct lc_ctx *ctx, const char *id, lc_error *err)
 {
@@ -214,6 +210,7 @@ report_code(struct lc_ctx *ctx, const char *id, lc_error *err)
   return code;
 }
 
+/* The exec ID is what a user needs later (kill --exec-id), so -d prints it. */
 static void
 print_detached(struct lc_ctx *ctx, const char *id, const char *exec_id, uint32_t pid)
 {
@@ -268,6 +265,8 @@ exec_attached_in(struct lc_ctx *ctx, lc_client *c, lc_attach *at, struct lc_exec
   return rv;
 }
 
+/* The attachment lives around the whole exec so that signals are caught
+ * (and forwarded) from before the process exists until it is deleted. */
 static int
 exec_attached(struct lc_ctx *ctx, lc_client *c, struct exec_args *a, struct lc_exec_spec *es)
 {
@@ -307,6 +306,7 @@ check_args(struct lc_ctx *ctx, struct exec_args *a, char *gen_id, size_t size)
   return 0;
 }
 
+/* Checked, then the spec built from the container's, then run attached or not. */
 int
 cmd_exec(struct lc_ctx *ctx, int argc, char **argv)
 {

@@ -26,9 +26,7 @@ parse_kill(int key, char *arg, struct argp_state *state)
   switch (key) {
   case 's':
     if (parse_signal(arg, &a->op.signo, &err) < 0) {
-      argp_error(state, "%s", err->message);
-      lc_error_free(err);
-      return EINVAL;
+      return cmd_arg_fail(state, err);
     }
     return 0;
   case OPT_ALL:

@@ -23,6 +23,7 @@ static struct argp_option restore_options[] = {
     {NULL, 0, NULL, 0, NULL, 0},
 };
 
+/* One ID; --checkpoint is accepted so that its refusal is a clear message. */
 static error_t
 parse_restore(int key, char *arg, struct argp_state *state)
 {
@@ -36,12 +37,11 @@ parse_restore(int key, char *arg, struct argp_state *state)
     return 0;
   case ARGP_KEY_ARG:
     if (a->id != NULL)
-      argp_error(state, "restore takes one container ID");
+      return cmd_arg_error(state, "restore takes one container ID");
     a->id = arg;
     return 0;
   case ARGP_KEY_NO_ARGS:
-    argp_error(state, "a container ID is required");
-    return EINVAL;
+    return cmd_arg_error(state, "a container ID is required");
   default:
     return ARGP_ERR_UNKNOWN;
   }
@@ -68,6 +68,7 @@ is_alive(const struct lc_status_info *info)
   return info->has_task && info->status != LC_STATUS_STOPPED;
 }
 
+/* libcontainerd's answer as CLI.md keys: exit keys null unless stopped. */
 static void
 print_json(const struct lc_status_info *info, FILE *out)
 {
@@ -87,6 +88,7 @@ print_json(const struct lc_status_info *info, FILE *out)
   json_object_put(o);
 }
 
+/* One row in the style of `status`, with ALIVE added. */
 static void
 print_text(const struct lc_status_info *info, FILE *out)
 {
@@ -104,6 +106,7 @@ print_text(const struct lc_status_info *info, FILE *out)
   lc_table_free(t);
 }
 
+/* Flushed at once: with --attach the task's output follows on another stream. */
 static void
 print_report(struct lc_ctx *ctx, const struct lc_status_info *info, FILE *out)
 {
@@ -142,6 +145,7 @@ follow(struct lc_ctx *ctx, lc_client *c, const struct lc_status_info *info)
   return rv;
 }
 
+/* Container and task asked together; the report; then follow if asked. */
 int
 cmd_restore(struct lc_ctx *ctx, int argc, char **argv)
 {

@@ -33,6 +33,7 @@ static struct argp_option run_own_options[] = {
     {NULL, 0, NULL, 0, NULL, 0},
 };
 
+/* As create's parser: the create options are a child, the ID ends ours. */
 static error_t
 parse_run(int key, char *arg, struct argp_state *state)
 {
@@ -57,8 +58,7 @@ parse_run(int key, char *arg, struct argp_state *state)
     state->next = state->argc;
     return 0;
   case ARGP_KEY_NO_ARGS:
-    argp_error(state, "a container ID is required");
-    return EINVAL;
+    return cmd_arg_error(state, "a container ID is required");
   default:
     return ARGP_ERR_UNKNOWN;
   }
@@ -113,6 +113,7 @@ fail_before_run(struct run_state *st, lc_error *err)
   return code;
 }
 
+/* The same container record whether attached or detached. */
 static struct lc_container_spec
 container_spec(const struct run_state *st)
 {
@@ -121,6 +122,7 @@ container_spec(const struct run_state *st)
                                     a->opts.n_labels};
 }
 
+/* -d says what it started, as create does. */
 static void
 print_detached(struct lc_ctx *ctx, const char *id, uint32_t pid)
 {
@@ -196,6 +198,8 @@ run_attached_in(struct run_state *st, lc_attach *at, uint32_t *status)
   return 0;
 }
 
+/* Signals are caught from before the create to after the --rm delete, so a
+ * ^C never leaves half-made state; the process gets it once it runs. */
 static int
 run_attached(struct run_state *st)
 {
@@ -226,6 +230,7 @@ run_attached(struct run_state *st)
   return status > 255 ? 255 : (int)status;
 }
 
+/* Everything checkable is checked before the daemon is asked anything. */
 int
 cmd_run(struct lc_ctx *ctx, int argc, char **argv)
 {

@@ -26,12 +26,11 @@ parse_start(int key, char *arg, struct argp_state *state)
     return 0;
   case ARGP_KEY_ARG:
     if (a->id != NULL)
-      argp_error(state, "start takes one container ID");
+      return cmd_arg_error(state, "start takes one container ID");
     a->id = arg;
     return 0;
   case ARGP_KEY_NO_ARGS:
-    argp_error(state, "a container ID is required");
-    return EINVAL;
+    return cmd_arg_error(state, "a container ID is required");
   default:
     return ARGP_ERR_UNKNOWN;
   }

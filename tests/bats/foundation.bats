@@ -93,17 +93,19 @@ load helpers
 }
 
 @test "unreachable: a non-gRPC peer that closes at once exits 3" {
-  python3 - "$BATS_TEST_TMPDIR/junk.sock" <<'PY' &
+  python3 - "$BATS_TEST_TMPDIR/junk.sock" <<'PY' 3>&- &
 import socket, sys
 s = socket.socket(socket.AF_UNIX)
-s.bind(sys.argv[1]); s.listen(1)
+s.bind(sys.argv[1]); s.listen(1); s.settimeout(20)
 c, _ = s.accept(); c.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n"); c.close()
 PY
+  peer=$!
   wait_for test -S "$BATS_TEST_TMPDIR/junk.sock"
   run "$LCCTL" --address "$BATS_TEST_TMPDIR/junk.sock" --timeout 5s version
+  kill "$peer" 2>/dev/null || true
   [ "$status" -eq 3 ]
   [ "${#lines[@]}" -eq 1 ]
-  wait
+  [[ $output == "lcctl: version: "* ]]
 }
 
 @test "timeout: --timeout is honoured against a stopped (SIGSTOP) daemon" {
