@@ -28,6 +28,7 @@ NS=lcbench
 PARALLEL=8
 QUICK=0
 
+# usage prints the header comment of this file, the only help there is.
 usage() {
   sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
   exit "${1:-0}"
@@ -460,6 +461,8 @@ machine_info() {
   fi
 }
 
+# main: the whole run in order; single calls first, on a quiet namespace, then
+# bulk (which fills it), then events (which churns it), then the report.
 main() {
   rm -rf "$OUT"
   mkdir -p "$RAW" "$LOGS"

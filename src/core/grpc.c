@@ -112,11 +112,36 @@ read_be32(const uint8_t *p)
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Messages arrive split across DATA frames or packed several to a frame; we
- * keep the bytes of the unfinished one and deliver each whole message. */
-int
-grpc_reader_feed(grpc_reader *r, const uint8_t *data, size_t len, grpc_message_fn fn, void *ud,
-                 lc_error **err)
+/* Delivers every whole message at the start of p; *used says how far it got.
+ * The prefix is checked before the body is awaited, so an oversized message
+ * is refused at once rather than buffered. */
+static int
+deliver_whole(const grpc_reader *r, const uint8_t *p, size_t n, size_t *used, grpc_message_fn fn,
+              void *ud, lc_error **err)
+{
+  size_t off = 0, max = r->max_message ? r->max_message : GRPC_MAX_MESSAGE;
+  *used = 0;
+  while (n - off >= 5) {
+    uint32_t mlen = read_be32(p + off + 1);
+    if (p[off] != 0)
+      return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
+                          "protocol error: compressed message received but none was asked for");
+    if (mlen > max)
+      return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_RESOURCE_EXHAUSTED,
+                          "protocol error: message of %u bytes exceeds the limit of %zu", mlen,
+                          max);
+    if (n - off - 5 < mlen)
+      break;
+    if (fn(ud, p + off + 5, mlen, err) < 0)
+      return -1;
+    off += 5 + (size_t)mlen;
+    *used = off;
+  }
+  return 0;
+}
+
+static int
+reader_append(grpc_reader *r, const uint8_t *data, size_t len, lc_error **err)
 {
   if (r->len + len > r->cap) {
     size_t cap = r->cap ? r->cap : 4096;
@@ -131,28 +156,35 @@ grpc_reader_feed(grpc_reader *r, const uint8_t *data, size_t len, grpc_message_f
   if (len > 0) /* an empty chunk may come before any buffer exists */
     memcpy(r->buf + r->len, data, len);
   r->len += len;
+  return 0;
+}
 
-  size_t off = 0;
-  while (r->len - off >= 5) {
-    const uint8_t *p = r->buf + off;
-    uint32_t mlen = read_be32(p + 1);
-    size_t max = r->max_message ? r->max_message : GRPC_MAX_MESSAGE;
-    if (p[0] != 0)
-      return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
-                          "protocol error: compressed message received but none was asked for");
-    if (mlen > max)
-      return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_RESOURCE_EXHAUSTED,
-                          "protocol error: message of %u bytes exceeds the limit of %zu", mlen,
-                          max);
-    if (r->len - off - 5 < mlen)
-      break;
-    if (fn(ud, p + 5, mlen, err) < 0)
+/* Messages arrive split across DATA frames or packed several to a frame.
+ * Whole messages are delivered straight from the chunk; only the bytes of an
+ * unfinished one are kept, and the buffer goes once it is empty, so hundreds
+ * of concurrent calls do not each hold one. */
+int
+grpc_reader_feed(grpc_reader *r, const uint8_t *data, size_t len, grpc_message_fn fn, void *ud,
+                 lc_error **err)
+{
+  size_t used = 0;
+  if (r->len == 0) {
+    if (deliver_whole(r, data, len, &used, fn, ud, err) < 0)
       return -1;
-    off += 5 + (size_t)mlen;
+    data += used;
+    len -= used;
+    if (len == 0)
+      return 0;
   }
-  if (off > 0) {
-    memmove(r->buf, r->buf + off, r->len - off);
-    r->len -= off;
+  if (reader_append(r, data, len, err) < 0)
+    return -1;
+  if (deliver_whole(r, r->buf, r->len, &used, fn, ud, err) < 0)
+    return -1;
+  if (used == r->len) {
+    grpc_reader_clear(r);
+  } else if (used > 0) {
+    memmove(r->buf, r->buf + used, r->len - used);
+    r->len -= used;
   }
   return 0;
 }
