@@ -13,7 +13,12 @@
  *   bit 1  open the second, streaming call
  *   bit 2  before closing, run a few milliseconds with the socket still open
  *   bit 3  ... and then cancel the unary call (RST_STREAM from our side)
- *   bit 4  the streaming call refuses each message it cannot decode */
+ *   bit 4  the streaming call refuses each message it cannot decode
+ *   bit 5  at the end the server closes its socket entirely (our writes fail)
+ *          instead of only its write half
+ *   bit 6  the unary call's request body is ended only after the server's
+ *          bytes were sent and read (a client stream: DATA deferred, resumed)
+ *   bit 7  the unary call has a 1 ms deadline (expiry while answers arrive) */
 #include "config.h"
 
 #include <errno.h>
@@ -37,6 +42,9 @@
 #define OPT_LINGER 0x04
 #define OPT_CANCEL 0x08
 #define OPT_STRICT 0x10
+#define OPT_HANGUP 0x20
+#define OPT_CLIENT_STREAM 0x40
+#define OPT_DEADLINE 0x80
 
 /* FUZZ_VERBOSE=1 in the environment: say how each call ended (to check what
  * a seed reaches: `FUZZ_VERBOSE=1 fuzz/out/fuzz_h2 fuzz/corpus/h2/...`). */
@@ -85,7 +93,7 @@ static void
 drain(int fd)
 {
   uint8_t buf[65536];
-  while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+  while (fd >= 0 && recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
     ;
 }
 
@@ -157,7 +165,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   size_t reqlen = lcpb__get_request__pack(&req, reqbuf);
   grpc_call *calls[2] = {NULL, NULL};
   struct stream_state st = {.strict = (opts & OPT_STRICT) != 0};
-  calls[0] = grpc_call_start(&ch, LC_SVC_TASKS "Get", 0, reqbuf, reqlen, false, NULL, NULL, &err);
+  calls[0] = grpc_call_start(&ch, LC_SVC_TASKS "Get", (opts & OPT_DEADLINE) ? 1 : 0, reqbuf, reqlen,
+                             (opts & OPT_CLIENT_STREAM) != 0, NULL, NULL, &err);
   if (calls[0] == NULL)
     abort();
   if (opts & OPT_STREAM) {
@@ -193,8 +202,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
   }
 
+  if ((opts & OPT_CLIENT_STREAM) && calls[0] != NULL && !grpc_call_done(calls[0])) {
+    lc_error *serr = NULL;
+    if (grpc_call_send(calls[0], reqbuf, reqlen, true, &serr) < 0 && serr == NULL)
+      abort();
+    lc_error_free(serr);
+    finished = pump(&ch, calls, 2, server, 1);
+  }
+
   /* End of the server's stream: nothing may wait any longer. */
-  shutdown(server, SHUT_WR);
+  if (opts & OPT_HANGUP) {
+    close(server);
+    server = -1;
+  } else {
+    shutdown(server, SHUT_WR);
+  }
   int64_t give_up = h2_now_ms() + 5000;
   while (!finished && h2_now_ms() < give_up)
     finished = pump(&ch, calls, 2, server, 100);
@@ -219,7 +241,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fprintf(stderr, "h2_free left the connection's descriptor open\n");
     abort();
   }
-  close(server);
+  if (server >= 0)
+    close(server);
   lc_error_free(err);
   return 0;
 }

@@ -166,6 +166,7 @@ SERVER_PREFACE = (h2_frame(SETTINGS, 0, 0, struct.pack(">HI", 5, 16384)) +
 
 # The option bits of fuzz_h2.c.
 OPT_SETTINGS, OPT_STREAM, OPT_LINGER, OPT_CANCEL, OPT_STRICT = 1, 2, 4, 8, 16
+OPT_HANGUP, OPT_CLIENT_STREAM, OPT_DEADLINE = 32, 64, 128
 
 
 def write(target, name, data):
@@ -237,6 +238,14 @@ def main():
           h2_frame(PING, 0, 0, b"12345678") +
           h2_frame(RST_STREAM, 0, 3, struct.pack(">I", 2)) +
           h2_frame(GOAWAY, 0, 0, struct.pack(">II", 1, 0) + b"shutting down"))
+    write("h2", "client_stream_hangup",
+          bytes([OPT_CLIENT_STREAM | OPT_LINGER | OPT_HANGUP]) + SERVER_PREFACE +
+          server_answer(1, grpc_frame(get_resp)))
+    write("h2", "deadline_while_streaming",
+          bytes([OPT_DEADLINE | OPT_STREAM | OPT_LINGER]) + SERVER_PREFACE + stream3 +
+          h2_frame(HEADERS, END_HEADERS, 1,
+                   hpack([(":status", "200"), ("content-type", "application/grpc")])) +
+          h2_frame(DATA, 0, 1, grpc_frame(get_resp)[:9]))
     write("h2", "linger_cancel",
           bytes([OPT_STREAM | OPT_LINGER | OPT_CANCEL | OPT_STRICT]) + SERVER_PREFACE + stream3)
 

@@ -10,6 +10,8 @@ PACKAGES=(
   golang-github-containerd-containerd-dev scdoc
   # unit tests, memory checks, benchmarks, completions
   libcmocka-dev valgrind hyperfine bash-completion zsh
+  # fuzzing and sanitizers with clang (libFuzzer, ASan and UBSan runtimes)
+  libclang-rt-14-dev
   # end-to-end tests
   containerd runc bats busybox-static util-linux procps jq python3
 )

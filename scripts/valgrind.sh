@@ -12,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
 
+# shellcheck disable=SC2054 # commas inside an option's value
 VG=(valgrind --leak-check=full --show-leak-kinds=definite,indirect
   --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --track-origins=yes
   --num-callers=30)
@@ -95,7 +96,7 @@ e2e() {
 
   # A stream that must see two events: subscribe (under valgrind, slow to
   # start), then pause and resume until it has them.
-  local evlog="$WORK/lcctl-events.vg" ev_rc=0 deadline=$((SECONDS + 60))
+  local evlog="$WORK/lcctl-events.vg" deadline=$((SECONDS + 60))
   "${VG[@]}" --log-file="$evlog" "$SRC/lcctl" --address "$SOCK" --namespace "$NS" \
     events --type paused,resumed --container c1 --count 2 --timeout 60s >"$WORK/events.out" 2>&1 &
   local ev_pid=$!
@@ -105,7 +106,6 @@ e2e() {
     sleep 0.3
   done
   check "lcctl events --count 2" 0 "$evlog" wait "$ev_pid"
-  [[ $(wc -l <"$WORK/events.out") -ge 2 ]] || { echo "    events printed: $(cat "$WORK/events.out")"; }
 
   vg kill 0 kill -s KILL c1
   vg wait 0 wait c1

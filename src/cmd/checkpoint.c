@@ -20,6 +20,7 @@ static struct argp_option checkpoint_options[] = {
     {NULL, 0, NULL, 0, NULL, 0},
 };
 
+/* One ID and the two options; an empty --dir would mean the cwd by accident. */
 static error_t
 parse_checkpoint(int key, char *arg, struct argp_state *state)
 {
@@ -27,7 +28,7 @@ parse_checkpoint(int key, char *arg, struct argp_state *state)
   switch (key) {
   case OPT_DIR:
     if (*arg == '\0')
-      argp_error(state, "--dir needs a directory");
+      return cmd_arg_error(state, "--dir needs a directory");
     a->opts.dir = arg;
     return 0;
   case OPT_EXIT:
@@ -35,19 +36,20 @@ parse_checkpoint(int key, char *arg, struct argp_state *state)
     return 0;
   case ARGP_KEY_ARG:
     if (a->id != NULL)
-      argp_error(state, "checkpoint takes one container ID");
+      return cmd_arg_error(state, "checkpoint takes one container ID");
     a->id = arg;
     return 0;
   case ARGP_KEY_NO_ARGS:
-    argp_error(state, "a container ID is required");
-    return EINVAL;
+    return cmd_arg_error(state, "a container ID is required");
   default:
     return ARGP_ERR_UNKNOWN;
   }
 }
 
 static struct argp checkpoint_argp = {
-    checkpoint_options, parse_checkpoint, "ID",
+    checkpoint_options,
+    parse_checkpoint,
+    "ID",
     "Checkpoint a running task with CRIU, through containerd and runc.\v"
     "With --dir, the CRIU image goes into DIR and its absolute path is printed; "
     "'lcctl restore --checkpoint DIR ID' starts the task from it. Without --dir, containerd "
@@ -55,8 +57,11 @@ static struct argp checkpoint_argp = {
     "media type, size) of the archive and of the container's spec; they are kept from "
     "garbage collection until removed (ctr content rm). Without --exit the task keeps "
     "running. When CRIU fails, the task is left as it was and the error names CRIU's log.",
-    NULL, NULL, NULL};
+    NULL,
+    NULL,
+    NULL};
 
+/* The absolute path tells scripts where the image is, whatever the cwd was. */
 static void
 print_dir(struct lc_ctx *ctx, const char *id, const struct lc_checkpoint_result *r, bool exited)
 {
@@ -72,6 +77,7 @@ print_dir(struct lc_ctx *ctx, const char *id, const struct lc_checkpoint_result 
   }
 }
 
+/* One JSON line per blob, with the ID, as for every list of results. */
 static void
 print_descriptor_json(const char *id, const struct lc_descriptor *d, bool exited)
 {
@@ -109,6 +115,7 @@ print_descriptors(struct lc_ctx *ctx, const char *id, const struct lc_checkpoint
   lc_table_free(t);
 }
 
+/* Checks the ID before anything is sent; the core does the rest. */
 int
 cmd_checkpoint(struct lc_ctx *ctx, int argc, char **argv)
 {

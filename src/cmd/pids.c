@@ -7,6 +7,7 @@
 #include "cmd.h"
 #include "resources.h"
 
+/* Exactly one ID. */
 static error_t
 parse_pids(int key, char *arg, struct argp_state *state)
 {
@@ -14,24 +15,28 @@ parse_pids(int key, char *arg, struct argp_state *state)
   switch (key) {
   case ARGP_KEY_ARG:
     if (*id != NULL)
-      argp_error(state, "pids takes one container ID");
+      return cmd_arg_error(state, "pids takes one container ID");
     *id = arg;
     return 0;
   case ARGP_KEY_NO_ARGS:
-    argp_error(state, "a container ID is required");
-    return EINVAL;
+    return cmd_arg_error(state, "a container ID is required");
   default:
     return ARGP_ERR_UNKNOWN;
   }
 }
 
 static struct argp pids_argp = {
-    NULL, parse_pids, "ID",
+    NULL,
+    parse_pids,
+    "ID",
     "List the host pids of every process in the task's cgroup.\v"
     "EXEC_ID is the ID given to exec for a process it started, '-' for the task's init "
     "process and anything forked inside the container.",
-    NULL, NULL, NULL};
+    NULL,
+    NULL,
+    NULL};
 
+/* exec_id is null for processes no exec started. */
 static void
 print_json(const char *id, const struct lc_pid_info *p)
 {
@@ -63,6 +68,7 @@ print_pids(struct lc_ctx *ctx, const char *id, const struct lc_pid_info *pids, s
   lc_table_free(t);
 }
 
+/* Checks the ID, asks, prints, frees. */
 int
 cmd_pids(struct lc_ctx *ctx, int argc, char **argv)
 {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "attach.h"
+#include "checkpoint.h"
 #include "cmd.h"
 
 struct restore_args {
@@ -19,11 +20,11 @@ enum { OPT_CHECKPOINT = 0x700 };
 
 static struct argp_option restore_options[] = {
     {"attach", 'a', NULL, 0, "follow the task's output until it exits; exit with its status", 0},
-    {"checkpoint", OPT_CHECKPOINT, "DIR", 0, "start the task from a checkpoint (not built yet)", 0},
+    {"checkpoint", OPT_CHECKPOINT, "DIR", 0, "start the task from a checkpoint: a directory made by checkpoint --dir, or a content-store digest", 0},
     {NULL, 0, NULL, 0, NULL, 0},
 };
 
-/* One ID; --checkpoint is accepted so that its refusal is a clear message. */
+/* One ID. */
 static error_t
 parse_restore(int key, char *arg, struct argp_state *state)
 {
@@ -152,9 +153,6 @@ cmd_restore(struct lc_ctx *ctx, int argc, char **argv)
   struct restore_args a = {0};
   if (cmd_parse(ctx, &restore_argp, argc, argv, &a) != 0)
     return 2;
-  if (a.checkpoint != NULL)
-    return ctx_usage(ctx, "--checkpoint is not built yet in this version of lcctl "
-                          "(it comes with the checkpoint command)");
   struct cmd_ids ids = {(char **)&a.id, 1};
   int rv = cmd_ids_validate(ctx, &ids);
   if (rv != 0)
@@ -162,6 +160,14 @@ cmd_restore(struct lc_ctx *ctx, int argc, char **argv)
   lc_error *err = NULL, *one = NULL;
   struct lc_status_info info = {0};
   lc_client *c = ctx_client(ctx, &err);
+  /* From a checkpoint: the task is started again first, then reported (and
+   * followed with --attach) like any other. */
+  if (c != NULL && a.checkpoint != NULL) {
+    struct lc_restore_opts ro = {.checkpoint = a.checkpoint};
+    uint32_t pid = 0;
+    if (lc_task_restore_checkpoint(c, a.id, &ro, &pid, &err) < 0)
+      return ctx_report(ctx, a.id, err);
+  }
   if (c == NULL || lc_status_many(c, &a.id, 1, &info, &one, &err) < 0)
     return ctx_report(ctx, a.id, err);
   if (one != NULL)

@@ -27,6 +27,7 @@ static struct argp_option stats_options[] = {
     {NULL, 0, NULL, 0, NULL, 0},
 };
 
+/* --watch, then the IDs (at least one). */
 static error_t
 parse_stats(int key, char *arg, struct argp_state *state)
 {
@@ -39,14 +40,19 @@ parse_stats(int key, char *arg, struct argp_state *state)
 }
 
 static struct argp stats_argp = {
-    stats_options, parse_stats, "ID...",
-    "Show the cgroup metrics of each running task: CPU time, memory usage and limit, "
-    "number of processes and their limit (cgroup v1 or v2).\v"
-    "Sizes in the text table are in powers of 1024; --format json gives exact numbers. "
-    "With --watch, a task that stops is reported once and dropped; the command ends when "
+    stats_options,
+    parse_stats,
+    "ID...",
+    "Show the cgroup metrics of each task: CPU time, memory usage and limit, number of "
+    "processes and their limit (cgroup v1 or v2).\v"
+    "Sizes in the text table are in powers of 1024; --format json gives exact numbers. A "
+    "task that has exited but was not deleted is still measured (no processes). With "
+    "--watch, a task that is deleted is reported once and dropped; the command ends when "
     "interrupted or when no task is left to measure, and exits 1 if any task could not be "
     "measured.",
-    NULL, NULL, NULL};
+    NULL,
+    NULL,
+    NULL};
 
 /* ---- output -------------------------------------------------------------- */
 
@@ -67,6 +73,7 @@ format_bytes(uint64_t n, char *buf, size_t size)
     snprintf(buf, size, "%.1f%s", v, units[u]);
 }
 
+/* One table row; "-" where the cgroup has no limit. */
 static void
 add_row(lc_table *t, const struct lc_stats *s)
 {
@@ -81,6 +88,7 @@ add_row(lc_table *t, const struct lc_stats *s)
   lc_table_add(t, (const char *const[]){s->id, cpu, mem, mem_limit, pids, pids_limit});
 }
 
+/* Exact numbers for scripts; null for a limit the cgroup does not have. */
 static json_object *
 stats_to_json(const struct lc_stats *s)
 {
@@ -100,10 +108,22 @@ stats_to_json(const struct lc_stats *s)
   return o;
 }
 
-/* One round: a table (a fresh screen on a terminal when watching), the IDs
- * alone with -q, or one JSON line per task. Rows only for tasks measured. */
+/* How a round's table starts when watching: a fresh screen on a terminal,
+ * a blank line after the previous round otherwise. */
 static void
-print_round(struct lc_ctx *ctx, const struct lc_stats *st, lc_error **errs, size_t n, bool watch)
+round_separator(unsigned round)
+{
+  if (isatty(STDOUT_FILENO))
+    fputs("\033[H\033[2J", stdout);
+  else if (round > 1)
+    fputc('\n', stdout);
+}
+
+/* One round: a table, the IDs alone with -q, or one JSON line per task. Rows
+ * only for the tasks measured. round is 0 without --watch, else 1, 2, ... */
+static void
+print_round(struct lc_ctx *ctx, const struct lc_stats *st, lc_error **errs, size_t n,
+            unsigned round)
 {
   static const char *const headers[] = {"ID",           "CPU",  "MEMORY",
                                         "MEMORY_LIMIT", "PIDS", "PIDS_LIMIT"};
@@ -122,10 +142,8 @@ print_round(struct lc_ctx *ctx, const struct lc_stats *st, lc_error **errs, size
       printf("%s\n", st[i].id);
     }
   }
-  if (table && watch && isatty(STDOUT_FILENO))
-    fputs("\033[H\033[2J", stdout);
-  else if (table && watch)
-    fputc('\n', stdout);
+  if (table && round > 0)
+    round_separator(round);
   lc_table_print(t, stdout);
   lc_table_free(t);
 }
@@ -134,6 +152,7 @@ print_round(struct lc_ctx *ctx, const struct lc_stats *st, lc_error **errs, size
 
 static volatile sig_atomic_t got_signal;
 
+/* Async-signal-safe: only a flag. */
 static void
 on_signal(int signo)
 {
@@ -150,6 +169,7 @@ signals_install(struct sigaction old[2])
   sigaction(SIGTERM, &sa, &old[1]);
 }
 
+/* Puts back what was there before --watch. */
 static void
 signals_restore(struct sigaction old[2])
 {
@@ -157,12 +177,14 @@ signals_restore(struct sigaction old[2])
   sigaction(SIGTERM, &old[1], NULL);
 }
 
+/* The stop callback of a call in flight: ^C must not wait for it. */
 static bool
 interrupted(void *ud)
 {
   return got_signal != 0;
 }
 
+/* A monotonic clock: rounds keep their pace if the wall clock jumps. */
 static int64_t
 now_ms(void)
 {
@@ -186,6 +208,7 @@ sleep_until(int64_t deadline_ms)
 
 struct stats_run {
   struct lc_ctx *ctx;
+  unsigned round;   /* 0: no --watch; else the round being made, from 1 */
   const char **ids; /* the IDs still measured */
   size_t n;
   struct lc_stats *st;
@@ -214,16 +237,17 @@ drop_failed(struct stats_run *r)
 /* One Metrics call and its output. Returns 1 when interrupted or stdout was
  * closed, -1 when the daemon could not be asked (reported), 0 otherwise. */
 static int
-one_round(struct stats_run *r, lc_client *c, bool watch)
+one_round(struct stats_run *r, lc_client *c)
 {
   lc_error *err = NULL;
-  int rv = lc_stats_many(c, r->ids, r->n, r->st, r->errs, watch ? interrupted : NULL, NULL, &err);
+  int rv =
+      lc_stats_many(c, r->ids, r->n, r->st, r->errs, r->round ? interrupted : NULL, NULL, &err);
   if (rv != 0) {
     if (rv < 0)
       r->worst = ctx_report(r->ctx, NULL, err);
     return rv;
   }
-  print_round(r->ctx, r->st, r->errs, r->n, watch);
+  print_round(r->ctx, r->st, r->errs, r->n, r->round);
   bool closed = fflush(stdout) != 0 || ferror(stdout);
   drop_failed(r);
   return closed ? 1 : 0;
@@ -234,9 +258,9 @@ one_round(struct stats_run *r, lc_client *c, bool watch)
 static int
 stats_loop(struct stats_run *r, lc_client *c, bool watch)
 {
-  for (bool first = true; r->n > 0; first = false) {
+  for (r->round = watch ? 1 : 0; r->n > 0; r->round++) {
     int64_t next = now_ms() + WATCH_INTERVAL_MS;
-    if (one_round(r, c, watch) != 0 || !watch || (first && r->worst != 0))
+    if (one_round(r, c) != 0 || !watch || (r->round == 1 && r->worst != 0))
       break;
     sleep_until(next);
     if (got_signal)
@@ -245,6 +269,7 @@ stats_loop(struct stats_run *r, lc_client *c, bool watch)
   return r->worst;
 }
 
+/* The IDs are copied because --watch drops those that fail. */
 int
 cmd_stats(struct lc_ctx *ctx, int argc, char **argv)
 {

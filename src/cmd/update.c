@@ -23,15 +23,16 @@ static struct argp_option update_options[] = {
     {NULL, 0, NULL, 0, NULL, 0},
 };
 
-/* argp prints the message and exits 2: nothing has been sent yet. */
+/* The option's name in front of the parser's words; cmd_parse reports it
+ * (exit 2) before anything is sent. */
 static error_t
 fail(struct argp_state *state, const char *option, lc_error *err)
 {
-  argp_error(state, "%s: %s", option, err->message);
-  lc_error_free(err);
-  return EINVAL;
+  lc_error_prefix(err, "%s", option);
+  return cmd_arg_fail(state, err);
 }
 
+/* The three limits, checked as create checks them, so both agree. */
 static error_t
 parse_limit(int key, char *arg, struct argp_state *state, struct lc_resources *r)
 {
@@ -42,7 +43,7 @@ parse_limit(int key, char *arg, struct argp_state *state, struct lc_resources *r
     if (parse_size_bytes(arg, &r->memory_bytes, &err) < 0)
       return fail(state, "--memory", err);
     if (r->memory_bytes < MEMORY_MIN)
-      argp_error(state, "--memory %s is too small: the kernel needs at least 4m", arg);
+      return cmd_arg_error(state, "--memory %s is too small: the kernel needs at least 4m", arg);
     return 0;
   case OPT_CPUS:
     return parse_cpus(arg, &r->cpus, &err) < 0 ? fail(state, "--cpus", err) : 0;
@@ -50,7 +51,7 @@ parse_limit(int key, char *arg, struct argp_state *state, struct lc_resources *r
     if (parse_uint_arg(arg, "pids limit", INT64_MAX, &n, &err) < 0)
       return fail(state, "--pids-limit", err);
     if (n == 0)
-      argp_error(state, "--pids-limit must be at least 1");
+      return cmd_arg_error(state, "--pids-limit must be at least 1");
     r->pids_limit = (int64_t)n;
     return 0;
   default:
@@ -58,6 +59,7 @@ parse_limit(int key, char *arg, struct argp_state *state, struct lc_resources *r
   }
 }
 
+/* One ID; at least one limit, or there is nothing to send. */
 static error_t
 parse_update(int key, char *arg, struct argp_state *state)
 {
@@ -65,15 +67,14 @@ parse_update(int key, char *arg, struct argp_state *state)
   switch (key) {
   case ARGP_KEY_ARG:
     if (a->id != NULL)
-      argp_error(state, "update takes one container ID");
+      return cmd_arg_error(state, "update takes one container ID");
     a->id = arg;
     return 0;
   case ARGP_KEY_NO_ARGS:
-    argp_error(state, "a container ID is required");
-    return EINVAL;
+    return cmd_arg_error(state, "a container ID is required");
   case ARGP_KEY_END:
     if (a->res.memory_bytes == 0 && a->res.cpus == 0 && a->res.pids_limit == 0)
-      argp_error(state, "nothing to change: give --memory, --cpus or --pids-limit");
+      return cmd_arg_error(state, "nothing to change: give --memory, --cpus or --pids-limit");
     return 0;
   default:
     return parse_limit(key, arg, state, &a->res);
@@ -81,13 +82,18 @@ parse_update(int key, char *arg, struct argp_state *state)
 }
 
 static struct argp update_argp = {
-    update_options, parse_update, "ID",
+    update_options,
+    parse_update,
+    "ID",
     "Change the cgroup limits of a running task; the limits not given stay as they are.\v"
     "The new limits apply to the live task only: the container's stored spec keeps its "
     "own, so a new task of the container (restore from a checkpoint included) starts with "
     "those again. Nothing is printed on success.",
-    NULL, NULL, NULL};
+    NULL,
+    NULL,
+    NULL};
 
+/* Quiet on success, like kill and pause: the exit status says it. */
 int
 cmd_update(struct lc_ctx *ctx, int argc, char **argv)
 {

@@ -207,6 +207,7 @@ keep_after(lc_error *e)
   return keep;
 }
 
+/* In order, stopping at the first that must wait for a connection. */
 static void
 send_signals(lc_attach *a, lc_client *c)
 {
@@ -245,6 +246,8 @@ send_actions(lc_attach *a, lc_client *c)
     act->close_stdin = false;
 }
 
+/* A user who interrupts lcctl while containerd is gone wants it to stop
+ * waiting, since the signal cannot reach the process anyway. */
 static bool
 terminating_signal_queued(const struct lc_copy_actions *act)
 {
@@ -275,6 +278,7 @@ reconnect_or_give_up(lc_attach *a, lc_error *cause, lc_error **err)
   return 0;
 }
 
+/* A Wait that failed or answered is not asked again; a new one is. */
 static void
 drop_wait(lc_attach *a)
 {
@@ -332,6 +336,7 @@ lc_attach_wait(lc_attach *a, lc_client *c, uint32_t *exit_status, lc_time *exite
   return 0;
 }
 
+/* strstr for messages that may be missing. */
 static bool
 has(const char *s, const char *part)
 {

@@ -16,6 +16,7 @@
 #include "containers.pb-c.h"
 #include "content.pb-c.h"
 #include "runc.pb-c.h"
+#include "sha256.h"
 #include "tasks.pb-c.h"
 
 #define MUT(s) ((char *)(s))
@@ -25,10 +26,26 @@
 #define CRIU_LOG_MARK " path= "
 #define RESTORE_FAILED_MARK "OCI runtime restore failed"
 
+/* Allocation failures are local errors, exit 1, never the daemon's fault. */
 static int
 oom(lc_error **err)
 {
   return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+}
+
+/* Hands e to the caller (-1), or drops it when it was expected (0). */
+static int
+pass_error(lc_error **err, lc_error *e, bool expected)
+{
+  if (expected) {
+    lc_error_free(e);
+    return 0;
+  }
+  if (err != NULL && *err == NULL)
+    *err = e;
+  else
+    lc_error_free(e);
+  return -1;
 }
 
 /* ---- the image directory ------------------------------------------------- */
@@ -94,6 +111,7 @@ checkpoint_options(const struct lc_checkpoint_opts *o, const char *abs_dir, size
   return buf;
 }
 
+/* The descriptors leave the protobuf answer as plain C strings. */
 static int
 descriptors_from_pb(const Lcpb__CheckpointTaskResponse *r, struct lc_checkpoint_result *out,
                     lc_error **err)
@@ -140,11 +158,7 @@ keep_blobs(lc_client *c, const struct lc_checkpoint_result *r, lc_error **err)
     if (lc_unary_one(c, LC_SVC_CONTENT "Update", &req.base, NULL, NULL, &e) < 0) {
       lc_error_prefix(e, "checkpoint %s written, but not kept from garbage collection",
                       r->descriptors[i].digest);
-      if (err != NULL && *err == NULL)
-        *err = e;
-      else
-        lc_error_free(e);
-      return -1;
+      return pass_error(err, e, false);
     }
   }
   return 0;
@@ -198,6 +212,50 @@ explain_checkpoint_failure(lc_client *c, const char *id, lc_error *e)
   e->message = msg;
 }
 
+/* containerd 1.6 stores a checkpoint's spec as a blob of its own and fails
+ * the whole checkpoint when that blob is already there (an earlier checkpoint
+ * of the unchanged container) -- after CRIU ran, so with --exit the task would
+ * be gone and the checkpoint lost. The blob is the container's spec Any as
+ * protobuf, so its digest is known beforehand: refuse while it is stored. */
+static int
+store_can_take(lc_client *c, const char *id, lc_error **err)
+{
+  Lcpb__GetContainerRequest get = LCPB__GET_CONTAINER_REQUEST__INIT;
+  get.id = MUT(id);
+  ProtobufCMessage *resp = NULL;
+  if (lc_unary_one(c, LC_SVC_CONTAINERS "Get", &get.base, &lcpb__get_container_response__descriptor,
+                   &resp, err) < 0)
+    return -1;
+  const Lcpb__Container *ct = ((Lcpb__GetContainerResponse *)resp)->container;
+  char digest[LC_DIGEST_STRLEN] = "";
+  if (ct != NULL && ct->spec != NULL) {
+    size_t len = lcpb__any__get_packed_size(ct->spec);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (buf != NULL) {
+      lcpb__any__pack(ct->spec, buf);
+      lc_sha256_digest(buf, len, digest);
+    }
+    free(buf);
+  }
+  protobuf_c_message_free_unpacked(resp, NULL);
+  if (*digest == '\0')
+    return 0; /* the daemon will say what is wrong */
+  Lcpb__ContentInfoRequest req = LCPB__CONTENT_INFO_REQUEST__INIT;
+  req.digest = digest;
+  lc_error *e = NULL;
+  if (lc_unary_one(c, LC_SVC_CONTENT "Info", &req.base, NULL, NULL, &e) < 0) {
+    bool absent = e->cls == LC_ERR_DAEMON && e->code == LC_GRPC_NOT_FOUND;
+    return pass_error(err, e, absent);
+  }
+  return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_FAILED_PRECONDITION,
+                      "the content store already holds this container's spec (%s) from an "
+                      "earlier checkpoint, and containerd would fail this one after CRIU ran: "
+                      "remove it (ctr content rm %s) or checkpoint with --dir",
+                      digest, digest);
+}
+
+/* The Checkpoint call itself; a failure of runc or CRIU is reworded here,
+ * while the task can still be asked what became of it. */
 static int
 checkpoint_call(lc_client *c, const char *id, const struct lc_checkpoint_opts *o,
                 const char *abs_dir, struct lc_checkpoint_result *out, lc_error **err)
@@ -220,17 +278,15 @@ checkpoint_call(lc_client *c, const char *id, const struct lc_checkpoint_opts *o
   free(packed);
   if (rv < 0) {
     explain_checkpoint_failure(c, id, e);
-    if (err != NULL && *err == NULL)
-      *err = e;
-    else
-      lc_error_free(e);
-    return -1;
+    return pass_error(err, e, false);
   }
   rv = descriptors_from_pb((Lcpb__CheckpointTaskResponse *)resp, out, err);
   protobuf_c_message_free_unpacked(resp, NULL);
   return rv;
 }
 
+/* Directory first (a usage error sends nothing), then the store's check,
+ * the call, and the blobs' label; what failed leaves nothing of ours. */
 int
 lc_task_checkpoint(lc_client *c, const char *id, const struct lc_checkpoint_opts *o,
                    struct lc_checkpoint_result *out, lc_error **err)
@@ -239,7 +295,8 @@ lc_task_checkpoint(lc_client *c, const char *id, const struct lc_checkpoint_opts
   bool made = false;
   if (o->dir != NULL && image_dir_prepare(o->dir, true, &out->dir, &made, err) < 0)
     return -1;
-  if (checkpoint_call(c, id, o, out->dir, out, err) < 0) {
+  if ((o->dir == NULL && store_can_take(c, id, err) < 0) ||
+      checkpoint_call(c, id, o, out->dir, out, err) < 0) {
     if (made)
       image_dir_remove(out->dir);
     lc_checkpoint_result_clear(out);
@@ -252,6 +309,7 @@ lc_task_checkpoint(lc_client *c, const char *id, const struct lc_checkpoint_opts
   return 0;
 }
 
+/* Frees what lc_task_checkpoint filled in; safe on a zeroed result. */
 void
 lc_checkpoint_result_clear(struct lc_checkpoint_result *r)
 {
@@ -273,6 +331,7 @@ struct restore_base {
   Lcpb__RuncOptions *runc_opts; /* unpacked from the container's record, or NULL */
 };
 
+/* The runc options were unpacked on their own, so they are freed apart. */
 static void
 restore_base_clear(struct restore_base *b)
 {
@@ -318,9 +377,9 @@ reusable_uri(const char *path)
 
 struct restore_io {
   char *in, *out, *errp;
-  bool terminal;
 };
 
+/* The old task's stdio strings are ours once copied. */
 static void
 restore_io_clear(struct restore_io *io)
 {
@@ -337,21 +396,12 @@ clear_old_task(lc_client *c, const char *id, struct restore_io *io, lc_error **e
 {
   struct lc_task t = {0};
   lc_error *e = NULL;
-  if (lc_task_get(c, id, NULL, &t, &e) < 0) {
-    bool absent = e->code == LC_GRPC_NOT_FOUND && e->cls == LC_ERR_DAEMON;
-    if (absent)
-      lc_error_free(e);
-    else if (err != NULL && *err == NULL)
-      *err = e;
-    else
-      lc_error_free(e);
-    return absent ? 0 : -1;
-  }
+  if (lc_task_get(c, id, NULL, &t, &e) < 0)
+    return pass_error(err, e, e->code == LC_GRPC_NOT_FOUND && e->cls == LC_ERR_DAEMON);
   enum lc_status s = t.status;
   io->in = strdup("");
   io->out = reusable_uri(t.stdout_path);
   io->errp = reusable_uri(t.stderr_path);
-  io->terminal = false;
   lc_task_clear(&t);
   if (s != LC_STATUS_STOPPED)
     return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_FAILED_PRECONDITION,
@@ -391,6 +441,8 @@ struct restore_source {
   int64_t size;
 };
 
+/* Only a full sha256 digest may stand for a content-store checkpoint, so
+ * that a mistyped directory is reported as a missing directory. */
 static bool
 is_digest(const char *s)
 {
@@ -424,6 +476,9 @@ restore_source_load(lc_client *c, const char *checkpoint, struct restore_source 
   return 0;
 }
 
+/* Tasks.Create with the checkpoint: containerd passes the runc options'
+ * CRIU image path (or the unpacked archive) to the shim, which will run
+ * `runc restore` instead of `runc create` when the task is started. */
 static int
 restore_create(lc_client *c, const char *id, const struct restore_source *src,
                const struct restore_base *b, const char *runc_binary,
@@ -493,13 +548,10 @@ restore_start(lc_client *c, const char *id, const struct restore_source *src, ui
   lc_error *undo = NULL;
   if (lc_task_delete(c, id, NULL, NULL, &undo) < 0)
     lc_error_free(undo);
-  if (err != NULL && *err == NULL)
-    *err = e;
-  else
-    lc_error_free(e);
-  return -1;
+  return pass_error(err, e, false);
 }
 
+/* Everything that can be checked is checked before the old task goes. */
 int
 lc_task_restore_checkpoint(lc_client *c, const char *id, const struct lc_restore_opts *o,
                            uint32_t *pid, lc_error **err)

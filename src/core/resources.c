@@ -37,6 +37,7 @@ resources_json(const struct lc_resources *r, lc_error **err)
   return json;
 }
 
+/* Tasks.Update with the limits as JSON in an Any; runc writes the cgroup. */
 int
 lc_task_update(lc_client *c, const char *id, const struct lc_resources *r, lc_error **err)
 {
@@ -63,6 +64,7 @@ type_name(const char *type_url)
   return slash != NULL ? slash + 1 : (type_url != NULL ? type_url : "");
 }
 
+/* A limit, as opposed to the kernel's way of saying there is none. */
 static bool
 memory_limit_set(uint64_t limit)
 {
@@ -126,8 +128,8 @@ lc_stats_decode(const char *type_url, const uint8_t *data, size_t len, struct lc
   else if (strcmp(name, LC_METRICS_V2_TYPE_URL) == 0)
     m = protobuf_c_message_unpack(&lcpb__cgroups_v2_metrics__descriptor, NULL, len, bytes);
   else
-    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_UNIMPLEMENTED,
-                        "metrics of an unknown kind: %s", name);
+    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_UNIMPLEMENTED, "metrics of an unknown kind: %s",
+                        name);
   if (m == NULL)
     return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_DATA_LOSS, "cannot decode %s", name);
   if (m->descriptor == &lcpb__cgroups_v1_metrics__descriptor)
@@ -138,6 +140,7 @@ lc_stats_decode(const char *type_url, const uint8_t *data, size_t len, struct lc
   return 0;
 }
 
+/* Only the ID is allocated; the rest are numbers. */
 void
 lc_stats_clear(struct lc_stats *s)
 {
@@ -162,6 +165,7 @@ metrics_filters(const char *const *ids, size_t n)
   return filters;
 }
 
+/* Frees what metrics_filters made. */
 static void
 free_filters(char **filters, size_t n)
 {
@@ -170,6 +174,7 @@ free_filters(char **filters, size_t n)
   free(filters);
 }
 
+/* containerd answers in its own order; each ID looks for its own metric. */
 static const Lcpb__Metric *
 find_metric(const Lcpb__MetricsResponse *r, const char *id)
 {
@@ -179,18 +184,23 @@ find_metric(const Lcpb__MetricsResponse *r, const char *id)
   return NULL;
 }
 
-/* Each ID gets its metrics or its own error; a task that has no metrics is
- * one that is not running (containerd skips those silently). */
+/* Each ID gets its metrics or its own error. containerd has metrics for every
+ * task whose cgroup exists (created, running, paused, stopped but not yet
+ * deleted) and silently none for a container without a task. */
 static void
-stats_match(const Lcpb__MetricsResponse *r, const char *const *ids, size_t n,
-            struct lc_stats *out, lc_error **errs)
+stats_match(const Lcpb__MetricsResponse *r, const char *const *ids, size_t n, struct lc_stats *out,
+            lc_error **errs)
 {
   for (size_t i = 0; i < n; i++) {
     memset(&out[i], 0, sizeof(out[i]));
     out[i].id = strdup(ids[i]);
     const Lcpb__Metric *m = find_metric(r, ids[i]);
+    if (out[i].id == NULL) {
+      lc_error_set(&errs[i], LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+      continue;
+    }
     if (m == NULL) {
-      lc_error_set(&errs[i], LC_ERR_DAEMON, LC_GRPC_NOT_FOUND, "no running task to measure");
+      lc_error_set(&errs[i], LC_ERR_DAEMON, LC_GRPC_NOT_FOUND, "no task to measure");
       continue;
     }
     out[i].timestamp = lc_time_from_pb(m->timestamp);
@@ -224,9 +234,10 @@ metrics_call(lc_client *c, char **filters, size_t n, ProtobufCMessage **resp,
   return rv;
 }
 
+/* One call for every ID, so a watched set of tasks costs one round trip. */
 int
-lc_stats_many(lc_client *c, const char *const *ids, size_t n, struct lc_stats *out,
-              lc_error **errs, bool (*stop)(void *ud), void *ud, lc_error **err)
+lc_stats_many(lc_client *c, const char *const *ids, size_t n, struct lc_stats *out, lc_error **errs,
+              bool (*stop)(void *ud), void *ud, lc_error **err)
 {
   char **filters = metrics_filters(ids, n);
   if (filters == NULL)
@@ -258,6 +269,7 @@ exec_id_of(const Lcpb__Any *info)
   return exec_id;
 }
 
+/* Tasks.ListPids, answered by runc ps through the shim. */
 int
 lc_task_pids(lc_client *c, const char *id, struct lc_pid_info **out, size_t *n, lc_error **err)
 {
@@ -283,6 +295,7 @@ lc_task_pids(lc_client *c, const char *id, struct lc_pid_info **out, size_t *n, 
   return 0;
 }
 
+/* Frees the exec IDs and the array. */
 void
 lc_pids_free(struct lc_pid_info *pids, size_t n)
 {

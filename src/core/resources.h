@@ -29,8 +29,8 @@ int lc_task_update(lc_client *c, const char *id, const struct lc_resources *r, l
  * has_*_limit false rather than as the kernel's "no limit" number. */
 struct lc_stats {
   char *id;
-  lc_time timestamp; /* when containerd collected them */
-  int cgroup_version; /* 1 or 2 */
+  lc_time timestamp;     /* when containerd collected them */
+  int cgroup_version;    /* 1 or 2 */
   uint64_t memory_usage; /* bytes (v1 memory.usage_in_bytes, v2 memory.current) */
   bool has_memory_limit;
   uint64_t memory_limit;
@@ -42,8 +42,9 @@ struct lc_stats {
   uint64_t pids_limit;
 };
 
-/* Metrics of every ID in one call. errs[i] is set (NotFound) for an ID with no
- * running task. stop (may be NULL) is asked while waiting for the answer; when
+/* Metrics of every ID in one call. errs[i] is set (NotFound) for an ID that
+ * has no task (a stopped task not yet deleted still has its cgroup: it is
+ * measured, with no pids). stop (may be NULL) is asked while waiting for the answer; when
  * it returns true the call is abandoned and 1 is returned. -1 with *err only
  * when nothing could be asked (connection) or the answer was refused whole. */
 int lc_stats_many(lc_client *c, const char *const *ids, size_t n, struct lc_stats *out,
@@ -64,8 +65,7 @@ struct lc_pid_info {
 };
 
 /* Every process in the task's cgroup, in the runtime's order. */
-int lc_task_pids(lc_client *c, const char *id, struct lc_pid_info **out, size_t *n,
-                 lc_error **err);
+int lc_task_pids(lc_client *c, const char *id, struct lc_pid_info **out, size_t *n, lc_error **err);
 void lc_pids_free(struct lc_pid_info *pids, size_t n);
 
 #endif

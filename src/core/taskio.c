@@ -150,6 +150,25 @@ remove_fifo_dir_at(int parent, const char *name)
   unlinkat(parent, name, AT_REMOVEDIR);
 }
 
+/* The owner of a directory is gone once its pid is free or a zombie (a
+ * killed lcctl may wait a long time for its parent to reap it). */
+static bool
+owner_alive(long pid)
+{
+  if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+    return false;
+  char path[64], buf[256];
+  snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+  FILE *f = fopen(path, "re");
+  if (f == NULL)
+    return true;
+  size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  const char *paren = strrchr(buf, ')');
+  return paren == NULL || paren[1] != ' ' || paren[2] != 'Z';
+}
+
 /* An lcctl killed with SIGKILL cannot remove its directory; the next one
  * does, once the owner (the pid in the name) is gone and no shim still holds
  * the FIFOs (a task whose client died can be reattached with restore). */
@@ -165,7 +184,7 @@ clean_stale_dirs(const char *base)
     long pid = strtol(e->d_name, &end, 10);
     if (pid <= 0 || *end != '-' || pid == (long)getpid())
       continue;
-    if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+    if (owner_alive(pid))
       continue;
     remove_fifo_dir_at(dirfd(d), e->d_name);
   }
@@ -299,6 +318,8 @@ lc_tty_size(int fd, unsigned *width, unsigned *height)
 
 /* --- signals --- */
 
+/* What a user sends to lcctl meaning "the process": not QUIT or TSTP, which
+ * stay lcctl's own; WINCH is a resize rather than a signal to forward. */
 static void
 forwarded_set(sigset_t *set)
 {
@@ -367,6 +388,7 @@ lc_copy_init(struct lc_copy *cp, int in_fd, int out_fd, int err_fd)
   cp->ext = (h2_poll_ext){copy_fill, copy_ready, cp};
 }
 
+/* Closing twice must be harmless: every path ends in lc_copy_clear. */
 static void
 close_fd(int *fd)
 {
@@ -535,6 +557,8 @@ finish_stdin(struct lc_copy *cp)
   cp->actions.close_stdin = true;
 }
 
+/* One chunk of our stdin, taken only when the last one was delivered, so
+ * a task that does not read never makes us buffer without bound. */
 static void
 read_stdin(struct lc_copy *cp)
 {
@@ -550,6 +574,7 @@ read_stdin(struct lc_copy *cp)
   cp->in_off = 0;
 }
 
+/* The FIFO is non-blocking: a partial write keeps the rest for POLLOUT. */
 static void
 write_stdin(struct lc_copy *cp)
 {
@@ -569,6 +594,8 @@ write_stdin(struct lc_copy *cp)
   }
 }
 
+/* Signals become actions: sending them needs the connection, which only
+ * the caller may drive. */
 static void
 take_signals(struct lc_copy *cp)
 {
@@ -583,6 +610,7 @@ take_signals(struct lc_copy *cp)
   }
 }
 
+/* Unused descriptors (-1) are simply not polled. */
 static size_t
 add_pollfd(struct pollfd *fds, size_t n, size_t max, int fd, short events)
 {

@@ -58,3 +58,11 @@ bg_done() {
   wait_for -t "${2:-10}" test -s "$1.rc"
   BG_RC=$(cat "$1.rc")
 }
+
+# teardown also sweeps this test's FIFO directory, which a failed test may
+# leave (the assertions above it have already run; the namespace is gone).
+teardown() {
+  lcctl_teardown
+  [[ -n ${NS:-} ]] && rm -rf --one-file-system "/run/lcctl/$NS"
+  return 0
+}

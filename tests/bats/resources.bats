@@ -136,14 +136,20 @@ start_sleeper() {
   [ "$output" = "$(printf 's2\ns1')" ]
 }
 
-@test "stats: an ID without a running task is reported, the others are shown" {
+@test "stats: an ID without a task is reported, the others are shown" {
   start_sleeper s3
   lcctl create --rootfs "$ROOTFS" s4 sleep 1000 >/dev/null
-  run lcctl stats s3 nope s4
+  lcctl create --start --rootfs "$ROOTFS" s5 true >/dev/null
+  lcctl wait s5 >/dev/null
+  run lcctl stats s3 nope s4 s5
   [ "$status" -eq 1 ]
-  [[ $output == *"lcctl: stats nope: no running task to measure"* ]]
-  [[ $output == *"lcctl: stats s4: no running task to measure"* ]]
-  [ "$(grep -c '^s3 ' <<<"$output")" -eq 1 ]
+  [ "$(grep -c '^lcctl: ' <<<"$output")" -eq 1 ]
+  [[ $output == *"lcctl: stats nope: no task to measure"* ]]
+  # Created (runc's init waits in the cgroup) and exited-not-deleted tasks
+  # have their cgroup: both are measured, the latter with no processes.
+  grep -Eq '^s3 .* 1 +- *$' <<<"$output"
+  grep -Eq '^s4 ' <<<"$output"
+  grep -Eq '^s5 .* 0 +- *$' <<<"$output"
   run lcctl --json stats nope
   [ "$status" -eq 1 ]
   jq -e '.error.code == "NotFound" and .error.id == "nope"' <<<"$output"
@@ -162,23 +168,30 @@ start_sleeper() {
   [ "$(grep -c '^ID ' <<<"$output")" -ge 2 ]
 }
 
-@test "stats --watch: a task that stops is reported once; no task left ends it, exit 1" {
+@test "stats --watch: a task that is deleted is reported once; none left ends it, exit 1" {
   start_sleeper w2
   "$LCCTL" --address "$LCCTL_TEST_SOCK" --namespace "$NS" --json stats --watch w2 \
     >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
   watcher=$!
   wait_for grep -q w2 "$BATS_TEST_TMPDIR/out"
   lcctl kill -s KILL w2
+  wait_for status_is w2 STOPPED
+  # Exited but not deleted: still measured, with no processes.
+  wait_for grep -q '"pids_current":0' "$BATS_TEST_TMPDIR/out"
+  pid_alive "$watcher"
+  lcctl delete w2
+  wait_for pid_gone "$watcher" || kill "$watcher"
   rc=0
   wait "$watcher" || rc=$?
   [ "$rc" -eq 1 ]
   [ "$(wc -l <"$BATS_TEST_TMPDIR/err")" -eq 1 ]
-  grep -q 'lcctl: stats w2: no running task' "$BATS_TEST_TMPDIR/err"
+  jq -e '.error.id == "w2" and .error.message == "no task to measure"' "$BATS_TEST_TMPDIR/err"
 }
 
 @test "stats --watch: a reader that goes away ends it quietly" {
   start_sleeper w3
-  run bash -c '"$0" --address "$1" --namespace "$2" --json stats --watch w3 | head -1' \
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  run timeout 10 bash -c '"$0" --address "$1" --namespace "$2" --json stats --watch w3 | head -1' \
     "$LCCTL" "$LCCTL_TEST_SOCK" "$NS"
   [ "$status" -eq 0 ]
   jq -e '.id == "w3"' <<<"$output"
@@ -206,14 +219,14 @@ start_sleeper() {
   grep -Eq "^$exec_pid +e1$" <<<"$output"
   [ "${#lines[@]}" -eq 3 ]
   run lcctl --json pids p1
-  jq -e --argjson p "$init" 'select(.pid == $p) | .exec_id == null and .id == "p1"' <<<"$output"
-  jq -e --argjson p "$exec_pid" 'select(.pid == $p) | .exec_id == "e1"' <<<"$output"
+  jq -se --argjson p "$init" 'map(select(.pid == $p)) | .[0].exec_id == null and .[0].id == "p1"' <<<"$output"
+  jq -se --argjson p "$exec_pid" 'map(select(.pid == $p)) | .[0].exec_id == "e1"' <<<"$output"
   run lcctl -q pids p1
   [ "$(sort -n <<<"$output")" = "$(printf '%s\n' "$init" "$exec_pid" | sort -n)" ]
 }
 
 @test "pids: processes forked inside the container are listed without exec ID" {
-  lcctl create --start --rootfs "$ROOTFS" p2 sh -c 'sleep 1000 & sleep 1000' >/dev/null
+  lcctl create --start --rootfs "$ROOTFS" p2 sh -c 'sleep 1000 & sleep 1000 & wait' >/dev/null
   wait_for bash -c "[ \$(cat $(cg_file "$(task_pid p2)" pids pids.current pids.current)) -eq 3 ]"
   run lcctl -q pids p2
   [ "$status" -eq 0 ]

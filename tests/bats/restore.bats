@@ -108,7 +108,10 @@ load attach_helpers
   grep -qx late "$out"
 }
 
-@test "restore --checkpoint: not built yet, says so, exits 2" {
-  run -2 lcctl restore --checkpoint "$BATS_TEST_TMPDIR" r9
-  [[ $output == *checkpoint* ]]
+@test "restore --checkpoint: a missing directory exits 2, a missing container 1" {
+  run lcctl restore --checkpoint "$BATS_TEST_TMPDIR/none" r9
+  [ "$status" -eq 2 ]
+  run lcctl restore --checkpoint "$BATS_TEST_TMPDIR" r9
+  [ "$status" -eq 1 ]
+  [[ $output == "lcctl: restore r9: "* ]]
 }

@@ -49,6 +49,7 @@ teardown_group(void **state)
   return rmdir(xdg);
 }
 
+/* A FIFO itself, not a link to one. */
 static bool
 is_fifo(const char *path)
 {
@@ -131,6 +132,19 @@ dead_pid(void)
   return pid;
 }
 
+/* A child that has exited and is not reaped yet: dead, though kill(2)
+ * still finds it. The caller reaps it. */
+static pid_t
+zombie_pid(void)
+{
+  pid_t pid = fork();
+  if (pid == 0)
+    _exit(0);
+  siginfo_t si;
+  waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT);
+  return pid;
+}
+
 /* BASE/PID-XXXXXX with a stdout FIFO, as a killed lcctl leaves it. */
 static void
 make_stale(const char *base, pid_t pid, char *dir, size_t size)
@@ -151,7 +165,8 @@ test_stale_dirs_cleaned_unless_held(void **state)
   assert_int_equal(lc_fifo_set_create(ns, "k", LC_FIFO_STDOUT, &keep, &err), 0);
   char base[256], gone[300], held[300], path[320];
   ns_dir_of(&keep, base, sizeof(base));
-  make_stale(base, dead_pid(), gone, sizeof(gone));
+  pid_t zombie = zombie_pid();
+  make_stale(base, zombie, gone, sizeof(gone));
   make_stale(base, dead_pid(), held, sizeof(held));
   /* Someone (a shim) still reads the second one's output. */
   snprintf(path, sizeof(path), "%s/x-stdout", held);
@@ -160,6 +175,7 @@ test_stale_dirs_cleaned_unless_held(void **state)
   assert_int_equal(lc_fifo_set_create(ns, "n", LC_FIFO_STDOUT, &f, &err), 0);
   assert_int_equal(access(gone, F_OK), -1);
   assert_int_equal(access(held, F_OK), 0);
+  waitpid(zombie, NULL, 0);
   close(reader);
   lc_fifo_set_remove(&f);
   assert_int_equal(lc_fifo_set_create(ns, "n", LC_FIFO_STDOUT, &f, &err), 0);
@@ -177,6 +193,7 @@ slurp(int fd, char *buf, size_t size)
   return buf;
 }
 
+/* Runs the copy (at most two seconds) until cond holds. */
 static void
 poll_until(struct lc_copy *cp, bool (*cond)(struct lc_copy *cp))
 {
@@ -184,12 +201,14 @@ poll_until(struct lc_copy *cp, bool (*cond)(struct lc_copy *cp))
     lc_copy_poll(cp, 20);
 }
 
+/* The task's stdout reached EOF. */
 static bool
 stdout_closed(struct lc_copy *cp)
 {
   return cp->fifo_out < 0;
 }
 
+/* Our stdin ended and was all delivered. */
 static bool
 stdin_closed(struct lc_copy *cp)
 {
@@ -337,6 +356,7 @@ test_signals_become_actions(void **state)
   lc_copy_clear(&cp);
 }
 
+/* The run/exec exit code for an error of this class, code and message. */
 static int
 code_of(enum lc_error_class cls, int code, const char *msg)
 {
