@@ -35,12 +35,8 @@ parse_checkpoint(int key, char *arg, struct argp_state *state)
     a->opts.exit = true;
     return 0;
   case ARGP_KEY_ARG:
-    if (a->id != NULL)
-      return cmd_arg_error(state, "checkpoint takes one container ID");
-    a->id = arg;
-    return 0;
   case ARGP_KEY_NO_ARGS:
-    return cmd_arg_error(state, "a container ID is required");
+    return cmd_one_id_parse(key, arg, state, &a->id);
   default:
     return ARGP_ERR_UNKNOWN;
   }

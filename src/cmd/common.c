@@ -80,15 +80,11 @@ ctx_report(struct lc_ctx *ctx, const char *id, lc_error *err)
 int
 ctx_usage(struct lc_ctx *ctx, const char *fmt, ...)
 {
-  char *msg = NULL;
+  lc_error *err = NULL;
   va_list ap;
   va_start(ap, fmt);
-  if (vasprintf(&msg, fmt, ap) < 0)
-    msg = NULL;
+  lc_error_setv(&err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, fmt, ap);
   va_end(ap);
-  lc_error *err = NULL;
-  lc_error_set(&err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "%s", msg ? msg : "usage error");
-  free(msg);
   return ctx_report(ctx, NULL, err);
 }
 
@@ -109,15 +105,11 @@ cmd_arg_fail(struct argp_state *state, lc_error *err)
 error_t
 cmd_arg_error(struct argp_state *state, const char *fmt, ...)
 {
-  char *msg = NULL;
+  lc_error *err = NULL;
   va_list ap;
   va_start(ap, fmt);
-  if (vasprintf(&msg, fmt, ap) < 0)
-    msg = NULL;
+  lc_error_setv(&err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, fmt, ap);
   va_end(ap);
-  lc_error *err = NULL;
-  lc_error_set(&err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "%s", msg ? msg : "invalid argument");
-  free(msg);
   return cmd_arg_fail(state, err);
 }
 
@@ -157,6 +149,17 @@ cmd_ids_parse(int key, struct argp_state *state, struct cmd_ids *ids, bool requi
   default:
     return ARGP_ERR_UNKNOWN;
   }
+}
+
+error_t
+cmd_one_id_parse(int key, char *arg, struct argp_state *state, const char **id)
+{
+  if (key == ARGP_KEY_NO_ARGS)
+    return cmd_arg_error(state, "a container ID is required");
+  if (*id != NULL)
+    return cmd_arg_error(state, "only one container ID is allowed, got %s and %s", *id, arg);
+  *id = arg;
+  return 0;
 }
 
 int

@@ -307,15 +307,11 @@ on_lost(void *ud, const lc_error *why)
 static int __attribute__((format(printf, 2, 3)))
 report_timeout(struct lc_ctx *ctx, const char *fmt, ...)
 {
-  char *msg = NULL;
+  lc_error *err = NULL;
   va_list ap;
   va_start(ap, fmt);
-  if (vasprintf(&msg, fmt, ap) < 0)
-    msg = NULL;
+  lc_error_setv(&err, LC_ERR_DAEMON, LC_GRPC_DEADLINE_EXCEEDED, fmt, ap);
   va_end(ap);
-  lc_error *err = NULL;
-  lc_error_set(&err, LC_ERR_DAEMON, LC_GRPC_DEADLINE_EXCEEDED, "%s", msg ? msg : "timed out");
-  free(msg);
   return ctx_report(ctx, NULL, err);
 }
 

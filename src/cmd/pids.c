@@ -14,12 +14,8 @@ parse_pids(int key, char *arg, struct argp_state *state)
   const char **id = state->input;
   switch (key) {
   case ARGP_KEY_ARG:
-    if (*id != NULL)
-      return cmd_arg_error(state, "pids takes one container ID");
-    *id = arg;
-    return 0;
   case ARGP_KEY_NO_ARGS:
-    return cmd_arg_error(state, "a container ID is required");
+    return cmd_one_id_parse(key, arg, state, &*id);
   default:
     return ARGP_ERR_UNKNOWN;
   }

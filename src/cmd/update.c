@@ -66,12 +66,8 @@ parse_update(int key, char *arg, struct argp_state *state)
   struct update_args *a = state->input;
   switch (key) {
   case ARGP_KEY_ARG:
-    if (a->id != NULL)
-      return cmd_arg_error(state, "update takes one container ID");
-    a->id = arg;
-    return 0;
   case ARGP_KEY_NO_ARGS:
-    return cmd_arg_error(state, "a container ID is required");
+    return cmd_one_id_parse(key, arg, state, &a->id);
   case ARGP_KEY_END:
     if (a->res.memory_bytes == 0 && a->res.cpus == 0 && a->res.pids_limit == 0)
       return cmd_arg_error(state, "nothing to change: give --memory, --cpus or --pids-limit");

@@ -267,11 +267,7 @@ reconnect_or_give_up(lc_attach *a, lc_error *cause, lc_error **err)
     a->down_since = now;
   if (now - a->down_since >= RECONNECT_GIVE_UP_MS || terminating_signal_queued(&a->cp.actions)) {
     lc_error_prefix(cause, "lost containerd while waiting for the process (it may still run)");
-    if (err != NULL && *err == NULL)
-      *err = cause;
-    else
-      lc_error_free(cause);
-    return -1;
+    return lc_error_pass(err, cause);
   }
   lc_error_free(cause);
   lc_copy_poll(&a->cp, RECONNECT_EVERY_MS);
@@ -327,11 +323,7 @@ lc_attach_wait(lc_attach *a, lc_client *c, uint32_t *exit_status, lc_time *exite
   lc_copy_drain(&a->cp, a->cp.log_fd >= 0 ? DRAIN_IDLE_LOG_MS : DRAIN_IDLE_FIFO_MS, DRAIN_MAX_MS);
   lc_tty_restore(&a->tty);
   if (rv < 0) {
-    if (err != NULL && *err == NULL)
-      *err = e;
-    else
-      lc_error_free(e);
-    return -1;
+    return lc_error_pass(err, e);
   }
   return 0;
 }

@@ -41,11 +41,7 @@ pass_error(lc_error **err, lc_error *e, bool expected)
     lc_error_free(e);
     return 0;
   }
-  if (err != NULL && *err == NULL)
-    *err = e;
-  else
-    lc_error_free(e);
-  return -1;
+  return lc_error_pass(err, e);
 }
 
 /* ---- the image directory ------------------------------------------------- */

@@ -168,13 +168,8 @@ lc_unary_one(lc_client *c, const char *method, const ProtobufCMessage *req,
   struct lc_unary op = {.method = method, .req = req, .resp_desc = resp_desc};
   if (lc_unary_batch(c, &op, 1, err) < 0)
     return -1;
-  if (op.err != NULL) {
-    if (err != NULL && *err == NULL)
-      *err = op.err;
-    else
-      lc_error_free(op.err);
-    return -1;
-  }
+  if (op.err != NULL)
+    return lc_error_pass(err, op.err);
   if (resp != NULL)
     *resp = op.resp;
   else if (op.resp != NULL)

@@ -44,6 +44,12 @@ error_setv(lc_error **err, enum lc_error_class cls, int code, const char *suffix
 }
 
 int
+lc_error_setv(lc_error **err, enum lc_error_class cls, int code, const char *fmt, va_list ap)
+{
+  return error_setv(err, cls, code, NULL, fmt, ap);
+}
+
+int
 lc_error_set(lc_error **err, enum lc_error_class cls, int code, const char *fmt, ...)
 {
   va_list ap;
@@ -81,6 +87,18 @@ lc_error_prefix(lc_error *err, const char *fmt, ...)
     err->message = full;
   }
   free(ctx);
+}
+
+int
+lc_error_pass(lc_error **dst, lc_error *src)
+{
+  if (src == NULL)
+    return 0;
+  if (dst != NULL && *dst == NULL)
+    *dst = src;
+  else
+    lc_error_free(src);
+  return -1;
 }
 
 void

@@ -46,12 +46,17 @@ typedef struct lc_error {
  * write `return lc_error_set(...)`. */
 int lc_error_set(lc_error **err, enum lc_error_class cls, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+int lc_error_setv(lc_error **err, enum lc_error_class cls, int code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 /* Like lc_error_set, with strerror(errno_value) appended after ": ". */
 int lc_error_errno(lc_error **err, int errno_value, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Puts "context: " in front of the message, keeping class and code. */
 void lc_error_prefix(lc_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void lc_error_free(lc_error *err);
+/* Hands src over to *dst when that is empty (the first error wins), frees it
+ * otherwise. Returns -1 when there was an error, 0 when src is NULL. */
+int lc_error_pass(lc_error **dst, lc_error *src);
 
 /* "NotFound", "DeadlineExceeded", ... as gRPC names them. */
 const char *lc_grpc_code_name(int code);

@@ -453,11 +453,7 @@ stream_ended(grpc_call *call, lc_error **err)
                         "containerd ended the event stream");
   if (e->code == LC_GRPC_CANCELLED)
     e->cls = LC_ERR_TRANSPORT; /* a daemon shutting down cancels its streams */
-  if (err != NULL && *err == NULL)
-    *err = e;
-  else
-    lc_error_free(e);
-  return -1;
+  return lc_error_pass(err, e);
 }
 
 /* One subscription, until it stops (0), the deadline passes (1) or it fails. */
@@ -532,11 +528,7 @@ watch_loop(lc_client *c, struct watch *w, const uint8_t *req, size_t req_len, lc
     if (rv >= 0)
       return rv;
     if (!o->reconnect || e == NULL || e->cls != LC_ERR_TRANSPORT) {
-      if (err != NULL && *err == NULL)
-        *err = e;
-      else
-        lc_error_free(e);
-      return -1;
+      return lc_error_pass(err, e);
     }
     if (w->got_event || h2_now_ms() - started >= HEALTHY_STREAM_MS) {
       notified = false;

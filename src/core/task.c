@@ -190,13 +190,8 @@ lc_task_kill(lc_client *c, const char *id, const char *exec_id, int signo, bool 
   struct lc_task_op_result res = {0};
   if (lc_task_op_many(c, LC_OP_KILL, &args, &id, 1, &res, err) < 0)
     return -1;
-  if (res.err != NULL) {
-    if (err != NULL && *err == NULL)
-      *err = res.err;
-    else
-      lc_error_free(res.err);
-    return -1;
-  }
+  if (res.err != NULL)
+    return lc_error_pass(err, res.err);
   return 0;
 }
 
@@ -207,13 +202,8 @@ lc_task_delete(lc_client *c, const char *id, uint32_t *exit_status, lc_time *exi
   struct lc_task_op_result res = {0};
   if (lc_task_op_many(c, LC_OP_DELETE_TASK, NULL, &id, 1, &res, err) < 0)
     return -1;
-  if (res.err != NULL) {
-    if (err != NULL && *err == NULL)
-      *err = res.err;
-    else
-      lc_error_free(res.err);
-    return -1;
-  }
+  if (res.err != NULL)
+    return lc_error_pass(err, res.err);
   if (exit_status != NULL)
     *exit_status = res.exit_status;
   if (exited_at != NULL)

@@ -80,11 +80,7 @@ fifo_base_dir(const char *ns, char **out, lc_error **err)
   const char *xdg = getenv("XDG_RUNTIME_DIR");
   char *root = NULL;
   if (xdg == NULL || *xdg != '/' || asprintf(&root, "%s/lcctl", xdg) < 0) {
-    if (err != NULL && *err == NULL)
-      *err = run_err;
-    else
-      lc_error_free(run_err);
-    return -1;
+    return lc_error_pass(err, run_err);
   }
   lc_error_free(run_err);
   int rv = ensure_ns_dir(root, ns, out, err);
