@@ -123,8 +123,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             ref_rv, ref_n);
     abort();
   }
-  /* What is kept is the unfinished tail, never more than one message. */
+  /* What is kept is the unfinished tail, and no buffer once nothing is. */
   if (rv == 0 && r.len != stream_len - s->next)
+    abort();
+  if (rv == 0 && r.len == 0 && r.buf != NULL)
     abort();
 
   grpc_reader_clear(&r);

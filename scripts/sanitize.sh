@@ -22,6 +22,10 @@ REPORTS="$DIR/reports"
 # so no build product of the in-tree build comes along. tar keeps the files'
 # times: an unchanged file is not rebuilt on the next run.
 copy_tree() {
+  if ! git -C "$SRC" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    echo "scripts/sanitize.sh: $SRC is not a git checkout; cannot tell sources from build products" >&2
+    exit 1
+  fi
   mkdir -p "$DIR/src"
   (cd "$SRC" && git ls-files -z --cached --others --exclude-standard |
     while IFS= read -r -d '' f; do [[ -e $f ]] && printf '%s\0' "$f"; done |

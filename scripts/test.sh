@@ -98,6 +98,42 @@ e2e_tests() {
   return "$rc"
 }
 
+# fuzz_smoke builds the fuzz targets and runs each briefly (scripts/fuzz.sh,
+# 20 s a target); one result per target.
+fuzz_smoke() {
+  local rc=0
+  bash scripts/fuzz.sh | tee "$WORK/fuzz.out" || rc=$?
+  passed=$((passed + $(grep -cE '^fuzz_[a-z0-9_]+: ok' "$WORK/fuzz.out" || true)))
+  failed=$((failed + $(grep -cE '^fuzz_[a-z0-9_]+: FAILED' "$WORK/fuzz.out" || true)))
+  if ((rc != 0)) && ! grep -qE '^fuzz_[a-z0-9_]+: FAILED' "$WORK/fuzz.out"; then failed=$((failed + 1)); fi
+  return "$rc"
+}
+
+# valgrind_checks runs the unit tests and a round of lcctl commands under
+# valgrind (scripts/valgrind.sh); one result per program or command.
+valgrind_checks() {
+  local rc=0
+  bash scripts/valgrind.sh | tee "$WORK/valgrind.out" || rc=$?
+  passed=$((passed + $(grep -c '^ok ' "$WORK/valgrind.out" || true)))
+  failed=$((failed + $(grep -c '^FAIL ' "$WORK/valgrind.out" || true)))
+  if ((rc != 0)) && ! grep -q '^FAIL ' "$WORK/valgrind.out"; then failed=$((failed + 1)); fi
+  return "$rc"
+}
+
+# sanitized runs the unit tests and the whole bats suite again on an
+# ASan+UBSan build (scripts/sanitize.sh); it counts as one result, since its
+# tests are the ones already counted above.
+sanitized() {
+  local rc=0
+  bash scripts/sanitize.sh >"$WORK/sanitize.out" 2>&1 || rc=$?
+  tail -n 5 "$WORK/sanitize.out"
+  if ((rc == 0)); then passed=$((passed + 1)); else
+    grep -E '^not ok|ERROR: AddressSanitizer|runtime error' "$WORK/sanitize.out" | head -20
+    failed=$((failed + 1))
+  fi
+  return "$rc"
+}
+
 if ((EUID != 0)); then
   echo "scripts/test.sh must run as root (it installs packages and runs containerd)" >&2
   echo "0 passed, 1 failed"
@@ -114,6 +150,11 @@ else
   failed=$((failed + 1))
 fi
 step "end-to-end tests" e2e_tests || true
+if ((build_ok)); then
+  step "fuzz smoke" fuzz_smoke || true
+  step "valgrind" valgrind_checks || true
+  step "sanitizers (ASan+UBSan, unit and bats)" sanitized || true
+fi
 
 if ((status != 0 && failed == 0)); then failed=1; fi
 ((skipped == 0)) || echo "skipped: $skipped"
