@@ -17,6 +17,12 @@ exec_ids() {
   ctr_ t ps "$1" | grep -o 'ExecID:[^,]*' | cut -d: -f2 || true
 }
 
+# has_exec ID: the task has at least one exec'd process (for wait_for, which
+# must re-run the check rather than test a value computed once).
+has_exec() {
+  [ -n "$(exec_ids "$1")" ]
+}
+
 @test "exec: stdout and stderr apart; exit statuses 0 and 5" {
   run -5 --separate-stderr lcctl exec c1 sh -c 'echo out; echo err >&2; exit 5'
   [ "$output" = out ]
@@ -120,7 +126,7 @@ exec_ids() {
   [ "$BG_RC" = 33 ]
   grep -q "got INT" "$out"
   lcctl_bg "$out" exec c1 sleep 1000
-  wait_for test -n "$(exec_ids c1)"
+  wait_for has_exec c1
   kill -INT "$BG_PID"
   bg_done "$out"
   [ "$BG_RC" = 130 ]
