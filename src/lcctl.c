@@ -13,6 +13,16 @@
 const char *argp_program_version = "lcctl " PACKAGE_VERSION;
 const char *argp_program_bug_address = NULL;
 
+/* --version and -V, for lcctl and every command; argp's own printer would not
+ * exit under ARGP_NO_EXIT (see cmd_argp_parse). */
+static void
+print_version(FILE *out, struct argp_state *state)
+{
+  fprintf(out, "%s\n", argp_program_version);
+  exit(fflush(out) == 0 ? 0 : 1);
+}
+void (*argp_program_version_hook)(FILE *, struct argp_state *) = print_version;
+
 struct command {
   const char *name;
   const char *alias;
@@ -174,15 +184,14 @@ dispatch(struct lc_ctx *ctx, int argc, char **argv)
   const struct command *cmd = find_command(name);
   ctx->command = name;
   if (cmd == NULL) {
+    /* Reported like any error: one line with control characters shown as
+     * '?' (the name is the user's, perhaps hostile), or JSON. */
     ctx->command = NULL;
-    fprintf(stderr, "lcctl: unknown command '%s'; see 'lcctl --help'\n", name);
-    return 2;
+    return ctx_usage(ctx, "unknown command '%s'; see 'lcctl --help'", name);
   }
   ctx->command = cmd->name;
-  if (cmd->fn == NULL) {
-    fprintf(stderr, "lcctl: %s: not built yet in this version of lcctl\n", cmd->name);
-    return 2;
-  }
+  if (cmd->fn == NULL)
+    return ctx_usage(ctx, "not built yet in this version of lcctl");
   return cmd->fn(ctx, argc, argv);
 }
 
@@ -198,7 +207,7 @@ main(int argc, char **argv)
       .format = LC_FORMAT_TEXT,
   };
   struct global_state g = {.ctx = &ctx};
-  if (argp_parse(&global_argp, argc, argv, ARGP_IN_ORDER, NULL, &g) != 0)
+  if (cmd_argp_parse(&global_argp, argc, argv, &g, "lcctl") != 0)
     return cmd_arg_report(&ctx);
   int rv = dispatch(&ctx, argc - g.cmd_index, argv + g.cmd_index);
   lc_client_free(ctx.client);

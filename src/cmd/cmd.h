@@ -46,6 +46,12 @@ int cmd_arg_report(struct lc_ctx *ctx);
 /* argp for a subcommand: stops at the first operand after `min_operands`
  * so that a container's own command line keeps its options. */
 int cmd_parse(struct lc_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input);
+/* argp_parse without argp's own printing or exiting on errors: a bad option
+ * is kept as a usage error for cmd_arg_report, like any other; --help,
+ * --usage and --version still print and exit 0. help_name is the command as
+ * the user would type it before --help ("lcctl" or "lcctl status"). */
+int cmd_argp_parse(const struct argp *argp, int argc, char **argv, void *input,
+                   const char *help_name);
 
 /* Operands that are container IDs: "ID..." */
 struct cmd_ids {

@@ -22,6 +22,11 @@ ctx_client(struct lc_ctx *ctx, lc_error **err)
 {
   if (ctx->client != NULL)
     return ctx->client;
+  /* containerd's rule for namespaces is its rule for IDs; a bad one (or a
+   * control character, which could not even go into a header) is a usage
+   * error found before anything is sent. */
+  if (validate_identifier("namespace", ctx->ns, err) < 0)
+    return NULL;
   struct lc_client_config cfg = {
       .address = ctx->address,
       .ns = ctx->ns,
@@ -65,7 +70,7 @@ ctx_report(struct lc_ctx *ctx, const char *id, lc_error *err)
     fputs(ctx->command ? "lcctl: " : "lcctl", stderr);
     if (ctx->command)
       fputs(ctx->command, stderr);
-    if (id != NULL) {
+    if (id != NULL && *id != '\0') {
       fputc(' ', stderr);
       put_sanitized(stderr, id);
     }
@@ -124,13 +129,86 @@ cmd_arg_report(struct lc_ctx *ctx)
   return 2;
 }
 
+/* getopt's own complaints (an unknown option, a missing value) and argp's
+ * "Try --help" line would be two lines on stderr, never JSON, and argp would
+ * exit. So every parse runs under a wrapper argp that sets ARGP_NO_EXIT at
+ * ARGP_KEY_INIT (before argp reads its flags) and keeps what getopt and argp
+ * write to stderr, for one error line. --help and --usage still print as
+ * before; the wrapper's help filter notes that they did, so that we exit 0
+ * after them as argp would have. (--version exits in its own hook.) */
+static bool help_printed;
+
+static error_t
+parse_wrap(int key, char *arg, struct argp_state *state)
+{
+  if (key != ARGP_KEY_INIT)
+    return ARGP_ERR_UNKNOWN;
+  state->child_inputs[0] = state->input;
+  state->flags |= ARGP_NO_EXIT;
+  return 0;
+}
+
+static char *
+note_help(int key, const char *text, void *input)
+{
+  help_printed = true;
+  return (char *)text;
+}
+
+/* getopt's line without the program name in front ("lcctl status: "). */
+static char *
+option_message(const char *text, const char *argv0)
+{
+  size_t len = strcspn(text, "\n");
+  const char *base = strrchr(argv0, '/');
+  const char *names[] = {argv0, base != NULL ? base + 1 : argv0};
+  for (size_t i = 0; i < 2; i++) {
+    size_t n = strlen(names[i]);
+    if (len > n + 2 && strncmp(text, names[i], n) == 0 && strncmp(text + n, ": ", 2) == 0) {
+      text += n + 2;
+      len -= n + 2;
+      break;
+    }
+  }
+  return len > 0 ? strndup(text, len) : NULL;
+}
+
+int
+cmd_argp_parse(const struct argp *argp, int argc, char **argv, void *input, const char *help_name)
+{
+  struct argp_child children[] = {{argp, 0, NULL, 0}, {NULL, 0, NULL, 0}};
+  struct argp wrap = {NULL, parse_wrap, NULL, NULL, children, note_help, argp->argp_domain};
+  char *text = NULL;
+  size_t text_len = 0;
+  FILE *saved = stderr, *capture = open_memstream(&text, &text_len);
+  if (capture != NULL)
+    stderr = capture;
+  int rv = argp_parse(&wrap, argc, argv, ARGP_IN_ORDER, NULL, input);
+  if (capture != NULL) {
+    stderr = saved;
+    fclose(capture);
+  }
+  if (help_printed) {
+    free(text);
+    exit(fflush(stdout) == 0 ? 0 : 1);
+  }
+  if (rv != 0 && arg_error == NULL) {
+    char *msg = text != NULL ? option_message(text, argv[0]) : NULL;
+    lc_error_set(&arg_error, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "%s; see '%s --help'",
+                 msg != NULL ? msg : "invalid arguments", help_name);
+    free(msg);
+  }
+  free(text);
+  return rv;
+}
+
 int
 cmd_parse(struct lc_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input)
 {
   static char name[64];
   snprintf(name, sizeof(name), "lcctl %s", ctx->command);
   argv[0] = name;
-  int rv = argp_parse(argp, argc, argv, ARGP_IN_ORDER, NULL, input);
+  int rv = cmd_argp_parse(argp, argc, argv, input, name);
   return rv == 0 ? 0 : cmd_arg_report(ctx);
 }
 

@@ -118,6 +118,15 @@ parse_create_opt(int key, char *arg, struct argp_state *state)
   case OPT_LABEL:
     if (parse_key_value(arg, &k, &v, &err) < 0)
       return fail(state, err);
+    /* containerd's limit (labels.Validate), checked before anything is sent. */
+    if (strlen(k) + strlen(v) > LC_LABEL_MAX_BYTES) {
+      error_t e = cmd_arg_error(state, "--label %.20s=...: key and value together are longer than "
+                                       "%d bytes, containerd's limit",
+                                k, LC_LABEL_MAX_BYTES);
+      free(k);
+      free(v);
+      return e;
+    }
     return push_label(o, k, v) < 0 ? ENOMEM : 0;
   case OPT_MEMORY:
     if (parse_size_bytes(arg, &o->spec.memory_bytes, &err) < 0)
@@ -176,6 +185,7 @@ log_uri_of(const char *path, char **uri, lc_error **err)
   if (slash)
     *slash = '\0';
   char real[PATH_MAX];
+  struct stat st;
   int rv = 0;
   if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
     rv = lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "--log needs a file name: %s",
@@ -183,8 +193,17 @@ log_uri_of(const char *path, char **uri, lc_error **err)
   else if (realpath(dir, real) == NULL)
     rv = lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
                       "--log %s: directory %s: %s", path, dir, strerror(errno));
-  else if (asprintf(uri, "file://%s%s%s", real, strcmp(real, "/") ? "/" : "", base) < 0)
-    rv = lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+  else if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode))
+    rv = lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
+                      "--log %s: %s is not a directory", path, dir);
+  else {
+    char *abs = NULL;
+    if (asprintf(&abs, "%s%s%s", real, strcmp(real, "/") ? "/" : "", base) < 0)
+      abs = NULL;
+    if (abs == NULL || (*uri = lc_file_uri(abs)) == NULL)
+      rv = lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+    free(abs);
+  }
   free(copy);
   return rv;
 }

@@ -72,10 +72,16 @@ static struct argp_option events_options[] = {
 static int
 add_types(struct argp_state *state, struct events_args *a, const char *arg)
 {
-  char *copy = strdup(arg), *save = NULL;
+  char *copy = strdup(arg), *rest = copy;
   if (copy == NULL)
-    argp_failure(state, 2, ENOMEM, "--type");
-  for (char *name = strtok_r(copy, ",", &save); name != NULL; name = strtok_r(NULL, ",", &save)) {
+    return ENOMEM;
+  for (char *name = strsep(&rest, ","); name != NULL; name = strsep(&rest, ",")) {
+    /* "exit,,start" or "exit," is a slip of the hand, not a list of two. */
+    if (*name == '\0') {
+      error_t rv = cmd_arg_error(state, "--type '%s': an empty type in the list", arg);
+      free(copy);
+      return rv;
+    }
     int t = lc_event_type_from_name(name);
     if (t < 0) {
       error_t rv = cmd_arg_error(state,

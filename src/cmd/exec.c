@@ -67,7 +67,7 @@ parse_value(int key, char *arg, struct argp_state *state, struct exec_args *a)
     rv = parse_user(arg, &a->opts.uid, &a->opts.gid, &a->opts.has_gid, &err);
     a->opts.has_user = rv == 0;
   } else if (key == OPT_EXEC_ID) {
-    rv = validate_container_id(arg, &err);
+    rv = validate_identifier("exec ID", arg, &err);
     a->exec_id = arg;
   } else if (key == OPT_CWD) {
     if (arg[0] != '/')

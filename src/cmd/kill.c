@@ -33,6 +33,9 @@ parse_kill(int key, char *arg, struct argp_state *state)
     a->op.all = true;
     return 0;
   case OPT_EXEC_ID:
+    /* containerd gives exec IDs the rule of container IDs (Tasks.Exec). */
+    if (validate_identifier("exec ID", arg, &err) < 0)
+      return cmd_arg_fail(state, err);
     a->op.exec_id = arg;
     return 0;
   default:

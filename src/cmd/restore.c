@@ -9,6 +9,7 @@
 #include "attach.h"
 #include "checkpoint.h"
 #include "cmd.h"
+#include "taskio.h"
 
 struct restore_args {
   const char *id;
@@ -174,5 +175,9 @@ cmd_restore(struct lc_ctx *ctx, int argc, char **argv)
   else if (a.attach && info.has_task)
     rv = info.task.exit_status > 255 ? 255 : (int)info.task.exit_status;
   lc_status_info_clear(&info);
+  /* After a killed lcctl, restore is what a user runs: it sweeps the FIFO
+   * directories such lcctls left, as run and exec do, once no shim holds
+   * them (with --attach, that is once the task it followed has exited). */
+  lc_fifo_clean_stale(ctx->ns);
   return rv;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "parse.h"
 #include "taskio.h"
 
 /* Output still arriving after the exit: FIFOs end by themselves, a log file
@@ -113,10 +114,14 @@ lc_attach_make_fifos(lc_attach *a, const char *ns, bool outputs, struct lc_stdio
 int
 lc_attach_follow_uri(lc_attach *a, const char *uri, lc_error **err)
 {
-  if (strncmp(uri, "file://", 7) != 0 || uri[7] != '/')
+  /* The URI is escaped (by lcctl or ctr); the file's name is not. */
+  char *path = lc_file_uri_path(uri);
+  if (path == NULL)
     return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INVALID_ARGUMENT,
                         "cannot follow output sent to %s", uri);
-  return lc_copy_follow_log(&a->cp, uri + 7, err);
+  int rv = lc_copy_follow_log(&a->cp, path, err);
+  free(path);
+  return rv;
 }
 
 bool

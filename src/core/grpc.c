@@ -274,8 +274,11 @@ settle_result(grpc_call *call, int h2_error)
       lc_error_set(&call->err, class_of_status(call->status), call->status, "%s", msg);
     }
   } else if (h2_error == -1) {
+    /* The connection's own cause (closed, reset, a protocol error) says more
+     * than the bare fact; h2 keeps it for as long as the connection object. */
+    const char *why = call->ch != NULL ? h2_dead_reason(call->ch->h2) : NULL;
     lc_error_set(&call->err, LC_ERR_TRANSPORT, LC_GRPC_UNAVAILABLE,
-                 "connection to containerd lost");
+                 "connection to containerd lost%s%s", why ? ": " : "", why ? why : "");
   } else if (call->http_status != 0 && call->http_status != 200) {
     lc_error_set(&call->err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
                  "protocol error: HTTP status %d from the socket", call->http_status);

@@ -37,6 +37,7 @@ struct h2_conn {
   nghttp2_session *session;
   bool dead;
   char *dead_reason;
+  char *protocol_error; /* nghttp2's words for what the peer got wrong */
 };
 
 int64_t
@@ -85,6 +86,18 @@ stream_find(h2_conn *conn, int32_t id)
     if (s->id == id)
       return s;
   return NULL;
+}
+
+/* nghttp2 explains a connection error here before it ends the session (a
+ * peer that is not HTTP/2, a malformed frame); the first one is kept. */
+static int
+on_error_cb(nghttp2_session *session, int lib_error_code, const char *msg, size_t len,
+            void *user_data)
+{
+  h2_conn *conn = user_data;
+  if (conn->protocol_error == NULL)
+    conn->protocol_error = strndup(msg, len);
+  return 0;
 }
 
 static int
@@ -210,6 +223,7 @@ session_init(h2_conn *conn, lc_error **err)
   nghttp2_session_callbacks_set_on_header_callback(cbs, on_header_cb);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk_cb);
   nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close_cb);
+  nghttp2_session_callbacks_set_error_callback2(cbs, on_error_cb);
   int rv = nghttp2_session_client_new(&conn->session, cbs, conn);
   nghttp2_session_callbacks_del(cbs);
   if (rv != 0)
@@ -276,6 +290,7 @@ h2_free(h2_conn *conn)
   if (conn->fd >= 0)
     close(conn->fd);
   free(conn->dead_reason);
+  free(conn->protocol_error);
   free(conn);
 }
 
@@ -283,6 +298,14 @@ bool
 h2_alive(const h2_conn *conn)
 {
   return conn != NULL && !conn->dead;
+}
+
+const char *
+h2_dead_reason(const h2_conn *conn)
+{
+  if (conn == NULL || !conn->dead)
+    return NULL;
+  return conn->dead_reason != NULL ? conn->dead_reason : "closed";
 }
 
 static int
@@ -421,7 +444,12 @@ conn_flush(h2_conn *conn)
   /* nghttp2 ends a session by itself (answer not HTTP/2, GOAWAY with no
    * stream left) without any socket error; nothing can arrive after that. */
   if (!nghttp2_session_want_read(conn->session) && !nghttp2_session_want_write(conn->session)) {
-    conn_mark_dead(conn, "HTTP/2 session ended (protocol error or GOAWAY)");
+    char reason[256];
+    if (conn->protocol_error != NULL)
+      snprintf(reason, sizeof(reason), "protocol error: %s", conn->protocol_error);
+    else
+      snprintf(reason, sizeof(reason), "HTTP/2 session ended (protocol error or GOAWAY)");
+    conn_mark_dead(conn, reason);
     return -1;
   }
   return 0;

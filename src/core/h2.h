@@ -46,6 +46,9 @@ int h2_connect_unix(const char *path, h2_conn **out, lc_error **err);
 int h2_connect_fd(int fd, h2_conn **out, lc_error **err);
 void h2_free(h2_conn *conn);
 bool h2_alive(const h2_conn *conn);
+/* Why the connection died ("closed by containerd", "protocol error: ...");
+ * NULL while it is alive. */
+const char *h2_dead_reason(const h2_conn *conn);
 
 /* Opens a request stream. The body is given with h2_stream_send; until it is
  * ended the stream stays half-open (client streaming works the same way). */

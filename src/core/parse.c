@@ -431,18 +431,15 @@ parse_user(const char *s, uint32_t *uid, uint32_t *gid, bool *has_gid, lc_error 
 /* containerd refuses bad IDs only after a round trip and in its own words;
  * checking here gives a usage error before anything is sent. */
 int
-validate_container_id(const char *id, lc_error **err)
+validate_identifier(const char *what, const char *id, lc_error **err)
 {
-  const char *what = "container ID";
   const char *why = "use letters, digits and single '.', '_' or '-' between them";
   if (id == NULL || *id == '\0')
-    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
-                        "container ID must not be empty");
+    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "%s must not be empty", what);
   size_t len = strlen(id);
   if (len > LC_ID_MAX_LEN)
     return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
-                        "invalid container ID \"%s\": longer than %d characters", id,
-                        LC_ID_MAX_LEN);
+                        "invalid %s \"%s\": longer than %d characters", what, id, LC_ID_MAX_LEN);
   if (!is_alnum_ascii(id[0]) || !is_alnum_ascii(id[len - 1]))
     return usage_error(err, what, id, "must start and end with a letter or digit");
   for (size_t i = 1; i < len; i++) {
@@ -452,6 +449,12 @@ validate_container_id(const char *id, lc_error **err)
       return usage_error(err, what, id, why);
   }
   return 0;
+}
+
+int
+validate_container_id(const char *id, lc_error **err)
+{
+  return validate_identifier("container ID", id, err);
 }
 
 /* --env and --label both take KEY=VALUE; a value may itself contain '='. */
@@ -476,4 +479,65 @@ parse_key_value(const char *s, char **key, char **value, lc_error **err)
   *key = k;
   *value = v;
   return 0;
+}
+
+/* The shim parses a file:// URI as a URL and opens its decoded path, so a
+ * '#', '?' or '%' in a file name must be escaped or the name is cut short
+ * (or refused). Letters, digits, '/' and "-._~" go as they are. */
+char *
+lc_file_uri(const char *abs_path)
+{
+  static const char hex[] = "0123456789ABCDEF";
+  size_t len = strlen(abs_path);
+  char *out = malloc(7 + 3 * len + 1), *o = out;
+  if (out == NULL)
+    return NULL;
+  memcpy(o, "file://", 7);
+  o += 7;
+  for (const unsigned char *p = (const unsigned char *)abs_path; *p; p++) {
+    if (is_alnum_ascii((char)*p) || strchr("/-._~", *p) != NULL) {
+      *o++ = (char)*p;
+    } else {
+      *o++ = '%';
+      *o++ = hex[*p >> 4];
+      *o++ = hex[*p & 15];
+    }
+  }
+  *o = '\0';
+  return out;
+}
+
+static int
+hex_digit(char c)
+{
+  if (is_digit(c))
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+char *
+lc_file_uri_path(const char *uri)
+{
+  if (strncmp(uri, "file://", 7) != 0 || uri[7] != '/')
+    return NULL;
+  const char *p = uri + 7;
+  char *out = malloc(strlen(p) + 1), *o = out;
+  if (out == NULL)
+    return NULL;
+  for (; *p; p++) {
+    int hi, lo;
+    if (*p == '%' && (hi = hex_digit(p[1])) >= 0 && (lo = hex_digit(p[2])) >= 0 &&
+        (hi | lo) != 0) {
+      *o++ = (char)(hi * 16 + lo);
+      p += 2;
+    } else {
+      *o++ = *p;
+    }
+  }
+  *o = '\0';
+  return out;
 }

@@ -13,6 +13,8 @@
 
 /* Longest container ID containerd accepts. */
 #define LC_ID_MAX_LEN 76
+/* containerd's limit on a label's key and value together, in bytes. */
+#define LC_LABEL_MAX_BYTES 4096
 /* Signal numbers a Linux process can receive (kill(2) rejects others). */
 #define LC_SIGNAL_MAX 64
 /* CPU counts accepted by parse_cpus: one hundredth of a CPU up to this many. */
@@ -56,9 +58,19 @@ int parse_user(const char *s, uint32_t *uid, uint32_t *gid, bool *has_gid, lc_er
  * runs joined by single '.', '_' or '-' (so it starts and ends with a letter or
  * digit and never has two separators in a row). */
 int validate_container_id(const char *id, lc_error **err);
+/* The same rule for other identifiers (a namespace, an exec ID); `what`
+ * names the thing in the message. */
+int validate_identifier(const char *what, const char *id, lc_error **err);
 
 /* Splits "KEY=VALUE" at the first '='. KEY must not be empty; VALUE may be.
  * *key and *value are new strings the caller frees. */
 int parse_key_value(const char *s, char **key, char **value, lc_error **err);
+
+/* file://PATH for an absolute PATH, percent-encoded as a URL (the shim
+ * decodes it); NULL when out of memory. */
+char *lc_file_uri(const char *abs_path);
+/* The decoded path of a file:///... URI; NULL if uri is not one (or out of
+ * memory). A malformed escape is kept as it is. */
+char *lc_file_uri_path(const char *uri);
 
 #endif

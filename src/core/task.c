@@ -414,8 +414,20 @@ int
 lc_create(lc_client *c, const struct lc_container_spec *container, const struct lc_task_spec *task,
           uint32_t *pid, lc_error **err)
 {
-  if (container_create(c, container, task->runc_binary, err) < 0)
+  if (container_create(c, container, task->runc_binary, err) < 0) {
+    /* A deadline says nothing of what the daemon will do: a frozen
+     * containerd still reads the request from its socket when it thaws, and
+     * makes the record (without a task) after we gave up. Say so. */
+    if (err != NULL && *err != NULL && (*err)->code == LC_GRPC_DEADLINE_EXCEEDED) {
+      char *msg = NULL;
+      if (asprintf(&msg, "%s; containerd may still create the container record when it answers "
+                         "again", (*err)->message) >= 0) {
+        free((*err)->message);
+        (*err)->message = msg;
+      }
+    }
     return -1;
+  }
   if (lc_task_create(c, task, pid, err) == 0)
     return 0;
   /* No container record without a task: undo what was made. The first error

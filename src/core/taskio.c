@@ -187,6 +187,29 @@ clean_stale_dirs(const char *base)
   closedir(d);
 }
 
+void
+lc_fifo_clean_stale(const char *ns)
+{
+  if (check_ns(ns, NULL) < 0)
+    return;
+  const char *xdg = getenv("XDG_RUNTIME_DIR");
+  char *bases[2] = {NULL, NULL};
+  if (asprintf(&bases[0], "%s/%s", LC_FIFO_ROOT, ns) < 0)
+    bases[0] = NULL;
+  if (xdg != NULL && *xdg == '/' && asprintf(&bases[1], "%s/lcctl/%s", xdg, ns) < 0)
+    bases[1] = NULL;
+  for (size_t i = 0; i < 2; i++) {
+    struct stat st;
+    /* Only a directory of ours: never one planted by someone else. */
+    if (bases[i] != NULL && lstat(bases[i], &st) == 0 && S_ISDIR(st.st_mode) &&
+        st.st_uid == geteuid()) {
+      clean_stale_dirs(bases[i]);
+      rmdir(bases[i]); /* only if empty; a racing lcctl makes it again */
+    }
+    free(bases[i]);
+  }
+}
+
 /* BASE/PID-XXXXXX; another lcctl may remove an empty BASE at any moment, so
  * it is made again when it vanished under us. */
 static int

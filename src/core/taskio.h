@@ -41,6 +41,10 @@ int lc_fifo_set_create(const char *ns, const char *name, unsigned which, struct 
 /* Unlinks the FIFOs and the directory (and the namespace's directory when it
  * is left empty), then frees the paths. Safe on a zeroed set. */
 void lc_fifo_set_remove(struct lc_fifo_set *f);
+/* Removes the directories of namespace ns left by lcctls that died (their
+ * pid is gone) whose FIFOs no shim holds any more, as lc_fifo_set_create
+ * does before making its own; the namespace's directory too once empty. */
+void lc_fifo_clean_stale(const char *ns);
 
 /* The local terminal in raw mode, and back. */
 struct lc_tty {
