@@ -74,97 +74,42 @@ set_exit(struct lc_event *ev, uint32_t status, const Lcpb__Timestamp *at)
   ev->exited_at = lc_time_from_pb(at);
 }
 
-/* Each payload decoder unpacks its message and copies the fields that
- * libcontainerd's EventInfo carries; -1 when the bytes are not that message. */
-typedef int (*payload_fn)(const ProtobufCBinaryData *v, struct lc_event *ev);
-
-static int
-decode_exit(const ProtobufCBinaryData *v, struct lc_event *ev)
+/* The payload's field, found by name in its descriptor, so that one decoder
+ * serves every event type: each carries some of container_id, id or exec_id,
+ * pid, exit_status and exited_at, which is what libcontainerd's EventInfo has. */
+static const void *
+field_of(const ProtobufCMessage *m, const char *name)
 {
-  Lcpb__TaskExit *m = lcpb__task_exit__unpack(NULL, v->len, v->data);
-  if (m == NULL)
-    return -1;
-  ev->container_id = dup_present(m->container_id);
-  ev->id = dup_present(m->id);
-  set_pid(ev, m->pid);
-  set_exit(ev, m->exit_status, m->exited_at);
-  lcpb__task_exit__free_unpacked(m, NULL);
-  return 0;
+  const ProtobufCFieldDescriptor *f =
+      protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
+  return f != NULL ? (const char *)m + f->offset : NULL;
 }
 
-static int
-decode_delete(const ProtobufCBinaryData *v, struct lc_event *ev)
+static const char *
+string_field(const ProtobufCMessage *m, const char *name)
 {
-  Lcpb__TaskDelete *m = lcpb__task_delete__unpack(NULL, v->len, v->data);
-  if (m == NULL)
-    return -1;
-  ev->container_id = dup_present(m->container_id);
-  ev->id = dup_present(m->id);
-  set_pid(ev, m->pid);
-  set_exit(ev, m->exit_status, m->exited_at);
-  lcpb__task_delete__free_unpacked(m, NULL);
-  return 0;
+  const void *p = field_of(m, name);
+  return p != NULL ? *(char *const *)p : NULL;
 }
 
+/* -1 when the bytes are not a message of that type. */
 static int
-decode_create(const ProtobufCBinaryData *v, struct lc_event *ev)
+decode_fields(const ProtobufCMessageDescriptor *desc, const ProtobufCBinaryData *v,
+              struct lc_event *ev)
 {
-  Lcpb__TaskCreate *m = lcpb__task_create__unpack(NULL, v->len, v->data);
+  ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, v->len, v->data);
   if (m == NULL)
     return -1;
-  ev->container_id = dup_present(m->container_id);
-  set_pid(ev, m->pid);
-  lcpb__task_create__free_unpacked(m, NULL);
-  return 0;
-}
-
-static int
-decode_start(const ProtobufCBinaryData *v, struct lc_event *ev)
-{
-  Lcpb__TaskStart *m = lcpb__task_start__unpack(NULL, v->len, v->data);
-  if (m == NULL)
-    return -1;
-  ev->container_id = dup_present(m->container_id);
-  set_pid(ev, m->pid);
-  lcpb__task_start__free_unpacked(m, NULL);
-  return 0;
-}
-
-static int
-decode_exec_added(const ProtobufCBinaryData *v, struct lc_event *ev)
-{
-  Lcpb__TaskExecAdded *m = lcpb__task_exec_added__unpack(NULL, v->len, v->data);
-  if (m == NULL)
-    return -1;
-  ev->container_id = dup_present(m->container_id);
-  ev->id = dup_present(m->exec_id);
-  lcpb__task_exec_added__free_unpacked(m, NULL);
-  return 0;
-}
-
-static int
-decode_exec_started(const ProtobufCBinaryData *v, struct lc_event *ev)
-{
-  Lcpb__TaskExecStarted *m = lcpb__task_exec_started__unpack(NULL, v->len, v->data);
-  if (m == NULL)
-    return -1;
-  ev->container_id = dup_present(m->container_id);
-  ev->id = dup_present(m->exec_id);
-  set_pid(ev, m->pid);
-  lcpb__task_exec_started__free_unpacked(m, NULL);
-  return 0;
-}
-
-/* OOM, paused, resumed and checkpointed carry only the container (field 1),
- * so one decoder serves them all through TaskOOM's layout. */
-static int
-decode_container_only(const ProtobufCBinaryData *v, struct lc_event *ev)
-{
-  Lcpb__TaskOOM *m = lcpb__task_oom__unpack(NULL, v->len, v->data);
-  if (m == NULL)
-    return -1;
-  ev->container_id = dup_present(m->container_id);
-  lcpb__task_oom__free_unpacked(m, NULL);
+  ev->container_id = dup_present(string_field(m, "container_id"));
+  const char *id = string_field(m, "id");
+  ev->id = dup_present(id != NULL ? id : string_field(m, "exec_id"));
+  const void *pid = field_of(m, "pid");
+  if (pid != NULL)
+    set_pid(ev, *(const uint32_t *)pid);
+  const void *status = field_of(m, "exit_status"), *at = field_of(m, "exited_at");
+  if (status != NULL)
+    set_exit(ev, *(const uint32_t *)status, at != NULL ? *(Lcpb__Timestamp *const *)at : NULL);
+  protobuf_c_message_free_unpacked(m, NULL);
   return 0;
 }
 
@@ -173,19 +118,20 @@ decode_container_only(const ProtobufCBinaryData *v, struct lc_event *ev)
 static const struct {
   const char *name;
   enum lc_event_type type;
-  payload_fn decode;
+  const ProtobufCMessageDescriptor *desc;
 } payloads[] = {
-    {"containerd.events.TaskExit", LC_EVENT_EXIT, decode_exit},
-    {"containerd.events.TaskOOM", LC_EVENT_OOM, decode_container_only},
-    {"containerd.events.TaskCreate", LC_EVENT_CREATE, decode_create},
-    {"containerd.events.TaskStart", LC_EVENT_START, decode_start},
-    {"containerd.events.TaskExecAdded", LC_EVENT_EXEC_ADDED, decode_exec_added},
-    {"containerd.events.TaskExecStarted", LC_EVENT_EXEC_STARTED, decode_exec_started},
-    {"containerd.events.TaskPaused", LC_EVENT_PAUSED, decode_container_only},
-    {"containerd.events.TaskResumed", LC_EVENT_RESUMED, decode_container_only},
-    {"containerd.events.TaskDelete", LC_EVENT_DELETE, decode_delete},
+    {"containerd.events.TaskExit", LC_EVENT_EXIT, &lcpb__task_exit__descriptor},
+    {"containerd.events.TaskOOM", LC_EVENT_OOM, &lcpb__task_oom__descriptor},
+    {"containerd.events.TaskCreate", LC_EVENT_CREATE, &lcpb__task_create__descriptor},
+    {"containerd.events.TaskStart", LC_EVENT_START, &lcpb__task_start__descriptor},
+    {"containerd.events.TaskExecAdded", LC_EVENT_EXEC_ADDED, &lcpb__task_exec_added__descriptor},
+    {"containerd.events.TaskExecStarted", LC_EVENT_EXEC_STARTED,
+     &lcpb__task_exec_started__descriptor},
+    {"containerd.events.TaskPaused", LC_EVENT_PAUSED, &lcpb__task_paused__descriptor},
+    {"containerd.events.TaskResumed", LC_EVENT_RESUMED, &lcpb__task_resumed__descriptor},
+    {"containerd.events.TaskDelete", LC_EVENT_DELETE, &lcpb__task_delete__descriptor},
     /* Not one of libcontainerd's types, but its container is worth showing. */
-    {"containerd.events.TaskCheckpointed", LC_EVENT_UNKNOWN, decode_container_only},
+    {"containerd.events.TaskCheckpointed", LC_EVENT_UNKNOWN, &lcpb__task_checkpointed__descriptor},
 };
 
 static int
@@ -209,7 +155,7 @@ decode_payload(const Lcpb__Any *any, struct lc_event *ev, lc_error **err)
   if (i < 0)
     return 0;
   ev->type = payloads[i].type;
-  if (payloads[i].decode(&any->value, ev) < 0)
+  if (decode_fields(payloads[i].desc, &any->value, ev) < 0)
     return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
                         "protocol error: the payload of an event on %s is not a valid %s",
                         ev->topic, payloads[i].name);
