@@ -38,8 +38,8 @@ tasks_call(lc_client *c, const char *op, const char *id, const char *signo, lc_e
   if (strcmp(op, "get") == 0) {
     Lcpb__GetRequest req = LCPB__GET_REQUEST__INIT;
     req.container_id = (char *)id;
-    rc = lc_unary_one(c, LC_SVC_TASKS "Get", &req.base, &lcpb__get_response__descriptor, &resp,
-                      err);
+    rc =
+        lc_unary_one(c, LC_SVC_TASKS "Get", &req.base, &lcpb__get_response__descriptor, &resp, err);
   } else if (strcmp(op, "list") == 0) {
     Lcpb__ListTasksRequest req = LCPB__LIST_TASKS_REQUEST__INIT;
     rc = lc_unary_one(c, LC_SVC_TASKS "List", &req.base, &lcpb__list_tasks_response__descriptor,
@@ -69,8 +69,8 @@ main(int argc, char **argv)
   if (argc < 4)
     return usage();
   const char *op = argv[3];
-  bool needs_id = strcmp(op, "get") == 0 || strcmp(op, "pause") == 0 ||
-                  strcmp(op, "resume") == 0 || strcmp(op, "kill") == 0;
+  bool needs_id = strcmp(op, "get") == 0 || strcmp(op, "pause") == 0 || strcmp(op, "resume") == 0 ||
+                  strcmp(op, "kill") == 0;
   if (strcmp(op, "version") != 0 && strcmp(op, "list") != 0 && !needs_id)
     return usage();
   if (argc != 4 + (needs_id ? 1 : 0) + (strcmp(op, "kill") == 0 ? 1 : 0))

@@ -119,8 +119,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   size_t ref_n;
   int ref_rv = reference(stream, stream_len, max, &ref_n);
   if (ref_rv != rv || ref_n != s->n) {
-    fprintf(stderr, "chunked: rv %d, %zu messages; whole: rv %d, %zu messages\n", rv, s->n,
-            ref_rv, ref_n);
+    fprintf(stderr, "chunked: rv %d, %zu messages; whole: rv %d, %zu messages\n", rv, s->n, ref_rv,
+            ref_n);
     abort();
   }
   /* What is kept is the unfinished tail, and no buffer once nothing is. */

@@ -170,8 +170,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (calls[0] == NULL)
     abort();
   if (opts & OPT_STREAM) {
-    calls[1] = grpc_call_start(&ch, LC_SVC_EVENTS "Subscribe", 0, NULL, 0, false, on_event, &st,
-                               &err);
+    calls[1] =
+        grpc_call_start(&ch, LC_SVC_EVENTS "Subscribe", 0, NULL, 0, false, on_event, &st, &err);
     if (calls[1] == NULL)
       abort();
   }

@@ -145,8 +145,13 @@ help_filter(int key, const char *text, void *input)
 }
 
 static struct argp global_argp = {
-    global_options, parse_global, "COMMAND [ARG...]",
-    "lcctl -- a command-line client for containerd\v", NULL, help_filter, NULL,
+    global_options,
+    parse_global,
+    "COMMAND [ARG...]",
+    "lcctl -- a command-line client for containerd\v",
+    NULL,
+    help_filter,
+    NULL,
 };
 
 static const struct command *

@@ -13,8 +13,7 @@
 static void
 trace_call(void *ud, const char *method, int code, int64_t usec)
 {
-  fprintf(stderr, "lcctl: debug: %s %s %lldus\n", method, lc_grpc_code_name(code),
-          (long long)usec);
+  fprintf(stderr, "lcctl: debug: %s %s %lldus\n", method, lc_grpc_code_name(code), (long long)usec);
 }
 
 lc_client *

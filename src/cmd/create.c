@@ -47,12 +47,16 @@ parse_create(int key, char *arg, struct argp_state *state)
 static struct argp_child create_children[] = {{&create_opts_argp, 0, NULL, 0}, {NULL, 0, NULL, 0}};
 
 static struct argp create_argp = {
-    create_own_options, parse_create, "ID [CMD [ARG...]]",
+    create_own_options,
+    parse_create,
+    "ID [CMD [ARG...]]",
     "Create a container and its task, not started.\v"
     "The root filesystem comes from --rootfs DIR (a default spec is generated) or "
     "--bundle DIR (DIR/config.json and its root). Without --log the process's output "
     "is discarded.",
-    create_children, NULL, NULL};
+    create_children,
+    NULL,
+    NULL};
 
 static void
 print_created(struct lc_ctx *ctx, const char *id, uint32_t pid, bool started)
@@ -107,8 +111,8 @@ cmd_create(struct lc_ctx *ctx, int argc, char **argv)
   lc_client *c = ctx_client(ctx, &err);
   struct lc_container_spec cs = {a.id, a.opts.runtime, spec_json, a.opts.labels, a.opts.n_labels};
   struct lc_task_spec ts = {.id = a.id, .runc_binary = a.opts.runc_binary};
-  ts.io = (struct lc_stdio_paths){"", log_uri ? log_uri : "", log_uri ? log_uri : "",
-                                  a.opts.spec.tty};
+  ts.io =
+      (struct lc_stdio_paths){"", log_uri ? log_uri : "", log_uri ? log_uri : "", a.opts.spec.tty};
   if (c == NULL || lc_create(c, &cs, &ts, &pid, &err) < 0 ||
       (a.opts.start && start_created(ctx, c, a.id, &pid, &err) < 0)) {
     rv = ctx_report(ctx, a.id, err);

@@ -120,8 +120,9 @@ parse_create_opt(int key, char *arg, struct argp_state *state)
       return fail(state, err);
     /* containerd's limit (labels.Validate), checked before anything is sent. */
     if (strlen(k) + strlen(v) > LC_LABEL_MAX_BYTES) {
-      error_t e = cmd_arg_error(state, "--label %.20s=...: key and value together are longer than "
-                                       "%d bytes, containerd's limit",
+      error_t e = cmd_arg_error(state,
+                                "--label %.20s=...: key and value together are longer than "
+                                "%d bytes, containerd's limit",
                                 k, LC_LABEL_MAX_BYTES);
       free(k);
       free(v);
@@ -168,8 +169,8 @@ parse_create_opt(int key, char *arg, struct argp_state *state)
   }
 }
 
-const struct argp create_opts_argp = {create_options, parse_create_opt, NULL, NULL,
-                                      NULL,           NULL,             NULL};
+const struct argp create_opts_argp = {
+    create_options, parse_create_opt, NULL, NULL, NULL, NULL, NULL};
 
 /* The log file is given to the shim as a file:// URI, which must be absolute;
  * its directory must exist now, not fail later inside the shim. */
@@ -191,8 +192,8 @@ log_uri_of(const char *path, char **uri, lc_error **err)
     rv = lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "--log needs a file name: %s",
                       path);
   else if (realpath(dir, real) == NULL)
-    rv = lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
-                      "--log %s: directory %s: %s", path, dir, strerror(errno));
+    rv = lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "--log %s: directory %s: %s",
+                      path, dir, strerror(errno));
   else if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode))
     rv = lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
                       "--log %s: %s is not a directory", path, dir);
@@ -232,8 +233,8 @@ load_spec(struct create_opts *o, const char *ns, const char *id, char *const *ar
   struct stat st;
   *rootfs_abs = realpath(o->rootfs, NULL);
   if (*rootfs_abs == NULL || stat(*rootfs_abs, &st) < 0 || !S_ISDIR(st.st_mode))
-    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
-                        "--rootfs %s: not a directory", o->rootfs);
+    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "--rootfs %s: not a directory",
+                        o->rootfs);
   if (args == NULL || args[0] == NULL)
     return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
                         "a command is required with --rootfs");

@@ -28,10 +28,14 @@ parse_delete(int key, char *arg, struct argp_state *state)
 }
 
 static struct argp delete_argp = {
-    delete_options, parse_delete, "ID...",
+    delete_options,
+    parse_delete,
+    "ID...",
     "Delete each container and its task. A running task is refused unless --force, which "
     "kills it (SIGKILL, every process) and waits for it first.",
-    NULL, NULL, NULL};
+    NULL,
+    NULL,
+    NULL};
 
 /* Killed, thawed (a frozen task cannot die) and reaped; errors are expected
  * here for tasks already gone and are left to the delete to report. */

@@ -171,7 +171,7 @@ parse_events(int key, char *arg, struct argp_state *state)
   case ARGP_KEY_END:
     if (a->until >= 0 && a->types != 0 && !(a->types & (1u << a->until)))
       return cmd_arg_error(state, "--until %s can never happen: --type leaves it out",
-                 lc_event_type_name((enum lc_event_type)a->until));
+                           lc_event_type_name((enum lc_event_type)a->until));
     return 0;
   default:
     return parse_value(state, a, key, arg);

@@ -43,8 +43,9 @@ parse_kill(int key, char *arg, struct argp_state *state)
   }
 }
 
-static struct argp kill_argp = {kill_options, parse_kill, "ID...",
-                                "Send a signal to each task (default SIGTERM).", NULL, NULL, NULL};
+static struct argp kill_argp = {
+    kill_options, parse_kill, "ID...", "Send a signal to each task (default SIGTERM).",
+    NULL,         NULL,       NULL};
 
 int
 cmd_kill(struct lc_ctx *ctx, int argc, char **argv)

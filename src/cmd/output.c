@@ -80,8 +80,9 @@ lc_table_free(lc_table *t)
 void
 lc_json_print_line(json_object *obj, FILE *out)
 {
-  fputs(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
-        out);
+  fputs(
+      json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+      out);
   fputc('\n', out);
   fflush(out);
 }

@@ -9,7 +9,9 @@ parse_pause(int key, char *arg, struct argp_state *state)
   return cmd_ids_parse(key, state, state->input, true);
 }
 
-static struct argp pause_argp = {NULL, parse_pause, "ID...", "Freeze every process of each task (cgroup freezer).", NULL, NULL, NULL};
+static struct argp pause_argp = {
+    NULL, parse_pause, "ID...", "Freeze every process of each task (cgroup freezer).",
+    NULL, NULL,        NULL};
 
 int
 cmd_pause(struct lc_ctx *ctx, int argc, char **argv)

@@ -21,7 +21,10 @@ enum { OPT_CHECKPOINT = 0x700 };
 
 static struct argp_option restore_options[] = {
     {"attach", 'a', NULL, 0, "follow the task's output until it exits; exit with its status", 0},
-    {"checkpoint", OPT_CHECKPOINT, "DIR", 0, "start the task from a checkpoint: a directory made by checkpoint --dir, or a content-store digest", 0},
+    {"checkpoint", OPT_CHECKPOINT, "DIR", 0,
+     "start the task from a checkpoint: a directory made by checkpoint --dir, or a content-store "
+     "digest",
+     0},
     {NULL, 0, NULL, 0, NULL, 0},
 };
 

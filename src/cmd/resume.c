@@ -9,7 +9,8 @@ parse_resume(int key, char *arg, struct argp_state *state)
   return cmd_ids_parse(key, state, state->input, true);
 }
 
-static struct argp resume_argp = {NULL, parse_resume, "ID...", "Thaw every process of each paused task.", NULL, NULL, NULL};
+static struct argp resume_argp = {
+    NULL, parse_resume, "ID...", "Thaw every process of each paused task.", NULL, NULL, NULL};
 
 int
 cmd_resume(struct lc_ctx *ctx, int argc, char **argv)

@@ -25,11 +25,15 @@ parse_status(int key, char *arg, struct argp_state *state)
 }
 
 static struct argp status_argp = {
-    NULL, parse_status, "[ID...]",
+    NULL,
+    parse_status,
+    "[ID...]",
     "Show the status of the named containers, or of every container in the namespace.\v"
     "STATUS is one of running, created, stopped, paused, pausing, unknown; a container "
     "without a task is stopped.",
-    NULL, NULL, NULL};
+    NULL,
+    NULL,
+    NULL};
 
 static const char *const status_headers[] = {"ID", "STATUS", "PID", "EXIT", "RUNTIME"};
 

@@ -5,7 +5,7 @@
 
 #include "cmd.h"
 
-static struct argp version_argp = {NULL, NULL, "", "Print the client and the daemon versions.",
+static struct argp version_argp = {NULL, NULL, "",  "Print the client and the daemon versions.",
                                    NULL, NULL, NULL};
 
 int
@@ -32,8 +32,8 @@ cmd_version(struct lc_ctx *ctx, int argc, char **argv)
   } else if (ctx->quiet) {
     printf("%s\n", v.version);
   } else {
-    printf("Client:\n  Version:  %s\n\nServer:\n  Version:  %s\n  Revision: %s\n",
-           PACKAGE_VERSION, v.version, v.revision);
+    printf("Client:\n  Version:  %s\n\nServer:\n  Version:  %s\n  Revision: %s\n", PACKAGE_VERSION,
+           v.version, v.revision);
   }
   lc_version_clear(&v);
   return 0;

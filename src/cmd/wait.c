@@ -13,10 +13,14 @@ parse_wait(int key, char *arg, struct argp_state *state)
 }
 
 static struct argp wait_argp = {
-    NULL, parse_wait, "ID...",
+    NULL,
+    parse_wait,
+    "ID...",
     "Wait until each task exits and print its exit status, one line per ID in the order "
     "given. A task that already exited answers at once.",
-    NULL, NULL, NULL};
+    NULL,
+    NULL,
+    NULL};
 
 static void
 print_exit(struct lc_ctx *ctx, const char *id, const struct lc_task_op_result *r)

@@ -146,8 +146,8 @@ lc_unary_batch(lc_client *c, struct lc_unary *ops, size_t n, lc_error **err)
       lc_error_set(&ops[i].err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
       continue;
     }
-    calls[i] = grpc_call_start(ch, ops[i].method, ops[i].no_deadline ? 0 : c->timeout_ms, buf,
-                               len, false, NULL, NULL, &ops[i].err);
+    calls[i] = grpc_call_start(ch, ops[i].method, ops[i].no_deadline ? 0 : c->timeout_ms, buf, len,
+                               false, NULL, NULL, &ops[i].err);
     free(buf);
   }
   int rv = grpc_wait(ch, calls, n, NULL, NULL, NULL, err);
@@ -162,8 +162,7 @@ lc_unary_batch(lc_client *c, struct lc_unary *ops, size_t n, lc_error **err)
 
 int
 lc_unary_one(lc_client *c, const char *method, const ProtobufCMessage *req,
-             const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp,
-             lc_error **err)
+             const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp, lc_error **err)
 {
   struct lc_unary op = {.method = method, .req = req, .resp_desc = resp_desc};
   if (lc_unary_batch(c, &op, 1, err) < 0)
@@ -340,8 +339,8 @@ start_packed(lc_client *c, const char *method, const ProtobufCMessage *req, bool
     lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
     return NULL;
   }
-  grpc_call *call =
-      grpc_call_start(ch, method, no_deadline ? 0 : c->timeout_ms, buf, len, false, NULL, NULL, err);
+  grpc_call *call = grpc_call_start(ch, method, no_deadline ? 0 : c->timeout_ms, buf, len, false,
+                                    NULL, NULL, err);
   free(buf);
   return call;
 }

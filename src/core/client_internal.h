@@ -24,8 +24,7 @@ struct lc_unary {
   bool no_deadline; /* Wait and the like: as long as it takes */
 };
 
-#define LC_UNARY(m, rq, desc)                                                                  \
-  ((struct lc_unary){.method = (m), .req = (rq), .resp_desc = (desc)})
+#define LC_UNARY(m, rq, desc) ((struct lc_unary){.method = (m), .req = (rq), .resp_desc = (desc)})
 
 /* Sends every call at once on the one connection and waits for all. Returns
  * -1 with *err only when the connection could not be had at all. */

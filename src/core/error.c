@@ -7,10 +7,10 @@
 #include <string.h>
 
 static const char *const grpc_code_names[] = {
-    "OK",           "Canceled",          "Unknown",       "InvalidArgument",    "DeadlineExceeded",
-    "NotFound",     "AlreadyExists",     "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
-    "Aborted",      "OutOfRange",        "Unimplemented", "Internal",           "Unavailable",
-    "DataLoss",     "Unauthenticated",
+    "OK",       "Canceled",        "Unknown",          "InvalidArgument",   "DeadlineExceeded",
+    "NotFound", "AlreadyExists",   "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+    "Aborted",  "OutOfRange",      "Unimplemented",    "Internal",          "Unavailable",
+    "DataLoss", "Unauthenticated",
 };
 
 /* Errors are set once: the first failure is the cause, later ones are fallout. */

@@ -329,8 +329,7 @@ lc_event_filters_build(const struct lc_event_filter *f, const char *ns, char ***
   size_t nt = wanted_types(f->types, types);
   size_t nc = f->n_containers ? f->n_containers : 1;
   size_t ne = f->n_exprs ? f->n_exprs : 1;
-  if (nc > LC_EVENT_MAX_FILTERS || ne > LC_EVENT_MAX_FILTERS ||
-      nt * nc * ne > LC_EVENT_MAX_FILTERS)
+  if (nc > LC_EVENT_MAX_FILTERS || ne > LC_EVENT_MAX_FILTERS || nt * nc * ne > LC_EVENT_MAX_FILTERS)
     return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
                         "too many combinations of types, containers and filters (at most %d)",
                         LC_EVENT_MAX_FILTERS);

@@ -60,8 +60,8 @@ grpc_percent_decode(const char *s, size_t len)
   size_t j = 0;
   for (size_t i = 0; i < len; i++) {
     int hi, lo;
-    if (s[i] == '%' && i + 2 < len &&
-        (hi = hex_value(s[i + 1])) >= 0 && (lo = hex_value(s[i + 2])) >= 0) {
+    if (s[i] == '%' && i + 2 < len && (hi = hex_value(s[i + 1])) >= 0 &&
+        (lo = hex_value(s[i + 2])) >= 0) {
       out[j++] = (char)(hi * 16 + lo);
       i += 2;
     } else {
@@ -257,7 +257,7 @@ static enum lc_error_class
 class_of_status(int code)
 {
   return code == LC_GRPC_UNAVAILABLE || code == LC_GRPC_DEADLINE_EXCEEDED ? LC_ERR_TRANSPORT
-                                                                           : LC_ERR_DAEMON;
+                                                                          : LC_ERR_DAEMON;
 }
 
 /* Turns how the stream ended into the call's one result. */
@@ -287,8 +287,7 @@ settle_result(grpc_call *call, int h2_error)
                  "protocol error: the answer is not gRPC");
   } else {
     lc_error_set(&call->err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
-                 "protocol error: stream ended without a gRPC status (HTTP/2 code %d)",
-                 h2_error);
+                 "protocol error: stream ended without a gRPC status (HTTP/2 code %d)", h2_error);
   }
 }
 

@@ -77,8 +77,8 @@ typedef struct grpc_reader {
   size_t max_message;
 } grpc_reader;
 /* Appends bytes and calls fn for each complete message. */
-int grpc_reader_feed(grpc_reader *r, const uint8_t *data, size_t len, grpc_message_fn fn,
-                     void *ud, lc_error **err);
+int grpc_reader_feed(grpc_reader *r, const uint8_t *data, size_t len, grpc_message_fn fn, void *ud,
+                     lc_error **err);
 void grpc_reader_clear(grpc_reader *r);
 
 #endif

@@ -195,8 +195,8 @@ connect_socket(const char *path, lc_error **err)
 {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   if (strlen(path) >= sizeof(addr.sun_path))
-    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
-                        "socket path too long: %s", path);
+    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "socket path too long: %s",
+                        path);
   strcpy(addr.sun_path, path);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
@@ -237,8 +237,7 @@ session_init(h2_conn *conn, lc_error **err)
   rv = nghttp2_submit_settings(conn->session, NGHTTP2_FLAG_NONE, settings,
                                sizeof(settings) / sizeof(settings[0]));
   if (rv == 0)
-    rv = nghttp2_session_set_local_window_size(conn->session, NGHTTP2_FLAG_NONE, 0,
-                                               H2_CONN_WINDOW);
+    rv = nghttp2_session_set_local_window_size(conn->session, NGHTTP2_FLAG_NONE, 0, H2_CONN_WINDOW);
   if (rv != 0)
     return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "nghttp2: %s", nghttp2_strerror(rv));
   return 0;
@@ -325,8 +324,7 @@ h2_stream_open(h2_conn *conn, const h2_header *headers, size_t n_headers,
   nghttp2_nv nva[n_headers > 0 ? n_headers : 1];
   for (size_t i = 0; i < n_headers; i++) {
     nva[i] = (nghttp2_nv){(uint8_t *)headers[i].name, (uint8_t *)headers[i].value,
-                          strlen(headers[i].name), strlen(headers[i].value),
-                          NGHTTP2_NV_FLAG_NONE};
+                          strlen(headers[i].name), strlen(headers[i].value), NGHTTP2_NV_FLAG_NONE};
   }
   struct h2_stream *s = calloc(1, sizeof(*s));
   if (s == NULL)
@@ -467,8 +465,8 @@ timeout_until(int64_t deadline_ms)
 }
 
 int
-h2_run(h2_conn *conn, int64_t deadline_ms, bool (*done)(void *ud), void *ud,
-       const h2_poll_ext *ext, lc_error **err)
+h2_run(h2_conn *conn, int64_t deadline_ms, bool (*done)(void *ud), void *ud, const h2_poll_ext *ext,
+       lc_error **err)
 {
   struct pollfd fds[1 + H2_EXT_FDS];
   for (;;) {

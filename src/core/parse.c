@@ -530,8 +530,7 @@ lc_file_uri_path(const char *uri)
     return NULL;
   for (; *p; p++) {
     int hi, lo;
-    if (*p == '%' && (hi = hex_digit(p[1])) >= 0 && (lo = hex_digit(p[2])) >= 0 &&
-        (hi | lo) != 0) {
+    if (*p == '%' && (hi = hex_digit(p[1])) >= 0 && (lo = hex_digit(p[2])) >= 0 && (hi | lo) != 0) {
       *o++ = (char)(hi * 16 + lo);
       p += 2;
     } else {

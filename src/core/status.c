@@ -126,8 +126,8 @@ lc_status_many(lc_client *c, const char *const *ids, size_t n, struct lc_status_
     creq[i].id = (char *)ids[i];
     lcpb__get_request__init(&treq[i]);
     treq[i].container_id = (char *)ids[i];
-    ops[2 * i] = LC_UNARY(LC_SVC_CONTAINERS "Get", &creq[i].base,
-                          &lcpb__get_container_response__descriptor);
+    ops[2 * i] =
+        LC_UNARY(LC_SVC_CONTAINERS "Get", &creq[i].base, &lcpb__get_container_response__descriptor);
     ops[2 * i + 1] = LC_UNARY(LC_SVC_TASKS "Get", &treq[i].base, &lcpb__get_response__descriptor);
   }
   if (lc_unary_batch(c, ops, 2 * n, err) < 0)

@@ -162,15 +162,14 @@ lc_task_start(lc_client *c, const char *id, const char *exec_id, uint32_t *pid, 
 }
 
 int
-lc_task_get(lc_client *c, const char *id, const char *exec_id, struct lc_task *out,
-            lc_error **err)
+lc_task_get(lc_client *c, const char *id, const char *exec_id, struct lc_task *out, lc_error **err)
 {
   Lcpb__GetRequest req = LCPB__GET_REQUEST__INIT;
   req.container_id = MUT(id);
   req.exec_id = MUT(exec_id ? exec_id : "");
   ProtobufCMessage *resp = NULL;
-  if (lc_unary_one(c, LC_SVC_TASKS "Get", &req.base, &lcpb__get_response__descriptor, &resp,
-                   err) < 0)
+  if (lc_unary_one(c, LC_SVC_TASKS "Get", &req.base, &lcpb__get_response__descriptor, &resp, err) <
+      0)
     return -1;
   Lcpb__GetResponse *r = (Lcpb__GetResponse *)resp;
   int rv = 0;
@@ -183,8 +182,7 @@ lc_task_get(lc_client *c, const char *id, const char *exec_id, struct lc_task *o
 }
 
 int
-lc_task_kill(lc_client *c, const char *id, const char *exec_id, int signo, bool all,
-             lc_error **err)
+lc_task_kill(lc_client *c, const char *id, const char *exec_id, int signo, bool all, lc_error **err)
 {
   struct lc_task_op_args args = {.signo = signo, .all = all, .exec_id = exec_id};
   struct lc_task_op_result res = {0};
@@ -231,8 +229,8 @@ lc_task_close_stdin(lc_client *c, const char *id, const char *exec_id, lc_error 
 }
 
 int
-lc_task_resize(lc_client *c, const char *id, const char *exec_id, unsigned width,
-               unsigned height, lc_error **err)
+lc_task_resize(lc_client *c, const char *id, const char *exec_id, unsigned width, unsigned height,
+               lc_error **err)
 {
   Lcpb__ResizePtyRequest req = LCPB__RESIZE_PTY_REQUEST__INIT;
   req.container_id = MUT(id);
@@ -301,7 +299,8 @@ task_op_request(enum lc_task_op op, const struct lc_task_op_args *args, const ch
     lcpb__wait_request__init(&r->wait);
     r->wait.container_id = MUT(id);
     r->wait.exec_id = MUT(args && args->exec_id ? args->exec_id : "");
-    struct lc_unary u = LC_UNARY(LC_SVC_TASKS "Wait", &r->wait.base, &lcpb__wait_response__descriptor);
+    struct lc_unary u =
+        LC_UNARY(LC_SVC_TASKS "Wait", &r->wait.base, &lcpb__wait_response__descriptor);
     u.no_deadline = true;
     return u;
   }
@@ -328,8 +327,7 @@ task_op_result(enum lc_task_op op, struct lc_unary *u, struct lc_task_op_result 
 
 int
 lc_task_op_many(lc_client *c, enum lc_task_op op, const struct lc_task_op_args *args,
-                const char *const *ids, size_t n, struct lc_task_op_result *results,
-                lc_error **err)
+                const char *const *ids, size_t n, struct lc_task_op_result *results, lc_error **err)
 {
   union task_request *reqs = calloc(n ? n : 1, sizeof(*reqs));
   struct lc_unary *ops = calloc(n ? n : 1, sizeof(*ops));
@@ -389,8 +387,8 @@ lc_kill_start(lc_client *c, const char *id, const char *exec_id, int signo, lc_e
 }
 
 int
-lc_resize_start(lc_client *c, const char *id, const char *exec_id, unsigned width,
-                unsigned height, lc_error **err)
+lc_resize_start(lc_client *c, const char *id, const char *exec_id, unsigned width, unsigned height,
+                lc_error **err)
 {
   Lcpb__ResizePtyRequest req = LCPB__RESIZE_PTY_REQUEST__INIT;
   req.container_id = MUT(id);
@@ -420,8 +418,10 @@ lc_create(lc_client *c, const struct lc_container_spec *container, const struct 
      * makes the record (without a task) after we gave up. Say so. */
     if (err != NULL && *err != NULL && (*err)->code == LC_GRPC_DEADLINE_EXCEEDED) {
       char *msg = NULL;
-      if (asprintf(&msg, "%s; containerd may still create the container record when it answers "
-                         "again", (*err)->message) >= 0) {
+      if (asprintf(&msg,
+                   "%s; containerd may still create the container record when it answers "
+                   "again",
+                   (*err)->message) >= 0) {
         free((*err)->message);
         (*err)->message = msg;
       }

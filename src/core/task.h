@@ -32,7 +32,7 @@ struct lc_stdio_paths {
 struct lc_task_spec {
   const char *id;
   struct lc_stdio_paths io;
-  const char *runc_binary; /* runc options BinaryName; NULL: the shim's default */
+  const char *runc_binary;       /* runc options BinaryName; NULL: the shim's default */
   const char *checkpoint_digest; /* start from this checkpoint in the content store */
   const char *checkpoint_media_type;
   int64_t checkpoint_size;
@@ -42,12 +42,11 @@ struct lc_task_spec {
  * record is removed again, so a failed create leaves nothing behind. The
  * task's runc_binary is kept in the container's runtime options too, so that
  * a later task of it (restore from a checkpoint) runs the same runc. */
-int lc_create(lc_client *c, const struct lc_container_spec *container, const struct lc_task_spec *task,
-              uint32_t *pid, lc_error **err);
+int lc_create(lc_client *c, const struct lc_container_spec *container,
+              const struct lc_task_spec *task, uint32_t *pid, lc_error **err);
 int lc_task_create(lc_client *c, const struct lc_task_spec *spec, uint32_t *pid, lc_error **err);
 /* exec_id NULL or "" means the task's init process. */
-int lc_task_start(lc_client *c, const char *id, const char *exec_id, uint32_t *pid,
-                  lc_error **err);
+int lc_task_start(lc_client *c, const char *id, const char *exec_id, uint32_t *pid, lc_error **err);
 /* NotFound (code LC_GRPC_NOT_FOUND) when the container has no task. */
 int lc_task_get(lc_client *c, const char *id, const char *exec_id, struct lc_task *out,
                 lc_error **err);
