@@ -48,12 +48,25 @@ show pause web
 show status web
 show resume web
 show --json status web
+show exec web sh -c 'echo inside $(hostname), pid $$'
+show pids web
+show update --memory 128m web
+show stats web
 show create --start --rootfs "$WORK/rootfs" job sh -c 'echo working; exit 3'
 show wait job
 show status
 sleep 1
 echo "\$ cat web.log"
 cat "$WORK/web.log"
+echo
+show run --rm --rootfs "$WORK/rootfs" hello sh -c 'echo hello from a container; exit 7'
+echo "\$ lcctl --json events --type exit --container job2 --count 1 &   # then start job2"
+./lcctl --json events --type exit --container job2 --count 1 &
+events_pid=$!
+sleep 0.5
+./lcctl create --start --rootfs "$WORK/rootfs" job2 sh -c 'exit 42' >/dev/null
+wait "$events_pid" || true
+./lcctl delete job2 >/dev/null
 echo
 show kill -s KILL web
 show wait web
