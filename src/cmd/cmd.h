@@ -62,6 +62,10 @@ struct cmd_ids {
 error_t cmd_ids_parse(int key, struct argp_state *state, struct cmd_ids *ids, bool required);
 /* For commands of exactly one ID: ARGP_KEY_ARG and ARGP_KEY_NO_ARGS. */
 error_t cmd_one_id_parse(int key, char *arg, struct argp_state *state, const char **id);
+/* For create and run: the ID, then the container's own command line, options
+ * and all (ARGP_KEY_ARG and ARGP_KEY_NO_ARGS). */
+error_t cmd_id_and_command(int key, char *arg, struct argp_state *state, const char **id,
+                           char ***cmd);
 /* Checks every ID before anything is sent; reports the first bad one (exit 2). */
 int cmd_ids_validate(struct lc_ctx *ctx, const struct cmd_ids *ids);
 /* Runs op on every ID at once and reports each failure on stderr. Returns the

@@ -239,6 +239,17 @@ cmd_one_id_parse(int key, char *arg, struct argp_state *state, const char **id)
   return 0;
 }
 
+error_t
+cmd_id_and_command(int key, char *arg, struct argp_state *state, const char **id, char ***cmd)
+{
+  if (key == ARGP_KEY_NO_ARGS)
+    return cmd_arg_error(state, "a container ID is required");
+  *id = arg;
+  *cmd = state->argv + state->next;
+  state->next = state->argc;
+  return 0;
+}
+
 int
 cmd_ids_validate(struct lc_ctx *ctx, const struct cmd_ids *ids)
 {

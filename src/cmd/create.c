@@ -32,13 +32,8 @@ parse_create(int key, char *arg, struct argp_state *state)
     a->opts.start = true;
     return 0;
   case ARGP_KEY_ARG:
-    /* The ID, then the container's own command line, options and all. */
-    a->id = arg;
-    a->cmd = state->argv + state->next;
-    state->next = state->argc;
-    return 0;
   case ARGP_KEY_NO_ARGS:
-    return cmd_arg_error(state, "a container ID is required");
+    return cmd_id_and_command(key, arg, state, &a->id, &a->cmd);
   default:
     return ARGP_ERR_UNKNOWN;
   }

@@ -52,13 +52,8 @@ parse_run(int key, char *arg, struct argp_state *state)
     a->interactive = true;
     return 0;
   case ARGP_KEY_ARG:
-    /* The ID, then the container's own command line, options and all. */
-    a->id = arg;
-    a->cmd = state->argv + state->next;
-    state->next = state->argc;
-    return 0;
   case ARGP_KEY_NO_ARGS:
-    return cmd_arg_error(state, "a container ID is required");
+    return cmd_id_and_command(key, arg, state, &a->id, &a->cmd);
   default:
     return ARGP_ERR_UNKNOWN;
   }
@@ -69,7 +64,7 @@ static struct argp_child run_children[] = {{&create_opts_argp, 0, NULL, 0}, {NUL
 static struct argp run_argp = {
     run_own_options,
     parse_run,
-    "[OPTION...] ID CMD [ARG...]",
+    "ID CMD [ARG...]",
     "Create a container, start it, copy its stdio and wait for it; the exit status is "
     "the container's.\v"
     "Exit status 125 means lcctl failed before the process ran, 126 that the command "
