@@ -1,0 +1,126 @@
+/* Allocation that cannot fail, cleanup helpers, the monotonic clock (util.h). */
+#include "config.h"
+
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* One write, so that the line is whole even when other processes share stderr;
+ * abort rather than exit so that a core or a sanitizer shows where it happened. */
+_Noreturn void
+lc_oom(void)
+{
+  static const char msg[] = "lcctl: out of memory\n";
+  ssize_t rc = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+  (void)rc;
+  abort();
+}
+
+void *
+xmalloc(size_t size)
+{
+  void *p = malloc(size ? size : 1);
+  if (p == NULL)
+    lc_oom();
+  return p;
+}
+
+void *
+xzalloc(size_t size)
+{
+  return xcalloc(1, size);
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+  void *p = calloc(n ? n : 1, size ? size : 1);
+  if (p == NULL)
+    lc_oom();
+  return p;
+}
+
+void *
+xrealloc(void *p, size_t size)
+{
+  void *q = realloc(p, size ? size : 1);
+  if (q == NULL)
+    lc_oom();
+  return q;
+}
+
+char *
+xstrdup(const char *s)
+{
+  char *p = strdup(s);
+  if (p == NULL)
+    lc_oom();
+  return p;
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+  char *p = strndup(s, n);
+  if (p == NULL)
+    lc_oom();
+  return p;
+}
+
+char *
+xvasprintf(const char *fmt, va_list ap)
+{
+  char *p = NULL;
+  if (vasprintf(&p, fmt, ap) < 0)
+    lc_oom();
+  return p;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  char *p = xvasprintf(fmt, ap);
+  va_end(ap);
+  return p;
+}
+
+int64_t
+lc_monotonic_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+lc_freep(void *p)
+{
+  free(*(void **)p);
+}
+
+/* Keeps errno: a cleanup runs on error paths whose errno the caller reports. */
+void
+lc_closep(int *fd)
+{
+  if (*fd >= 0) {
+    int saved = errno;
+    close(*fd);
+    errno = saved;
+  }
+}
+
+void
+lc_fclosep(FILE **f)
+{
+  if (*f != NULL) {
+    int saved = errno;
+    fclose(*f);
+    errno = saved;
+  }
+}

@@ -1,0 +1,61 @@
+/* The resource idiom shared by the library and the tool.
+ *
+ * Ownership: a pointer or fd declared with one of the cleanup_* attributes is
+ * released when it goes out of scope; hand it on with steal_pointer() or
+ * steal_fd() when the caller or another object takes it over.
+ *
+ * Allocation policy: running out of memory is not an error a caller can act
+ * on (every path would end in "out of memory" anyway), so the x* allocators
+ * never return NULL: they write one line to stderr and abort, as crun's OOM()
+ * does. This is the one place the library may end the process. Use them for
+ * every allocation whose size we choose; sizes that come from the wire or the
+ * user are bounded before they get here. */
+#ifndef LC_UTIL_H
+#define LC_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+_Noreturn void lc_oom(void);
+
+void *xmalloc(size_t size);
+void *xzalloc(size_t size);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+/* Milliseconds on CLOCK_MONOTONIC: the one clock for deadlines and rates. */
+int64_t lc_monotonic_ms(void);
+
+void lc_freep(void *p);
+void lc_closep(int *fd);
+void lc_fclosep(FILE **f);
+
+#define cleanup_free __attribute__((cleanup(lc_freep)))
+#define cleanup_close __attribute__((cleanup(lc_closep)))
+#define cleanup_file __attribute__((cleanup(lc_fclosep)))
+
+/* Takes the value out of a cleanup_* variable so that its cleanup does nothing. */
+#define steal_pointer(pp)                                                                          \
+  __extension__({                                                                                  \
+    __typeof__(*(pp)) stolen_ = *(pp);                                                             \
+    *(pp) = NULL;                                                                                  \
+    stolen_;                                                                                       \
+  })
+static inline int
+steal_fd(int *fd)
+{
+  int v = *fd;
+  *fd = -1;
+  return v;
+}
+
+/* Protobuf-c's generated structs take `char *` for strings we never modify. */
+#define MUT(s) ((char *)(s))
+
+#endif
