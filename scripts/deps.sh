@@ -39,5 +39,8 @@ fi
 
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# One apt at a time: parallel test runs on one machine share dpkg's lock.
+exec 9>/tmp/lcctl-apt.lock
+flock 9
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
