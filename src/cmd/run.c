@@ -121,16 +121,10 @@ container_spec(const struct run_state *st)
 static void
 print_detached(struct lc_ctx *ctx, const char *id, uint32_t pid)
 {
-  if (ctx->format == LC_FORMAT_JSON) {
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "id", json_object_new_string(id));
-    json_object_object_add(o, "pid", json_object_new_int64(pid));
-    json_object_object_add(o, "status", json_object_new_string("running"));
-    lc_json_print_line(o, stdout);
-    json_object_put(o);
-  } else if (!ctx->quiet) {
+  if (ctx->format == LC_FORMAT_JSON)
+    lc_json_print_process(id, NULL, pid, "running");
+  else if (!ctx->quiet)
     printf("%s\n", id);
-  }
 }
 
 /* -d: the shim writes the log, or nothing at all; never a FIFO nobody reads. */
@@ -179,18 +173,22 @@ run_attached_in(struct run_state *st, lc_attach *at, uint32_t *status)
   struct lc_task_spec ts = {.id = a->id, .runc_binary = a->opts.runc_binary};
   lc_error *err = NULL;
   uint32_t pid = 0;
-  if (attach_io(st, at, &ts.io, &err) < 0 || lc_create(st->client, &cs, &ts, &pid, &err) < 0)
+  /* Connected first: a user who may not use the socket hears that, not
+   * what stands in the way of the FIFOs that would follow. */
+  if (lc_client_channel(st->client, &err) == NULL || attach_io(st, at, &ts.io, &err) < 0 ||
+      lc_create(st->client, &cs, &ts, &pid, &err) < 0)
     return fail_before_run(st, err);
   if ((st->log_uri != NULL && lc_attach_follow_uri(at, st->log_uri, &err) < 0) ||
       lc_attach_start(at, st->client, true, &pid, &err) < 0) {
     remove_container(st->client, a->id);
     return fail_before_run(st, err);
   }
-  if (lc_attach_wait(at, st->client, status, NULL, &err) < 0) {
-    ctx_report(st->ctx, a->id, err);
-    return 125;
-  }
-  return 0;
+  int rv = 0;
+  if (lc_attach_wait(at, st->client, status, NULL, &err) < 0)
+    rv = (ctx_report(st->ctx, a->id, err), 125);
+  if (lc_attach_output_errno(at) != 0)
+    lc_output_note_errno(lc_attach_output_errno(at));
+  return rv;
 }
 
 /* Signals are caught from before the create to after the --rm delete, so a
@@ -222,7 +220,7 @@ run_attached(struct run_state *st)
   lc_attach_free(at);
   if (rv != 0)
     return rv;
-  return status > 255 ? 255 : (int)status;
+  return lc_exit_code_of_status(status);
 }
 
 /* Everything checkable is checked before the daemon is asked anything. */
@@ -237,6 +235,8 @@ cmd_run(struct lc_ctx *ctx, int argc, char **argv)
   struct run_state st = {.ctx = ctx, .args = &a};
   lc_error *err = NULL;
   int rv = check_combination(ctx, &a);
+  if (rv == 0 && lc_attach_check_terminal(a.opts.spec.tty, 0, &err) < 0)
+    rv = fail_before_run(&st, err);
   if (rv == 0 &&
       create_opts_prepare(&a.opts, ctx->ns, a.id, a.cmd, &st.spec_json, &st.log_uri, &err) < 0)
     rv = fail_before_run(&st, err);

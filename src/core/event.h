@@ -97,6 +97,7 @@ struct lc_events_opts {
   int64_t timeout_ms; /* the whole watch, reconnects included; 0: none */
   bool reconnect;     /* retry with backoff when the daemon goes away */
   int wake_fd;        /* -1, or polled: readable means "ask stop now" */
+  int hangup_fd;      /* -1, or our output: its reader leaving ends the watch */
   bool (*stop)(void *ud);
   /* Each event that passed the filter, in order. */
   enum lc_events_next (*on_event)(void *ud, const struct lc_event *ev);

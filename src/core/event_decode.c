@@ -1,4 +1,5 @@
-/* Event envelopes: Any payload -> typed event -> libcontainerd's event type. */
+/* Event envelopes: Any payload -> typed event -> libcontainerd's event type
+ * (the decoding half of event.h). */
 #include "config.h"
 
 #include "event.h"
