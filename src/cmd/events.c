@@ -54,7 +54,9 @@ enum {
 static struct argp_option events_options[] = {
     {"type", OPT_TYPE, "T,T...", 0,
      "only these types: exit, oom, create, start, exec-added, exec-started, paused, resumed, "
-     "delete, unknown (repeatable)",
+     "delete (the tasks'), container-create/-update/-delete, image-create/-update/-delete, "
+     "namespace-create/-update/-delete, snapshot-prepare/-commit/-remove, content-delete, "
+     "unknown (repeatable)",
      0},
     {"container", OPT_CONTAINER, "ID", 0, "only events of this container (repeatable)", 0},
     {"filter", OPT_FILTER, "EXPR", 0,
@@ -85,10 +87,8 @@ add_types(struct argp_state *state, struct events_args *a, const char *arg)
     }
     int t = lc_event_type_from_name(name);
     if (t < 0) {
-      error_t rv = cmd_arg_error(state,
-                                 "unknown event type '%s'; types are exit, oom, create, start, "
-                                 "exec-added, exec-started, paused, resumed, delete, unknown",
-                                 name);
+      error_t rv = cmd_arg_error(state, "unknown event type '%s'; types are %s", name,
+                                 lc_event_type_names());
       free(copy);
       return rv;
     }
@@ -184,8 +184,9 @@ static struct argp events_argp = {
     parse_events,
     "",
     "Stream containerd's events in the namespace, one line each, as they happen.\v"
-    "Text lines are: TIME NAMESPACE TYPE CONTAINER [id=ID] [pid=PID] [exit_status=N] "
-    "[exited_at=TIME] (and topic=TOPIC for type unknown). With --format json, one object "
+    "Text lines are: TIME NAMESPACE TYPE CONTAINER [id=ID] [image=|name=|key=|digest=NAME] "
+    "[pid=PID] [exit_status=N] [exited_at=TIME] (and topic=TOPIC for type unknown); with -q, "
+    "the container, or what another service's event is about. With --format json, one object "
     "per line. Without --count, --until or --timeout the stream runs until interrupted.",
     NULL,
     NULL,
@@ -230,7 +231,9 @@ print_event(struct events_run *r, const struct lc_event *ev)
     lc_json_print_line(o, stdout);
     json_object_put(o);
   } else if (r->ctx->quiet) {
-    lc_text_put(stdout, ev->container_id, true);
+    /* What the event is about: its container, or the image, namespace,
+     * snapshot or blob of another service's event. */
+    lc_text_put(stdout, ev->container_id != NULL ? ev->container_id : ev->object, true);
     putchar('\n');
   } else {
     lc_event_print_text(ev, stdout);

@@ -417,6 +417,8 @@ lc_event_to_json(const struct lc_event *ev)
     json_object_object_add(o, "container_id", json_object_new_string(ev->container_id));
   if (ev->id != NULL)
     json_object_object_add(o, "id", json_object_new_string(ev->id));
+  if (ev->object != NULL)
+    json_object_object_add(o, ev->object_kind, json_object_new_string(ev->object));
   if (ev->has_pid)
     json_object_object_add(o, "pid", json_object_new_int64(ev->pid));
   if (ev->has_exit_status)
@@ -441,6 +443,10 @@ lc_event_print_text(const struct lc_event *ev, FILE *out)
   if (ev->id != NULL) {
     fputs(" id=", out);
     lc_text_put(out, ev->id, true);
+  }
+  if (ev->object != NULL) {
+    fprintf(out, " %s=", ev->object_kind);
+    lc_text_put(out, ev->object, true);
   }
   if (ev->has_pid)
     fprintf(out, " pid=%u", ev->pid);

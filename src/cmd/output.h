@@ -80,7 +80,8 @@ struct lc_event;
 /* CLI.md's event object; keys the event lacks are left out. */
 json_object *lc_event_to_json(const struct lc_event *ev);
 /* One text line: time, namespace, type, container, then the event's own
- * fields as key=value (the topic too for an unknown type). */
+ * fields as key=value (image=, name=, key=, digest= for the other
+ * services' events; the topic too for an unknown type). */
 void lc_event_print_text(const struct lc_event *ev, FILE *out);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include "event.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +27,21 @@ static const struct {
     [LC_EVENT_PAUSED] = {"paused", "/tasks/paused"},
     [LC_EVENT_RESUMED] = {"resumed", "/tasks/resumed"},
     [LC_EVENT_DELETE] = {"delete", "/tasks/delete"},
+    [LC_EVENT_CONTAINER_CREATE] = {"container-create", "/containers/create"},
+    [LC_EVENT_CONTAINER_UPDATE] = {"container-update", "/containers/update"},
+    [LC_EVENT_CONTAINER_DELETE] = {"container-delete", "/containers/delete"},
+    [LC_EVENT_IMAGE_CREATE] = {"image-create", "/images/create"},
+    [LC_EVENT_IMAGE_UPDATE] = {"image-update", "/images/update"},
+    [LC_EVENT_IMAGE_DELETE] = {"image-delete", "/images/delete"},
+    [LC_EVENT_NAMESPACE_CREATE] = {"namespace-create", "/namespaces/create"},
+    [LC_EVENT_NAMESPACE_UPDATE] = {"namespace-update", "/namespaces/update"},
+    [LC_EVENT_NAMESPACE_DELETE] = {"namespace-delete", "/namespaces/delete"},
+    [LC_EVENT_SNAPSHOT_PREPARE] = {"snapshot-prepare", "/snapshot/prepare"},
+    [LC_EVENT_SNAPSHOT_COMMIT] = {"snapshot-commit", "/snapshot/commit"},
+    [LC_EVENT_SNAPSHOT_REMOVE] = {"snapshot-remove", "/snapshot/remove"},
+    [LC_EVENT_CONTENT_DELETE] = {"content-delete", "/content/delete"},
 };
+_Static_assert(LC_EVENT_N_TYPES <= 32, "event types are bits of an unsigned");
 
 const char *
 lc_event_type_name(enum lc_event_type type)
@@ -34,6 +49,27 @@ lc_event_type_name(enum lc_event_type type)
   if ((unsigned)type >= LC_EVENT_N_TYPES)
     return "unknown";
   return event_types[type].name;
+}
+
+const char *
+lc_event_type_names(void)
+{
+  static char list[512];
+  if (list[0] == '\0') {
+    size_t len = 0;
+    /* "unknown" goes last, where a reader looks for "anything else". */
+    for (int t = 1; t <= LC_EVENT_N_TYPES; t++)
+      len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", t > 1 ? ", " : "",
+                              event_types[t % LC_EVENT_N_TYPES].name);
+  }
+  return list;
+}
+
+bool
+lc_event_type_is_container_record(enum lc_event_type type)
+{
+  return type == LC_EVENT_CONTAINER_CREATE || type == LC_EVENT_CONTAINER_UPDATE ||
+         type == LC_EVENT_CONTAINER_DELETE;
 }
 
 int
@@ -93,17 +129,33 @@ string_field(const ProtobufCMessage *m, const char *name)
   return p != NULL ? *(char *const *)p : NULL;
 }
 
+/* Where a payload keeps what lc_event shows beyond the task fields: the
+ * field naming the container when it is not "container_id", and the field
+ * naming the object of another service, with the key it is shown under. */
+struct payload_fields {
+  const char *container; /* NULL: "container_id" */
+  const char *object, *object_kind;
+};
+
 /* -1 when the bytes are not a message of that type. */
 static int
-decode_fields(const ProtobufCMessageDescriptor *desc, const ProtobufCBinaryData *v,
-              struct lc_event *ev)
+decode_fields(const ProtobufCMessageDescriptor *desc, const struct payload_fields *pf,
+              const ProtobufCBinaryData *v, struct lc_event *ev)
 {
   ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, v->len, v->data);
   if (m == NULL)
     return -1;
-  ev->container_id = dup_present(string_field(m, "container_id"));
-  const char *id = string_field(m, "id");
-  ev->id = dup_present(id != NULL ? id : string_field(m, "exec_id"));
+  if (pf->container != NULL) {
+    ev->container_id = dup_present(string_field(m, pf->container));
+  } else {
+    ev->container_id = dup_present(string_field(m, "container_id"));
+    const char *id = string_field(m, "id");
+    ev->id = dup_present(id != NULL ? id : string_field(m, "exec_id"));
+  }
+  if (pf->object != NULL) {
+    ev->object = dup_present(string_field(m, pf->object));
+    ev->object_kind = pf->object_kind;
+  }
   const void *pid = field_of(m, "pid");
   if (pid != NULL)
     set_pid(ev, *(const uint32_t *)pid);
@@ -120,19 +172,80 @@ static const struct {
   const char *name;
   enum lc_event_type type;
   const ProtobufCMessageDescriptor *desc;
+  struct payload_fields fields;
 } payloads[] = {
-    {"containerd.events.TaskExit", LC_EVENT_EXIT, &lcpb__task_exit__descriptor},
-    {"containerd.events.TaskOOM", LC_EVENT_OOM, &lcpb__task_oom__descriptor},
-    {"containerd.events.TaskCreate", LC_EVENT_CREATE, &lcpb__task_create__descriptor},
-    {"containerd.events.TaskStart", LC_EVENT_START, &lcpb__task_start__descriptor},
-    {"containerd.events.TaskExecAdded", LC_EVENT_EXEC_ADDED, &lcpb__task_exec_added__descriptor},
-    {"containerd.events.TaskExecStarted", LC_EVENT_EXEC_STARTED,
-     &lcpb__task_exec_started__descriptor},
-    {"containerd.events.TaskPaused", LC_EVENT_PAUSED, &lcpb__task_paused__descriptor},
-    {"containerd.events.TaskResumed", LC_EVENT_RESUMED, &lcpb__task_resumed__descriptor},
-    {"containerd.events.TaskDelete", LC_EVENT_DELETE, &lcpb__task_delete__descriptor},
+    {"containerd.events.TaskExit", LC_EVENT_EXIT, &lcpb__task_exit__descriptor, {0}},
+    {"containerd.events.TaskOOM", LC_EVENT_OOM, &lcpb__task_oom__descriptor, {0}},
+    {"containerd.events.TaskCreate", LC_EVENT_CREATE, &lcpb__task_create__descriptor, {0}},
+    {"containerd.events.TaskStart", LC_EVENT_START, &lcpb__task_start__descriptor, {0}},
+    {"containerd.events.TaskExecAdded",
+     LC_EVENT_EXEC_ADDED,
+     &lcpb__task_exec_added__descriptor,
+     {0}},
+    {"containerd.events.TaskExecStarted",
+     LC_EVENT_EXEC_STARTED,
+     &lcpb__task_exec_started__descriptor,
+     {0}},
+    {"containerd.events.TaskPaused", LC_EVENT_PAUSED, &lcpb__task_paused__descriptor, {0}},
+    {"containerd.events.TaskResumed", LC_EVENT_RESUMED, &lcpb__task_resumed__descriptor, {0}},
+    {"containerd.events.TaskDelete", LC_EVENT_DELETE, &lcpb__task_delete__descriptor, {0}},
     /* Not one of libcontainerd's types, but its container is worth showing. */
-    {"containerd.events.TaskCheckpointed", LC_EVENT_UNKNOWN, &lcpb__task_checkpointed__descriptor},
+    {"containerd.events.TaskCheckpointed",
+     LC_EVENT_UNKNOWN,
+     &lcpb__task_checkpointed__descriptor,
+     {0}},
+    {"containerd.events.ContainerCreate",
+     LC_EVENT_CONTAINER_CREATE,
+     &lcpb__container_create__descriptor,
+     {"id", NULL, NULL}},
+    {"containerd.events.ContainerUpdate",
+     LC_EVENT_CONTAINER_UPDATE,
+     &lcpb__container_update__descriptor,
+     {"id", NULL, NULL}},
+    {"containerd.events.ContainerDelete",
+     LC_EVENT_CONTAINER_DELETE,
+     &lcpb__container_delete__descriptor,
+     {"id", NULL, NULL}},
+    {"containerd.events.ImageCreate",
+     LC_EVENT_IMAGE_CREATE,
+     &lcpb__image_create__descriptor,
+     {NULL, "name", "image"}},
+    {"containerd.events.ImageUpdate",
+     LC_EVENT_IMAGE_UPDATE,
+     &lcpb__image_update__descriptor,
+     {NULL, "name", "image"}},
+    {"containerd.events.ImageDelete",
+     LC_EVENT_IMAGE_DELETE,
+     &lcpb__image_delete__descriptor,
+     {NULL, "name", "image"}},
+    {"containerd.events.NamespaceCreate",
+     LC_EVENT_NAMESPACE_CREATE,
+     &lcpb__namespace_create__descriptor,
+     {NULL, "name", "name"}},
+    {"containerd.events.NamespaceUpdate",
+     LC_EVENT_NAMESPACE_UPDATE,
+     &lcpb__namespace_update__descriptor,
+     {NULL, "name", "name"}},
+    {"containerd.events.NamespaceDelete",
+     LC_EVENT_NAMESPACE_DELETE,
+     &lcpb__namespace_delete__descriptor,
+     {NULL, "name", "name"}},
+    {"containerd.events.SnapshotPrepare",
+     LC_EVENT_SNAPSHOT_PREPARE,
+     &lcpb__snapshot_prepare__descriptor,
+     {NULL, "key", "key"}},
+    {"containerd.events.SnapshotCommit",
+     LC_EVENT_SNAPSHOT_COMMIT,
+     &lcpb__snapshot_commit__descriptor,
+     {NULL, "key", "key"}},
+    {"containerd.events.SnapshotRemove",
+     LC_EVENT_SNAPSHOT_REMOVE,
+     &lcpb__snapshot_remove__descriptor,
+     {NULL, "key", "key"}},
+    {"containerd.events.ContentDelete",
+     LC_EVENT_CONTENT_DELETE,
+     &lcpb__content_delete__descriptor,
+     {NULL, "digest", "digest"}},
 };
 
 static int
@@ -156,7 +269,7 @@ decode_payload(const Lcpb__Any *any, struct lc_event *ev, lc_error **err)
   if (i < 0)
     return 0;
   ev->type = payloads[i].type;
-  if (decode_fields(payloads[i].desc, &any->value, ev) < 0)
+  if (decode_fields(payloads[i].desc, &payloads[i].fields, &any->value, ev) < 0)
     return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
                         "protocol error: the payload of an event on %s is not a valid %s",
                         ev->topic, payloads[i].name);
@@ -197,5 +310,6 @@ lc_event_clear(struct lc_event *ev)
   free(ev->topic);
   free(ev->container_id);
   free(ev->id);
+  free(ev->object);
   memset(ev, 0, sizeof(*ev));
 }

@@ -264,10 +264,16 @@ sb_quoted(struct strbuf *b, const char *v)
   sb_add(b, "\"", 1);
 }
 
+/* Besides the types: "any type" (the field naming the container is then
+ * container_id), and "any event of the containers service" (where it is id). */
+enum { ANY_TYPE = -1, ANY_CONTAINER_RECORD = -2 };
+
 /* "unknown" is every topic that is not one of the known types'. */
 static void
 sb_type(struct strbuf *b, int type)
 {
+  if (type == ANY_CONTAINER_RECORD)
+    sb_puts(b, ",topic~=\"^/containers/\"");
   if (type < 0)
     return;
   if (type != LC_EVENT_UNKNOWN) {
@@ -292,7 +298,9 @@ build_one(const char *ns, int type, const char *container, const char *expr)
   sb_quoted(&b, ns);
   sb_type(&b, type);
   if (container != NULL) {
-    sb_puts(&b, ",event.container_id==");
+    bool record = type == ANY_CONTAINER_RECORD ||
+                  (type >= 0 && lc_event_type_is_container_record((enum lc_event_type)type));
+    sb_puts(&b, record ? ",event.id==" : ",event.container_id==");
     sb_quoted(&b, container);
   }
   if (expr != NULL) {
@@ -306,16 +314,21 @@ build_one(const char *ns, int type, const char *container, const char *expr)
   return b.s;
 }
 
-/* The wanted types as a list; {-1} stands for "any type". */
+/* The wanted types as a list. No type stands for any type; with
+ * containers, the containers service's events need a filter of their own,
+ * since they name the container in another field. */
 static size_t
-wanted_types(unsigned mask, int types[LC_EVENT_N_TYPES])
+wanted_types(unsigned mask, bool containers, int types[LC_EVENT_N_TYPES])
 {
   size_t n = 0;
   for (int t = 0; t < LC_EVENT_N_TYPES; t++)
     if (mask & (1u << t))
       types[n++] = t;
-  if (n == 0)
-    types[n++] = -1;
+  if (n == 0) {
+    types[n++] = ANY_TYPE;
+    if (containers)
+      types[n++] = ANY_CONTAINER_RECORD;
+  }
   return n;
 }
 
@@ -324,7 +337,7 @@ lc_event_filters_build(const struct lc_event_filter *f, const char *ns, char ***
                        lc_error **err)
 {
   int types[LC_EVENT_N_TYPES];
-  size_t nt = wanted_types(f->types, types);
+  size_t nt = wanted_types(f->types, f->n_containers > 0, types);
   size_t nc = f->n_containers ? f->n_containers : 1;
   size_t ne = f->n_exprs ? f->n_exprs : 1;
   if (nc > LC_EVENT_MAX_FILTERS || ne > LC_EVENT_MAX_FILTERS || nt * nc * ne > LC_EVENT_MAX_FILTERS)

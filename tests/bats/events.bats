@@ -7,6 +7,8 @@
 # each test first "primes" its stream: it repeats a harmless action that the
 # stream must show until it does, and only then does what it tests.
 
+bats_require_minimum_version 1.5.0
+
 load helpers
 
 # events_bg OUT ARGS... starts lcctl with ARGS (global options, then
@@ -402,4 +404,86 @@ exit_on_usr1() {
   run lcctl events --container c1 --until exit --timeout 100ms --filter 'topic~=/tasks/'
   [ "$status" -eq 1 ]
   [[ $output == *"no exit event within 100ms"* ]]
+}
+
+@test "events | head -1 in a quiet namespace: lcctl ends at once when the reader goes, status 0" {
+  ctr_make_container c1 sleep 1000
+  dir=$BATS_TEST_TMPDIR
+  {
+    "$LCCTL" --address "$LCCTL_TEST_SOCK" --namespace "$NS" events --type paused 2>"$dir/err" |
+      head -1 >"$dir/out"
+    echo "${PIPESTATUS[0]}" >"$dir/rc"
+  } </dev/null 3>&- &
+  pipeline=$!
+  # One event, then nothing more: the end can only come from noticing that
+  # stdout's reader left (POLLERR), not from a next write.
+  for ((i = 0; i < 100; i++)); do
+    [ -s "$dir/out" ] && break
+    ctr_ t pause c1
+    ctr_ t resume c1
+    sleep 0.5
+  done
+  wait_for -t 10 test -e "$dir/rc"
+  wait "$pipeline"
+  [ "$(cat "$dir/rc")" -eq 0 ]
+  grep -Eq " paused c1$" "$dir/out"
+  [ ! -s "$dir/err" ]
+}
+
+@test "events: a full stdout is one 'write error' line and exit 1" {
+  ctr_make_container c1 sleep 1000
+  out=$BATS_TEST_TMPDIR/ev
+  (
+    rc=0
+    "$LCCTL" --address "$LCCTL_TEST_SOCK" --namespace "$NS" events --container c1 >/dev/full 2>"$out.err" </dev/null || rc=$?
+    echo "$rc" >"$out.rc"
+  ) 3>&- &
+  for ((i = 0; i < 100; i++)); do
+    [ -e "$out.rc" ] && break
+    pause_resume c1
+  done
+  wait_for -t 10 test -e "$out.rc"
+  [ "$(cat "$out.rc")" -eq 1 ]
+  [ "$(cat "$out.err")" = "lcctl: events: write error: No space left on device" ]
+}
+
+# new_record: a container record (no task) under a new ID, for priming.
+new_record() {
+  ctr_ c create --rootfs "$ROOTFS" "p$RANDOM$RANDOM" true
+}
+
+@test "events: container, snapshot and content events have types and IDs; --container and -q work on them" {
+  ctr_make_container c0 sleep 1000
+  out=$BATS_TEST_TMPDIR/ev.json
+  events_bg "$out" --json events --container c1 --container c0
+  events_prime "$out" pause_resume c0
+  lcctl create --rootfs "$ROOTFS" c1 true >/dev/null
+  lcctl delete c1 >/dev/null
+  ctr_ c create --rootfs "$ROOTFS" c2 true # another container: left out
+  ctr_ c rm c2
+  wait_for has_lines "$out" '.type == "container-delete"' 1
+  kill -TERM "$EV_PID"
+  events_end
+  [ "$(lines_of "$out" '.type == "container-create" and .topic == "/containers/create" and .container_id == "c1"')" -eq 1 ]
+  [ "$(lines_of "$out" '.type == "container-delete" and .container_id == "c1"')" -eq 1 ]
+  [ "$(lines_of "$out" '.container_id == "c2"')" -eq 0 ]
+  # The type alone, text and -q: what each event is about.
+  out=$BATS_TEST_TMPDIR/ev.txt
+  events_bg "$out" -q events --type container-create,snapshot-prepare,snapshot-remove,content-delete
+  events_prime "$out" new_record
+  ctr_ snapshots prepare k1 >/dev/null
+  ctr_ snapshots rm k1
+  echo hello | ctr_ content ingest ref1
+  digest=$(ctr_ content ls -q | head -1)
+  ctr_ content rm "$digest"
+  wait_for grep -qx "$digest" "$out" || { echo "digest=$digest"; cat "$out" "$out.err"; false; }
+  kill -TERM "$EV_PID"
+  events_end
+  [ "$(grep -cx k1 "$out")" -eq 2 ]
+}
+
+@test "events: the new types are listed in the usage error and accepted" {
+  run -2 --separate-stderr lcctl events --type nosuch
+  [[ $stderr == *"container-create"*"content-delete"*"unknown"* ]]
+  run -1 lcctl events --type image-delete --timeout 200ms
 }
