@@ -259,3 +259,26 @@ pipeline_bg() {
   run -125 --separate-stderr lcctl exec -t t4 true </dev/null
   [[ $stderr == *"-t needs a terminal on stdin"* ]]
 }
+
+@test "run: containerd not answering during create: the line names the record and the task it may leave" {
+  containerd_suspend
+  run -125 --separate-stderr lcctl --timeout 1s run --rm --rootfs "$ROOTFS" h1 true
+  containerd_resume
+  echo "$stderr"
+  [ "$(wc -l <<<"$stderr")" -eq 1 ]
+  [[ $stderr == *"the container record and its task"*"lcctl delete -f h1"* ]]
+  fifo_dir_gone
+}
+
+@test "run --rm: the process ends while containerd is down; the cleanup is finished once it is back" {
+  out=$BATS_TEST_TMPDIR/out
+  lcctl_bg "$out" run --rm --rootfs "$ROOTFS" d1 sh -c 'echo go; sleep 2; exit 6'
+  wait_for grep -q go "$out"
+  containerd_down
+  sleep 3
+  containerd_up
+  bg_done "$out" 90
+  [ "$BG_RC" = 6 ]
+  [ "$(cat "$out")" = go ]
+  nothing_left d1
+}
