@@ -257,8 +257,11 @@ lc_table_add(lc_table *t, const char *const *cells)
     t->cells = grown;
     t->cap = cap;
   }
+  /* Cells hold IDs, labels and messages from the daemon: made safe here,
+   * once, for every table. */
   for (size_t i = 0; i < t->n_cols; i++)
-    t->cells[t->n_rows * t->n_cols + i] = strdup(cells[i] != NULL ? cells[i] : "-");
+    t->cells[t->n_rows * t->n_cols + i] =
+        lc_text_sanitize(cells[i] != NULL ? cells[i] : "-", false);
   t->n_rows++;
 }
 

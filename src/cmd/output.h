@@ -55,7 +55,7 @@ int lc_exit_code_of_status(uint32_t status);
 
 typedef struct lc_table lc_table;
 lc_table *lc_table_new(size_t n_cols, const char *const *headers);
-/* Copies the cells; NULL prints as "-". */
+/* Copies the cells, sanitised (lc_text_sanitize); NULL prints as "-". */
 void lc_table_add(lc_table *t, const char *const *cells);
 void lc_table_print(const lc_table *t, FILE *out);
 void lc_table_free(lc_table *t);

@@ -13,6 +13,7 @@
 
 #include "parse.h"
 #include "taskio.h"
+#include "util.h"
 
 /* Output still arriving after the exit: FIFOs end by themselves, a log file
  * never does, so it is read until it has been quiet for a moment. */
@@ -68,12 +69,10 @@ find_size_fd(const struct lc_attach_config *cfg)
 int
 lc_attach_new(const struct lc_attach_config *cfg, lc_attach **out, lc_error **err)
 {
-  lc_attach *a = calloc(1, sizeof(*a));
-  if (a == NULL)
-    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+  lc_attach *a = xcalloc(1, sizeof(*a));
   a->cfg = *cfg;
-  a->id = strdup(cfg->id);
-  a->exec_id = cfg->exec_id ? strdup(cfg->exec_id) : NULL;
+  a->id = xstrdup(cfg->id);
+  a->exec_id = cfg->exec_id ? xstrdup(cfg->exec_id) : NULL;
   a->cfg.id = a->id;
   a->cfg.exec_id = a->exec_id;
   a->sig.fd = -1;
@@ -82,10 +81,6 @@ lc_attach_new(const struct lc_attach_config *cfg, lc_attach **out, lc_error **er
   a->timer_fd = -1;
   a->size_fd = find_size_fd(cfg);
   lc_copy_init(&a->cp, cfg->in_fd, cfg->out_fd, cfg->err_fd);
-  if (a->id == NULL || (cfg->exec_id != NULL && a->exec_id == NULL)) {
-    lc_attach_free(a);
-    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-  }
   if (cfg->forward_signals && lc_signals_open(&a->sig, LC_SIGNALS_FORWARD, err) < 0) {
     lc_attach_free(a);
     return -1;

@@ -80,8 +80,8 @@ lc_copy_open_fifos(struct lc_copy *cp, const struct lc_fifo_set *f, lc_error **e
     return -1;
   if (f->stdin_path != NULL && open_fifo(f->stdin_path, O_RDWR, &cp->fifo_in, err) < 0)
     return -1;
-  if (cp->fifo_in >= 0 && (cp->in_buf = malloc(COPY_CHUNK)) == NULL)
-    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+  if (cp->fifo_in >= 0)
+    cp->in_buf = xmalloc(COPY_CHUNK);
   if (cp->fifo_in < 0)
     cp->in_eof = true;
   return 0;

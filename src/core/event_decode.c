@@ -11,6 +11,7 @@
 #include "client_internal.h"
 #include "events.pb-c.h"
 #include "types.pb-c.h"
+#include "util.h"
 
 /* Indexed by enum lc_event_type; the topics are those containerd publishes. */
 static const struct {
@@ -93,7 +94,7 @@ lc_event_type_topic(enum lc_event_type type)
 static char *
 dup_present(const char *s)
 {
-  return s != NULL && *s != '\0' ? strdup(s) : NULL;
+  return s != NULL && *s != '\0' ? xstrdup(s) : NULL;
 }
 
 static void
@@ -290,13 +291,9 @@ lc_event_decode(const uint8_t *envelope_bytes, size_t len, struct lc_event *out,
     return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
                         "protocol error: cannot decode an event envelope of %zu bytes", len);
   out->timestamp = lc_time_from_pb(env->timestamp);
-  out->ns = lc_strdup0(env->namespace_);
-  out->topic = lc_strdup0(env->topic);
-  int rv = -1;
-  if (out->ns == NULL || out->topic == NULL)
-    lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-  else
-    rv = decode_payload(env->event, out, err);
+  out->ns = xstrdup(env->namespace_ != NULL ? env->namespace_ : "");
+  out->topic = xstrdup(env->topic != NULL ? env->topic : "");
+  int rv = decode_payload(env->event, out, err);
   lcpb__envelope__free_unpacked(env, NULL);
   if (rv < 0)
     lc_event_clear(out);

@@ -206,29 +206,20 @@ lc_event_filter_check(const char *expr, lc_error **err)
 
 /* ---- building the daemon's filters --------------------------------------- */
 
-/* A growing string; on allocation failure it stays NULL and the builder
- * reports it once at the end. */
+/* A growing string. */
 struct strbuf {
   char *s;
   size_t len, cap;
-  bool failed;
 };
 
 static void
 sb_add(struct strbuf *b, const char *s, size_t n)
 {
-  if (b->failed)
-    return;
   if (b->len + n + 1 > b->cap) {
     size_t cap = b->cap ? b->cap : 128;
     while (cap < b->len + n + 1)
       cap *= 2;
-    char *grown = realloc(b->s, cap);
-    if (grown == NULL) {
-      b->failed = true;
-      return;
-    }
-    b->s = grown;
+    b->s = xrealloc(b->s, cap);
     b->cap = cap;
   }
   memcpy(b->s + b->len, s, n);
@@ -307,10 +298,6 @@ build_one(const char *ns, int type, const char *container, const char *expr)
     sb_puts(&b, ",");
     sb_puts(&b, expr);
   }
-  if (b.failed) {
-    free(b.s);
-    return NULL;
-  }
   return b.s;
 }
 
@@ -344,20 +331,14 @@ lc_event_filters_build(const struct lc_event_filter *f, const char *ns, char ***
     return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
                         "too many combinations of types, containers and filters (at most %d)",
                         LC_EVENT_MAX_FILTERS);
-  char **list = calloc(nt * nc * ne, sizeof(*list));
-  if (list == NULL)
-    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+  char **list = xcalloc(nt * nc * ne, sizeof(*list));
   size_t k = 0;
   for (size_t t = 0; t < nt; t++)
     for (size_t c = 0; c < nc; c++)
       for (size_t e = 0; e < ne; e++) {
-        list[k] =
+        list[k++] =
             build_one(ns != NULL ? ns : "", types[t], f->n_containers ? f->containers[c] : NULL,
                       f->n_exprs ? f->exprs[e] : NULL);
-        if (list[k++] == NULL) {
-          lc_event_filters_free(list, k);
-          return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-        }
       }
   *out = list;
   *n = k;

@@ -152,11 +152,7 @@ pack_subscribe(char **filters, size_t n, size_t *len, lc_error **err)
   req.filters = filters;
   req.n_filters = n;
   *len = lcpb__subscribe_request__get_packed_size(&req);
-  uint8_t *buf = malloc(*len ? *len : 1);
-  if (buf == NULL) {
-    lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-    return NULL;
-  }
+  uint8_t *buf = xmalloc(*len ? *len : 1);
   lcpb__subscribe_request__pack(&req, buf);
   return buf;
 }

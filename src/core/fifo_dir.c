@@ -54,10 +54,7 @@ ensure_ns_dir(const char *root, const char *ns, char **out, lc_error **err)
 {
   if (ensure_private_dir(root, err) < 0)
     return -1;
-  if (asprintf(out, "%s/%s", root, ns) < 0) {
-    *out = NULL;
-    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-  }
+  *out = xasprintf("%s/%s", root, ns);
   if (ensure_private_dir(*out, err) < 0) {
     free(*out);
     *out = NULL;
@@ -218,10 +215,8 @@ make_unique_dir(const char *ns, char **dir, lc_error **err)
       return -1;
     if (i == 0)
       clean_stale_dirs(base);
-    int n = asprintf(dir, "%s/%ld-XXXXXX", base, (long)getpid());
+    *dir = xasprintf("%s/%ld-XXXXXX", base, (long)getpid());
     free(base);
-    if (n < 0)
-      return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
     if (mkdtemp(*dir) != NULL)
       return 0;
     int e = errno;
@@ -241,10 +236,7 @@ make_unique_dir(const char *ns, char **dir, lc_error **err)
 static int
 make_fifo(const char *dir, const char *name, const char *suffix, char **path, lc_error **err)
 {
-  if (asprintf(path, "%s/%s-%s", dir, name, suffix) < 0) {
-    *path = NULL;
-    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-  }
+  *path = xasprintf("%s/%s-%s", dir, name, suffix);
   if (mkfifo(*path, 0600) < 0)
     return lc_error_errno(err, errno, "mkfifo %s", *path);
   return 0;

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -380,6 +381,28 @@ test_signals_become_actions(void **state)
   lc_copy_clear(&cp);
 }
 
+/* The stop set (events, stats --watch): INT and TERM only, kept on the fd
+ * until read, so one that comes before a sleep still ends it. */
+static void
+test_stop_signals_wait_on_the_fd(void **state)
+{
+  struct lc_signals s;
+  lc_error *err = NULL;
+  assert_int_equal(lc_signals_open(&s, LC_SIGNALS_STOP, &err), 0);
+  sigset_t now;
+  sigprocmask(SIG_BLOCK, NULL, &now);
+  assert_true(sigismember(&now, SIGINT) && sigismember(&now, SIGTERM));
+  assert_false(sigismember(&now, SIGHUP));
+  raise(SIGINT);
+  struct pollfd p = {.fd = s.fd, .events = POLLIN};
+  assert_int_equal(poll(&p, 1, 1000), 1);
+  assert_int_equal(lc_signals_next(&s), SIGINT);
+  assert_int_equal(lc_signals_next(&s), 0);
+  lc_signals_close(&s);
+  sigprocmask(SIG_BLOCK, NULL, &now);
+  assert_false(sigismember(&now, SIGINT));
+}
+
 /* The run/exec exit code for an error of this class, code and message. */
 static int
 code_of(enum lc_error_class cls, int code, const char *msg)
@@ -428,6 +451,7 @@ main(void)
       cmocka_unit_test(test_copy_both_ways),
       cmocka_unit_test(test_copy_lost_output_closes_the_fifo),
       cmocka_unit_test(test_copy_failed_write_closes_the_fifo),
+      cmocka_unit_test(test_stop_signals_wait_on_the_fd),
       cmocka_unit_test(test_follow_log_from_its_end),
       cmocka_unit_test(test_signals_become_actions),
       cmocka_unit_test(test_exit_codes),
