@@ -3,6 +3,8 @@
 # reports are the cgroup's, the pids it lists are the ones ctr knows; bad
 # input is refused before anything is sent.
 
+bats_require_minimum_version 1.5.0
+
 load helpers
 
 # cg_file PID V1_CONTROLLER V1_FILE V2_FILE prints the path of a cgroup file
@@ -163,7 +165,8 @@ start_sleeper() {
   [ "$status" -eq 0 ]
   [ "${#lines[@]}" -ge 2 ] && [ "${#lines[@]}" -le 4 ]
   for l in "${lines[@]}"; do jq -e '.id == "w1"' <<<"$l"; done
-  run timeout --preserve-status -s INT 1.5 "$LCCTL" --address "$LCCTL_TEST_SOCK" --namespace "$NS" \
+  # (the first round comes half a second in: it needs two samples)
+  run timeout --preserve-status -s INT 2.5 "$LCCTL" --address "$LCCTL_TEST_SOCK" --namespace "$NS" \
     stats --watch w1
   [ "$status" -eq 0 ]
   [ "$(grep -c '^ID ' <<<"$output")" -ge 2 ]
