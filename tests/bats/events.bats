@@ -169,7 +169,7 @@ exit_on_usr1() {
   [ "$EV_STATUS" -eq 0 ]
   types=$(jq -r 'select(.container_id == "c1") | .type' "$out" | tr '\n' ' ')
   echo "c1: $types"
-  [ "$types" = "create start exec-added exec-started exit paused resumed exit delete " ]
+  [ "$types" = "container-create create start exec-added exec-started exit paused resumed exit delete " ]
   pid=$(jq -r 'select(.container_id == "c1" and .type == "start") | .pid' "$out")
   [ "$pid" -gt 0 ]
   all_hold "$out" '.container_id == "c1" and .type == "exec-added"' '.id == "e1" and (has("pid") | not)'
@@ -178,8 +178,8 @@ exit_on_usr1() {
   all_hold "$out" '.container_id == "c1" and .type == "delete"' ".exit_status == 137 and .pid == $pid"
   all_hold "$out" '.container_id == "c1" and .type == "paused"' \
     'keys == ["container_id","namespace","timestamp","topic","type"]'
-  # Other topics are "unknown", topic kept, container left out.
-  all_hold "$out" '.topic == "/containers/create"' '.type == "unknown" and (has("container_id") | not)'
+  # The containers service's events have their own types, and their container.
+  all_hold "$out" '.topic == "/containers/create"' '.type == "container-create" and has("container_id")'
   # The text form: TIME NAMESPACE TYPE CONTAINER key=value...
   cat "$txt"
   ts='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z'
@@ -187,17 +187,19 @@ exit_on_usr1() {
   grep -Eq "^$ts $NS exec-started c1 id=e1 pid=[0-9]+\$" "$txt"
   grep -Eq "^$ts $NS exit c1 id=c1 pid=$pid exit_status=137 exited_at=$ts\$" "$txt"
   grep -Eq "^$ts $NS paused c1\$" "$txt"
-  grep -Eq "^$ts $NS unknown - topic=/containers/create\$" "$txt"
+  grep -Eq "^$ts $NS container-create c1\$" "$txt"
   # Both forms saw the same events of c1 (the probe's depend on when each subscribed).
   [ "$(grep -Ec "^[^ ]+ $NS [^ ]+ c1( |\$)" "$txt")" -eq "$(lines_of "$out" '.container_id == "c1"')" ]
 }
 
 @test "events: --container and --type leave out everything else; --type unknown is the other topics" {
+  # (containerd publishes no untyped topic that a test can cause without
+  # criu: the unknown stream is primed with a namespace-update, asked too.)
   ctr_make_container c1 sleep 1000
   ctr_make_container c2 sleep 1000
   out=$BATS_TEST_TMPDIR/ev.json
   unk=$BATS_TEST_TMPDIR/unknown.json
-  events_bg "$unk" --json events --type unknown
+  events_bg "$unk" --json events --type unknown,namespace-update
   unk_pid=$EV_PID
   events_bg "$out" --json events --container c1 --type exit
   events_prime "$out" exec_probe c1
@@ -216,8 +218,8 @@ exit_on_usr1() {
   [ "$(lines_of "$out" '.container_id != "c1" or .type != "exit"')" -eq 0 ]
   jq -e -s 'last | .id == "c1" and .exit_status == 137' "$out"
   cat "$unk"
-  [ "$(lines_of "$unk" '.type != "unknown" or (.topic | startswith("/tasks/"))')" -eq 0 ]
-  [ "$(lines_of "$unk" '.topic == "/namespaces/update"')" -ge 1 ]
+  [ "$(lines_of "$unk" '(.type != "unknown" and .type != "namespace-update") or (.topic | startswith("/tasks/"))')" -eq 0 ]
+  [ "$(lines_of "$unk" '.topic == "/namespaces/update" and .type == "namespace-update" and .name == env.NS')" -ge 1 ]
 }
 
 @test "events: --filter narrows further; several --filter are alternatives" {
