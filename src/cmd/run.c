@@ -115,10 +115,6 @@ worth_retrying(const lc_error *e)
   return e->cls == LC_ERR_TRANSPORT || e->code == LC_GRPC_UNAVAILABLE;
 }
 
-/* Deletes the task (if any) and then the container record, trying again
- * across a containerd restart. NULL on success; otherwise what is left,
- * said for the user: "the container record" or "the container record and
- * its task", with the last error. */
 /* One attempt: the task, then the record; a part already gone is done.
  * 0 when both are gone; -1 with *err and *task_gone saying how far it got. */
 static int
@@ -138,6 +134,10 @@ remove_once(lc_client *c, const char *id, bool *task_gone, lc_error **err)
   return 0;
 }
 
+/* Deletes the task (if any) and then the container record, trying again
+ * for retry_for_ms while containerd is away (restarting). NULL on success;
+ * otherwise what is left, said for the user ("the container record [and its
+ * task]"), with the last error. */
 static char *
 remove_container(lc_client *c, const char *id, int64_t retry_for_ms)
 {
@@ -161,6 +161,15 @@ remove_container(lc_client *c, const char *id, int64_t retry_for_ms)
   }
 }
 
+/* The error line goes on with what the user must know besides. */
+static void
+add_to_message(lc_error *err, const char *more)
+{
+  char *msg = xasprintf("%s; %s", err->message, more);
+  free(err->message);
+  err->message = msg;
+}
+
 /* lc_create failed. When containerd did not answer (a deadline, a lost
  * connection), it may have made the record and the task anyway, or make
  * them when it answers again: one attempt to remove both, and the line says
@@ -171,12 +180,9 @@ fail_create(struct run_state *st, lc_error *err)
   if (err->cls != LC_ERR_TRANSPORT)
     return fail_before_run(st, err);
   cleanup_free char *left = remove_container(st->client, st->args->id, 0);
-  char *msg = xasprintf("%s; %s", err->message,
-                        left != NULL ? left
-                                     : "containerd may still make the container and its task "
-                                       "when it answers again");
-  free(err->message);
-  err->message = msg;
+  add_to_message(err, left != NULL ? left
+                                   : "containerd may still make the container and its task when "
+                                     "it answers again");
   return fail_before_run(st, err);
 }
 
@@ -186,11 +192,8 @@ static int
 fail_and_remove(struct run_state *st, lc_error *err)
 {
   cleanup_free char *left = remove_container(st->client, st->args->id, CLEANUP_GIVE_UP_MS);
-  if (left != NULL) {
-    char *msg = xasprintf("%s; %s", err->message, left);
-    free(err->message);
-    err->message = msg;
-  }
+  if (left != NULL)
+    add_to_message(err, left);
   return fail_before_run(st, err);
 }
 
