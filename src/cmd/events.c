@@ -1,9 +1,6 @@
 /* lcctl events: the daemon's events, filtered, one line each, as they happen. */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
