@@ -40,7 +40,7 @@ use_criu() {
   if dir=$(bash "$LCCTL_SRC_DIR/scripts/criu.sh" --find 2>"$LCCTL_TEST_DIR/criu.err"); then
     export PATH="$dir:$PATH"
   else
-    LCCTL_CRIU_MISSING=$(tail -n 1 "$LCCTL_TEST_DIR/criu.err")
+    LCCTL_CRIU_MISSING=$(tail -n 1 "$LCCTL_TEST_DIR/criu.err" | sed "s/^criu.sh: //")
     export LCCTL_CRIU_MISSING
   fi
 }
