@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's single test command (CI runs it through .ci/run):
-#   dependencies -> build -> C unit tests (make check) -> CRIU -> end-to-end (bats)
+#   dependencies -> CRIU -> build -> C unit tests (make check) -> end-to-end (bats)
 # Every step runs even if an earlier one failed, so one run shows everything.
 # The last line is "N passed, N failed" over unit test cases and bats tests;
 # the exit status is non-zero if any step failed.
@@ -142,6 +142,9 @@ fi
 
 build_ok=1
 step deps bash scripts/deps.sh || true
+# A CRIU that works on this kernel, built and cached when needed: the bats
+# suite puts it on the daemon's PATH; without it the CRIU tests skip, saying why.
+step criu bash scripts/criu.sh || true
 step build build || build_ok=0
 if ((build_ok)); then
   step "unit tests" unit_tests || true
@@ -149,9 +152,6 @@ else
   echo "=== unit tests: skipped, the build failed"
   failed=$((failed + 1))
 fi
-# A CRIU that works on this kernel, built and cached when needed: the bats
-# suite puts it on the daemon's PATH; without it the CRIU tests skip, saying why.
-step "criu" bash scripts/criu.sh || true
 step "end-to-end tests" e2e_tests || true
 if ((build_ok)); then
   step "fuzz smoke" fuzz_smoke || true
