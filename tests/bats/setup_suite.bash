@@ -9,9 +9,22 @@
 #   LCCTL_TEST_SOCK        its gRPC socket
 #   ROOTFS                 a busybox root filesystem (from $LCCTL_TEST_ROOTFS if set)
 #   CONTAINERD_PID         the daemon's pid at suite start (helpers refresh it per test)
-#   LCCTL_CRIU_MISSING     why there is no working CRIU (unset when there is one)
 
 LCCTL_SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# use_criu puts a working CRIU (scripts/criu.sh --find: the one on PATH or
+# the cached build; it never builds here) first on PATH, which the daemon,
+# its shims and runc inherit: runc runs `criu` from PATH. Without one,
+# LCCTL_CRIU_MISSING says why, and the tests that need CRIU skip with it.
+use_criu() {
+  local dir
+  if dir=$(bash "$LCCTL_SRC_DIR/scripts/criu.sh" --find 2>"$LCCTL_TEST_DIR/criu.err"); then
+    export PATH="$dir:$PATH"
+  else
+    LCCTL_CRIU_MISSING=$(tail -n 1 "$LCCTL_TEST_DIR/criu.err" | sed "s/^criu.sh: //")
+    export LCCTL_CRIU_MISSING
+  fi
+}
 
 # setup_suite builds the rootfs and starts the daemon; any failure here stops
 # the run before a test can report a misleading result.
@@ -29,20 +42,6 @@ setup_suite() {
   bash "$LCCTL_SRC_DIR/scripts/containerd.sh" start "$LCCTL_CONTAINERD_DIR"
   CONTAINERD_PID=$(cat "$LCCTL_CONTAINERD_DIR/containerd.pid")
   export CONTAINERD_PID
-}
-
-# use_criu puts a working CRIU (scripts/criu.sh --find: the one on PATH or
-# the cached build; it never builds here) first on PATH, which the daemon,
-# its shims and runc inherit: runc runs `criu` from PATH. Without one,
-# LCCTL_CRIU_MISSING says why, and the tests that need CRIU skip with it.
-use_criu() {
-  local dir
-  if dir=$(bash "$LCCTL_SRC_DIR/scripts/criu.sh" --find 2>"$LCCTL_TEST_DIR/criu.err"); then
-    export PATH="$dir:$PATH"
-  else
-    LCCTL_CRIU_MISSING=$(tail -n 1 "$LCCTL_TEST_DIR/criu.err" | sed "s/^criu.sh: //")
-    export LCCTL_CRIU_MISSING
-  fi
 }
 
 # teardown_suite stops the daemon with every task and shim it started and
