@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's single test command (CI runs it through .ci/run):
-#   dependencies -> CRIU -> build -> C unit tests (make check) -> end-to-end (bats)
+#   dependencies -> build -> C unit tests (make check) -> end-to-end (bats)
 # Every step runs even if an earlier one failed, so one run shows everything.
 # The last line is "N passed, N failed" over unit test cases and bats tests;
 # the exit status is non-zero if any step failed.
