@@ -127,8 +127,12 @@ fetch_source() {
     -o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null
     -o APT::Sandbox::User=root -o Acquire::Retries=2)
   say "reading $CRIU_SUITE's source index from $mirror (signature checked with $KEYRING)"
-  apt-get "${APT[@]}" -q update >&2 || die "apt could not fetch or verify $CRIU_SUITE's index from $mirror"
-  version=$(apt-cache "${APT[@]}" showsrc criu | sed -n "s/^Version: \($CRIU_VERSION-.*\)/\1/p" | head -n1)
+  # --error-on=any: an index that could not be fetched or verified is an
+  # error, not a warning followed by an empty source list.
+  apt-get "${APT[@]}" -q --error-on=any update >&2 ||
+    die "apt could not fetch or verify $CRIU_SUITE's source index from $mirror"
+  version=$(apt-cache "${APT[@]}" showsrc criu 2>/dev/null |
+    sed -n "s/^Version: \($CRIU_VERSION-.*\)/\1/p" | head -n1 || true)
   [[ -n $version ]] || die "$CRIU_SUITE has no criu $CRIU_VERSION source package any more"
   dsc=criu_$version.dsc
   orig=criu_$CRIU_VERSION.orig.tar.xz

@@ -182,11 +182,17 @@ record_load(const char *abs_dir, const char *id, Lcpb__CheckpointRecord **out, l
   if (st.st_size <= 0 || st.st_size > RECORD_MAX_SIZE)
     return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INVALID_ARGUMENT,
                         "%s: not a container record (size %lld)", path, (long long)st.st_size);
-  cleanup_free uint8_t *buf = xmalloc((size_t)st.st_size);
-  ssize_t n = read(fd, buf, (size_t)st.st_size);
-  if (n != st.st_size)
-    return lc_error_errno(err, n < 0 ? errno : EIO, "%s", path);
-  *out = lcpb__checkpoint_record__unpack(NULL, (size_t)n, buf);
+  size_t len = (size_t)st.st_size;
+  cleanup_free uint8_t *buf = xmalloc(len);
+  for (size_t off = 0; off < len;) {
+    ssize_t n = read(fd, buf + off, len - off);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return lc_error_errno(err, n < 0 ? errno : EIO, "%s", path);
+    off += (size_t)n;
+  }
+  *out = lcpb__checkpoint_record__unpack(NULL, len, buf);
   const Lcpb__Container *ct = *out != NULL ? (*out)->container : NULL;
   if (ct == NULL || ct->id == NULL || ct->spec == NULL)
     return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INVALID_ARGUMENT, "%s: not a container record",
