@@ -197,7 +197,7 @@ main() {
   fetch_source "$work"
   build "$work"
   works "$CRIU_DIR/criu" || die "the new $CRIU_DIR/criu fails 'criu check': $("$CRIU_DIR/criu" check 2>&1 | tail -n1)"
-  say "$("$CRIU_DIR/criu" --version | head -n1): criu check passes"
+  say "criu $("$CRIU_DIR/criu" --version | sed -n "s/^Version: //p") in $CRIU_DIR: criu check passes"
   echo "$CRIU_DIR"
 }
 
