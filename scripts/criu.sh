@@ -22,6 +22,7 @@
 #    else: it is meant to be put first on PATH (runc runs `criu` from PATH).
 #
 # The last line on stdout is the directory; everything else goes to stderr.
+# Parallel runs build once: the others wait for it (20 minutes at most).
 # Environment: LCCTL_CACHE_DIR, MAKE_JOBS (default 2), LCCTL_DEBIAN_MIRROR
 # (the mirror URI, when the system's apt sources do not name one).
 set -euo pipefail
@@ -107,7 +108,7 @@ install_build_deps() {
   say "installing ${missing[*]}"
   (
     export DEBIAN_FRONTEND=noninteractive
-    flock 9
+    flock -w 1200 9 || die "another apt has held /tmp/lcctl-apt.lock for 20 minutes"
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}"
   ) 9>/tmp/lcctl-apt.lock >&2
@@ -185,7 +186,7 @@ main() {
   mkdir -p "$CACHE_DIR"
   # One build at a time; a run that waited finds the other's result.
   exec 8>"$CACHE_DIR/criu-$CRIU_VERSION.lock"
-  flock 8
+  flock -w 1200 8 || die "another build has held $CACHE_DIR/criu-$CRIU_VERSION.lock for 20 minutes"
   if dir=$(find_working); then
     echo "$dir"
     return 0

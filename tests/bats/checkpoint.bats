@@ -48,6 +48,24 @@ grows_past() {
   (($(last_count "$1") > $2))
 }
 
+@test "the suite's containerd has a working criu first on its PATH, as runc looks for it" {
+  need_criu
+  daemon_path=$(tr '\0' '\n' <"/proc/$(containerd_pid)/environ" | sed -n 's/^PATH=//p')
+  criu=$(PATH=$daemon_path command -v criu)
+  echo "containerd's criu: $criu"
+  run "$criu" check
+  [ "$status" -eq 0 ]
+  [[ $output == *"Looks good."* ]]
+}
+
+@test "scripts/criu.sh --find without a working CRIU: exit 1 with the reason; nothing is built" {
+  run env PATH=/usr/sbin:/usr/bin:/sbin:/bin LCCTL_CACHE_DIR="$BATS_TEST_TMPDIR/cache" \
+    bash "$LCCTL_SRC_DIR/scripts/criu.sh" --find
+  [ "$status" -eq 1 ]
+  [[ ${lines[-1]} == "criu.sh: no working CRIU: "*"none in $BATS_TEST_TMPDIR/cache/criu-4.1.1 (scripts/criu.sh builds one)" ]]
+  [ ! -e "$BATS_TEST_TMPDIR/cache" ]
+}
+
 @test "checkpoint --exit --dir: the task stops; restore --checkpoint DIR: it counts on from where it was" {
   need_criu
   counter c1
