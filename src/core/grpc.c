@@ -2,6 +2,7 @@
 
 #include "grpc.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,9 +89,11 @@ grpc_timeout_format(int64_t timeout_ms, char *buf, size_t size)
     snprintf(buf, size, "99999999H");
 }
 
+/* The length is 32 bits on the wire; callers refuse longer messages first. */
 void
 grpc_frame_prefix(uint8_t prefix[5], size_t len)
 {
+  assert(len <= UINT32_MAX);
   prefix[0] = 0;
   prefix[1] = (uint8_t)(len >> 24);
   prefix[2] = (uint8_t)(len >> 16);
@@ -362,6 +365,9 @@ grpc_call_send(grpc_call *call, const uint8_t *msg, size_t len, bool last, lc_er
 {
   if (!call->open)
     return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_UNAVAILABLE, "call already ended");
+  if (len > UINT32_MAX)
+    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_RESOURCE_EXHAUSTED,
+                        "a message of %zu bytes does not fit gRPC's 32-bit length", len);
   uint8_t prefix[5];
   grpc_frame_prefix(prefix, len);
   if (h2_stream_send(call->ch->h2, call->stream_id, prefix, 5, false, err) < 0)
@@ -413,17 +419,44 @@ grpc_call_free(grpc_call *call)
   free(call);
 }
 
+/* The one way a call ends other than by its stream closing: the stream is
+ * detached first (its handler must never run again, since the owner may free
+ * the call next), then the cause is recorded and the call finished. Used for a
+ * passed deadline, a lost connection and a failure outside the call alike. */
+static void
+call_abort(grpc_call *call, enum lc_error_class cls, int code, const char *msg)
+{
+  if (call->done)
+    return;
+  if (call->open)
+    h2_stream_cancel(call->ch->h2, call->stream_id);
+  call->open = false;
+  lc_error_set(&call->err, cls, code, "%s", msg);
+  finish_call(call);
+}
+
 /* Ends a call that outlived its deadline, as the server would have. */
 static void
 expire_call(grpc_call *call)
 {
-  if (call->open)
-    h2_stream_cancel(call->ch->h2, call->stream_id);
-  call->open = false;
-  lc_error_set(&call->err, LC_ERR_TRANSPORT, LC_GRPC_DEADLINE_EXCEEDED,
-               "no answer from containerd within %lld ms (deadline exceeded)",
-               (long long)call->timeout_ms);
-  finish_call(call);
+  char msg[96];
+  snprintf(msg, sizeof(msg), "no answer from containerd within %lld ms (deadline exceeded)",
+           (long long)call->timeout_ms);
+  call_abort(call, LC_ERR_TRANSPORT, LC_GRPC_DEADLINE_EXCEEDED, msg);
+}
+
+/* Every call still running shares the fate of the wait; true if there was one. */
+static bool
+abort_running(grpc_call **calls, size_t n, const lc_error *cause)
+{
+  bool any = false;
+  for (size_t i = 0; i < n; i++) {
+    if (calls[i] != NULL && !calls[i]->done) {
+      call_abort(calls[i], cause->cls, cause->code, cause->message);
+      any = true;
+    }
+  }
+  return any;
 }
 
 struct wait_state {
@@ -474,37 +507,34 @@ nearer_deadline(int64_t a, int64_t b)
   return b < 0 || a < b ? a : b;
 }
 
+/* A lost connection is the calls' result (they end with it, the wait is a
+ * success), unless no call was left to carry it. A failure outside the
+ * connection (poll, an extra fd) is the wait's own: the calls end with it too,
+ * their streams cancelled, and the wait returns it. */
+static int
+wait_failed(int rv, grpc_call **calls, size_t n, lc_error *cause, lc_error **err)
+{
+  bool any = abort_running(calls, n, cause);
+  if (rv == H2_RUN_CONN_GONE && any) {
+    lc_error_free(cause);
+    return 0;
+  }
+  return lc_error_pass(err, cause);
+}
+
 int
 grpc_wait_until(grpc_channel *ch, grpc_call **calls, size_t n, const h2_poll_ext *ext,
                 bool (*stop)(void *ud), void *stop_ud, int64_t deadline_ms, lc_error **err)
 {
   struct wait_state w = {calls, n, stop, stop_ud};
   for (;;) {
-    lc_error *conn_err = NULL;
+    lc_error *cause = NULL;
     int rv = h2_run(ch->h2, nearer_deadline(earliest_deadline(calls, n), deadline_ms), wait_done,
-                    &w, ext, &conn_err);
-    if (rv == 1)
+                    &w, ext, &cause);
+    if (rv == H2_RUN_DONE)
       return 0;
-    if (rv < 0) {
-      /* The connection is gone: calls not yet ended share its cause. */
-      bool any = false;
-      for (size_t i = 0; i < n; i++) {
-        if (calls[i] != NULL && !calls[i]->done) {
-          calls[i]->open = false;
-          lc_error_set(&calls[i]->err, conn_err->cls, conn_err->code, "%s", conn_err->message);
-          finish_call(calls[i]);
-          any = true;
-        }
-      }
-      if (!any && err != NULL && *err == NULL) {
-        *err = conn_err;
-        return -1;
-      }
-      lc_error_free(conn_err);
-      if (!any)
-        return -1;
-      return 0;
-    }
+    if (rv < 0)
+      return wait_failed(rv, calls, n, cause, err);
     int64_t now = h2_now_ms();
     for (size_t i = 0; i < n; i++)
       if (calls[i] != NULL && !calls[i]->done && calls[i]->deadline_ms >= 0 &&

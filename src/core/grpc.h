@@ -24,6 +24,13 @@ typedef struct grpc_channel {
   void *trace_ud;
 } grpc_channel;
 
+/* Ownership. A call belongs to whoever started it, and only grpc_call_free
+ * frees it; the call owns its HTTP/2 stream's interest (it is the stream's
+ * handler). A call's stream is detached exactly once: when the stream closes
+ * (the call is then done), or by the call's one abort path (deadline, lost
+ * connection, a failure outside the call during a wait), or by grpc_call_free
+ * on a call still running. So a done call never has a stream pointing at it,
+ * and a call may be freed at any time, before or after its connection. */
 typedef struct grpc_call grpc_call;
 
 /* Each whole message of the answer, in order; return -1 (and set *err) to
@@ -47,9 +54,12 @@ void grpc_call_take_response(grpc_call *call, uint8_t **resp, size_t *resp_len);
 /* Cancels a call still running and frees it. */
 void grpc_call_free(grpc_call *call);
 
-/* Runs the connection until every call is done or has passed its deadline.
- * Calls past their deadline are finished with DEADLINE_EXCEEDED. Returns -1
- * only for failures outside any call (poll); a lost connection ends the calls. */
+/* Runs the connection until every call is done, stop(stop_ud) says so, or a
+ * failure. Calls past their deadline are finished with DEADLINE_EXCEEDED. A
+ * lost connection ends the calls with its error and the wait returns 0 (-1
+ * with *err only when no call was left to carry it). A failure outside any
+ * call (poll, or ext's ready()) ends every call still running with that error
+ * and returns -1 with it in *err. */
 int grpc_wait(grpc_channel *ch, grpc_call **calls, size_t n, const h2_poll_ext *ext,
               bool (*stop)(void *ud), void *stop_ud, lc_error **err);
 /* grpc_wait with an overall deadline as well (monotonic ms of h2_now_ms, -1

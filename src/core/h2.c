@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
+
 /* Large windows so that a big spec, a burst of events or a long stream never
  * waits on WINDOW_UPDATE round trips: we consume every byte as it arrives. */
 #define H2_STREAM_WINDOW (16 * 1024 * 1024)
@@ -55,7 +57,7 @@ conn_mark_dead(h2_conn *conn, const char *reason)
   if (conn->dead)
     return;
   conn->dead = true;
-  conn->dead_reason = strdup(reason);
+  conn->dead_reason = xstrdup(reason);
 }
 
 static ssize_t
@@ -96,7 +98,7 @@ on_error_cb(nghttp2_session *session, int lib_error_code, const char *msg, size_
 {
   h2_conn *conn = user_data;
   if (conn->protocol_error == NULL)
-    conn->protocol_error = strndup(msg, len);
+    conn->protocol_error = xstrndup(msg, len);
   return 0;
 }
 
@@ -471,21 +473,22 @@ h2_run(h2_conn *conn, int64_t deadline_ms, bool (*done)(void *ud), void *ud, con
   struct pollfd fds[1 + H2_EXT_FDS];
   for (;;) {
     if (done(ud))
-      return 1;
+      return H2_RUN_DONE;
     if (conn->dead) {
       conn_fail_streams(conn);
       if (done(ud))
-        return 1;
-      return conn_error(conn, err);
+        return H2_RUN_DONE;
+      conn_error(conn, err);
+      return H2_RUN_CONN_GONE;
     }
     if (conn_flush(conn) < 0)
       continue;
     /* Sending can end streams too (our RST_STREAM closes them), and with
      * them the wait: nothing may arrive to wake poll afterwards. */
     if (done(ud))
-      return 1;
+      return H2_RUN_DONE;
     if (deadline_ms >= 0 && h2_now_ms() >= deadline_ms)
-      return 0;
+      return H2_RUN_DEADLINE;
     fds[0] = (struct pollfd){.fd = conn->fd, .events = POLLIN};
     if (nghttp2_session_want_write(conn->session))
       fds[0].events |= POLLOUT;
@@ -494,11 +497,15 @@ h2_run(h2_conn *conn, int64_t deadline_ms, bool (*done)(void *ud), void *ud, con
     if (rv < 0) {
       if (errno == EINTR)
         continue;
-      return lc_error_errno(err, errno, "poll");
+      lc_error_errno(err, errno, "poll");
+      return H2_RUN_POLL_FAILED;
     }
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR))
       conn_read(conn);
-    if (n_ext > 0 && ext->ready(ext->ud, fds + 1, n_ext, err) < 0)
-      return -1;
+    if (n_ext > 0 && ext->ready(ext->ud, fds + 1, n_ext, err) < 0) {
+      /* A ready() that forgot to say why still fails loudly. */
+      lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "waiting alongside containerd failed");
+      return H2_RUN_OUTSIDE_FAILED;
+    }
   }
 }

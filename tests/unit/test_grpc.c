@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "grpc.h"
@@ -1533,6 +1534,285 @@ test_concurrent_interleaved(void **state)
   }
 }
 
+/* ---- 4. a wait that fails while the connection lives ---- */
+
+/* An extra descriptor for the wait, as taskio and events add theirs: a pipe
+ * that is always readable, and a way to make the wait fail from outside. */
+struct outside {
+  int pipe[2];
+  bool fail_ready;     /* ready() returns an error */
+  bool fail_poll;      /* fill() makes poll itself fail (EINVAL) */
+  struct rlimit saved; /* RLIMIT_NOFILE before fail_poll lowered it */
+  size_t readies;
+};
+
+static size_t
+outside_fill(void *ud, struct pollfd *fds, size_t max)
+{
+  struct outside *o = ud;
+  assert_true(max >= 1);
+  fds[0] = (struct pollfd){.fd = o->pipe[0], .events = POLLIN};
+  /* poll refuses more descriptors than RLIMIT_NOFILE allows: we hand it two. */
+  if (o->fail_poll)
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &(struct rlimit){1, o->saved.rlim_max}), 0);
+  return 1;
+}
+
+static int
+outside_ready(void *ud, const struct pollfd *fds, size_t n, lc_error **err)
+{
+  struct outside *o = ud;
+  (void)fds;
+  (void)n;
+  o->readies++;
+  if (o->fail_ready)
+    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "stdout: outside failure");
+  return 0;
+}
+
+static void
+outside_open(struct outside *o)
+{
+  assert_int_equal(pipe(o->pipe), 0);
+  assert_int_equal(write(o->pipe[1], "x", 1), 1);
+  assert_int_equal(getrlimit(RLIMIT_NOFILE, &o->saved), 0);
+}
+
+static void
+outside_close(struct outside *o)
+{
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &o->saved), 0);
+  close(o->pipe[0]);
+  close(o->pipe[1]);
+}
+
+/* Waits (bounded) until the peer has every request, so that the streams are
+ * open on both sides before the test breaks the wait. */
+static void
+await_requests(struct fixture *f, grpc_call **calls, size_t n, size_t want)
+{
+  int64_t give_up = h2_now_ms() + 10000;
+  while (peer_request_count(f->peer) < want && h2_now_ms() < give_up) {
+    lc_error *err = NULL;
+    int rc = grpc_wait_until(&f->ch, calls, n, NULL, NULL, NULL, h2_now_ms() + 20, &err);
+    expect_no_error(err);
+    if (rc == 0)
+      break; /* all answered already */
+  }
+  assert_int_equal(peer_request_count(f->peer), want);
+}
+
+/* Starts a unary call with a deadline and a stream without one, both to a
+ * server that never answers, and waits until the peer holds both. */
+static void
+start_two_hanging(struct fixture *f, grpc_call *calls[2], struct sink *s)
+{
+  peer_reply r[] = {
+      {.path = "/test.v1.M/Hang", .mode = PEER_SILENT},
+      {.path = "/test.v1.Events/Subscribe", .mode = PEER_SILENT},
+      {.path = "/test.v1.Echo/Say", .mode = PEER_ANSWER},
+  };
+  size_t ok_len;
+  r[2].body = framed(f, &ok_len, "still here", 10);
+  r[2].body_len = ok_len;
+  start_peer(f, &(peer_config){.replies = r, .n_replies = 3});
+  lc_error *err = NULL;
+  calls[0] = grpc_call_start(&f->ch, "/test.v1.M/Hang", 30000, NULL, 0, false, NULL, NULL, &err);
+  calls[1] = grpc_call_start(&f->ch, "/test.v1.Events/Subscribe", 0, NULL, 0, false, sink_message,
+                             s, &err);
+  expect_no_error(err);
+  assert_non_null(calls[0]);
+  assert_non_null(calls[1]);
+  await_requests(f, calls, 2, 2);
+}
+
+/* After an outside failure: the wait said so, every call ended with the
+ * cause, freeing them is safe, the server was told (RST_STREAM) and the
+ * connection still carries the next call. Freeing the connection last is
+ * where a stream left pointing at a freed call used to be touched. */
+static void
+expect_outside_failure(struct fixture *f, grpc_call *calls[2], int rc, lc_error *err,
+                       enum lc_error_class cls)
+{
+  for (int i = 0; i < 2; i++) {
+    assert_true(grpc_call_done(calls[i]));
+    lc_error *cerr = NULL;
+    assert_int_equal(grpc_call_result(calls[i], &cerr), -1);
+    assert_non_null(cerr);
+    assert_int_equal(cerr->cls, cls);
+    if (err != NULL)
+      assert_string_equal(cerr->message, err->message);
+    lc_error_free(cerr);
+    grpc_call_free(calls[i]);
+  }
+  assert_true(h2_alive(f->conn));
+
+  uint8_t *resp = NULL;
+  size_t resp_len = 0;
+  lc_error *uerr = NULL;
+  int urc = grpc_unary(&f->ch, "/test.v1.Echo/Say", 10000, NULL, 0, &resp, &resp_len, &uerr);
+  expect_no_error(uerr);
+  assert_int_equal(urc, 0);
+  assert_memory_equal(resp, "still here", 10);
+  free(resp);
+  assert_true(peer_resets_seen(f->peer) >= 2);
+  h2_free(f->conn);
+  f->conn = NULL;
+  /* Last, so that the checks above run (and free) whatever the wait said. */
+  expect_call_error(rc, err, cls, err != NULL ? err->code : 0);
+  lc_error_free(err);
+}
+
+/* poll itself fails (here: more descriptors than RLIMIT_NOFILE) while both
+ * calls wait on a live connection. */
+static void
+test_wait_poll_fails(void **state)
+{
+  struct fixture *f = *state;
+  grpc_call *calls[2];
+  struct sink s = {0};
+  start_two_hanging(f, calls, &s);
+
+  struct outside o = {.fail_poll = true};
+  outside_open(&o);
+  h2_poll_ext ext = {outside_fill, outside_ready, &o};
+  lc_error *err = NULL;
+  int rc = grpc_wait(&f->ch, calls, 2, &ext, NULL, NULL, &err);
+  outside_close(&o);
+  assert_int_equal(o.readies, 0);
+  assert_true(err == NULL || strstr(err->message, "poll") != NULL);
+  expect_outside_failure(f, calls, rc, err, LC_ERR_LOCAL);
+  assert_int_equal(s.n, 0);
+}
+
+/* The extra descriptor's ready() reports an error (a broken stdout): the
+ * error reaches the waiter instead of being swallowed, and ends the calls. */
+static void
+test_wait_ready_fails(void **state)
+{
+  struct fixture *f = *state;
+  grpc_call *calls[2];
+  struct sink s = {0};
+  start_two_hanging(f, calls, &s);
+
+  struct outside o = {.fail_ready = true};
+  outside_open(&o);
+  h2_poll_ext ext = {outside_fill, outside_ready, &o};
+  lc_error *err = NULL;
+  int rc = grpc_wait(&f->ch, calls, 2, &ext, NULL, NULL, &err);
+  outside_close(&o);
+  assert_int_equal(o.readies, 1);
+  assert_true(err == NULL || strcmp(err->message, "stdout: outside failure") == 0);
+  expect_outside_failure(f, calls, rc, err, LC_ERR_LOCAL);
+  assert_int_equal(s.n, 0);
+}
+
+/* h2_run names what ended it, so that its caller can tell a lost daemon from
+ * a local failure. */
+static void
+test_run_results(void **state)
+{
+  struct fixture *f = *state;
+  start_peer(f, &(peer_config){.n_replies = 0});
+  struct outside o = {.fail_ready = true};
+  outside_open(&o);
+  h2_poll_ext ext = {outside_fill, outside_ready, &o};
+  lc_error *err = NULL;
+  assert_int_equal(h2_run(f->conn, h2_now_ms() + 5000, never, NULL, &ext, &err),
+                   H2_RUN_OUTSIDE_FAILED);
+  assert_non_null(err);
+  lc_error_free(err);
+  err = NULL;
+  o.fail_ready = false;
+  o.fail_poll = true;
+  assert_int_equal(h2_run(f->conn, h2_now_ms() + 5000, never, NULL, &ext, &err),
+                   H2_RUN_POLL_FAILED);
+  outside_close(&o);
+  assert_non_null(err);
+  lc_error_free(err);
+  err = NULL;
+  assert_int_equal(h2_run(f->conn, h2_now_ms() + 20, never, NULL, NULL, &err), H2_RUN_DEADLINE);
+  expect_no_error(err);
+  peer_stop(f->peer);
+  f->peer = NULL;
+  assert_int_equal(h2_run(f->conn, h2_now_ms() + 5000, never, NULL, NULL, &err), H2_RUN_CONN_GONE);
+  assert_non_null(err);
+  assert_int_equal(err->cls, LC_ERR_TRANSPORT);
+  lc_error_free(err);
+}
+
+/* containerd going away while several calls are half-answered: unary and
+ * streaming, one already given up by its owner (freed before the wait), an
+ * extra descriptor in the wait. Every live call ends with the transport error,
+ * and nothing touches the freed one, neither the loss nor h2_free. */
+static void
+test_close_mid_stream_many(void **state)
+{
+  struct fixture *f = *state;
+  struct body b = {0};
+  body_add(&b, "whole", 5);
+  body_add(&b, "cut-short-message", 17);
+  own(f, b.p);
+  peer_reply r = {.mode = PEER_CLOSE_MID, .body = b.p, .body_len = b.len, .close_after = 15};
+  peer_reply rs[4] = {r, r, r, r};
+  start_peer(f, &(peer_config){.replies = rs, .n_replies = 4, .hold = 4, .interleave = true});
+
+  grpc_call *calls[4];
+  struct sink s[3] = {{0}};
+  lc_error *err = NULL;
+  calls[0] = grpc_call_start(&f->ch, "/test.v1.M/A", 30000, NULL, 0, false, NULL, NULL, &err);
+  for (int i = 1; i < 4; i++)
+    calls[i] = grpc_call_start(&f->ch, "/test.v1.Events/S", 0, NULL, 0, false, sink_message,
+                               &s[i - 1], &err);
+  expect_no_error(err);
+  await_requests(f, calls, 4, 4);
+  grpc_call_free(calls[3]);
+  calls[3] = NULL;
+
+  struct outside o = {0};
+  outside_open(&o);
+  h2_poll_ext ext = {outside_fill, outside_ready, &o};
+  assert_int_equal(grpc_wait(&f->ch, calls, 4, &ext, NULL, NULL, &err), 0);
+  outside_close(&o);
+  expect_no_error(err);
+  assert_false(h2_alive(f->conn));
+  for (int i = 0; i < 3; i++) {
+    assert_true(grpc_call_done(calls[i]));
+    int rc = grpc_call_result(calls[i], &err);
+    expect_call_error(rc, err, LC_ERR_TRANSPORT, LC_GRPC_UNAVAILABLE);
+    lc_error_free(err);
+    err = NULL;
+  }
+  h2_free(f->conn);
+  f->conn = NULL;
+  for (int i = 0; i < 3; i++)
+    grpc_call_free(calls[i]);
+  for (int i = 0; i < 2; i++) {
+    assert_true(s[i].n <= 1);
+    sink_clear(&s[i]);
+  }
+  sink_clear(&s[2]);
+}
+
+/* A message cannot be longer than the 32-bit length of its prefix: it is
+ * refused before anything goes out, not sent with a wrapped length. */
+static void
+test_send_too_long(void **state)
+{
+  struct fixture *f = *state;
+  peer_reply r = {.mode = PEER_SILENT};
+  start_peer(f, &(peer_config){.replies = &r, .n_replies = 1});
+  lc_error *err = NULL;
+  grpc_call *call =
+      grpc_call_start(&f->ch, "/test.v1.Content/Write", 1000, NULL, 0, true, NULL, NULL, &err);
+  assert_non_null(call);
+  static const uint8_t byte = 0;
+  int rc = grpc_call_send(call, &byte, (size_t)UINT32_MAX + 1, true, &err);
+  expect_call_error(rc, err, LC_ERR_LOCAL, LC_GRPC_RESOURCE_EXHAUSTED);
+  lc_error_free(err);
+  grpc_call_free(call);
+}
+
 #define E2E(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -1580,6 +1860,11 @@ main(void)
       cmocka_unit_test(test_connect_failures),
       E2E(test_concurrent_out_of_order),
       E2E(test_concurrent_interleaved),
+      E2E(test_wait_poll_fails),
+      E2E(test_wait_ready_fails),
+      E2E(test_run_results),
+      E2E(test_close_mid_stream_many),
+      E2E(test_send_too_long),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
