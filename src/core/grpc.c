@@ -21,6 +21,8 @@ struct grpc_call {
   bool bad_content_type;
   bool have_status;
   int status;
+  bool bad_status;
+  char bad_status_text[24]; /* the grpc-status that is not a number, as received (cut) */
   char *status_message;
   grpc_reader reader;
   grpc_message_fn on_message;
@@ -218,6 +220,23 @@ deliver_message(void *ud, const uint8_t *msg, size_t len, lc_error **err)
   return keep_response(call, msg, len, err);
 }
 
+/* Only plain decimal digits: atoi would take "abc" or "0x" for OK. Codes
+ * beyond the ones we name are kept (they read as "Unknown"). */
+int
+grpc_status_parse(const char *value, size_t len, int *code)
+{
+  if (len == 0 || len > 3)
+    return -1;
+  int v = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (value[i] < '0' || value[i] > '9')
+      return -1;
+    v = v * 10 + (value[i] - '0');
+  }
+  *code = v;
+  return 0;
+}
+
 static bool
 header_is(const char *name, size_t len, const char *want)
 {
@@ -235,7 +254,9 @@ on_header(void *ud, const char *name, size_t name_len, const char *value, size_t
     call->bad_content_type = strncmp(value, "application/grpc", 16) != 0;
   } else if (header_is(name, name_len, "grpc-status")) {
     call->have_status = true;
-    call->status = atoi(value);
+    call->bad_status = grpc_status_parse(value, value_len, &call->status) < 0;
+    if (call->bad_status)
+      snprintf(call->bad_status_text, sizeof(call->bad_status_text), "%.*s", (int)value_len, value);
   } else if (header_is(name, name_len, "grpc-message")) {
     free(call->status_message);
     call->status_message = grpc_percent_decode(value, value_len);
@@ -263,6 +284,29 @@ class_of_status(int code)
                                                                           : LC_ERR_DAEMON;
 }
 
+/* The server gave a status: its refusal, or a success that must also be
+ * whole (every message finished, a unary answer present) to count as one. */
+static void
+settle_status(grpc_call *call)
+{
+  if (call->bad_status) {
+    lc_error_set(&call->err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
+                 "protocol error: grpc-status \"%s\" is not a status code", call->bad_status_text);
+  } else if (call->status != LC_GRPC_OK) {
+    const char *msg = call->status_message && *call->status_message
+                          ? call->status_message
+                          : lc_grpc_code_name(call->status);
+    lc_error_set(&call->err, class_of_status(call->status), call->status, "%s", msg);
+  } else if (call->reader.len > 0) {
+    lc_error_set(&call->err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
+                 "protocol error: the answer ended inside a message (%zu bytes of it received)",
+                 call->reader.len);
+  } else if (call->on_message == NULL && !call->have_response) {
+    lc_error_set(&call->err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
+                 "protocol error: the answer has no message");
+  }
+}
+
 /* Turns how the stream ended into the call's one result. */
 static void
 settle_result(grpc_call *call, int h2_error)
@@ -270,12 +314,7 @@ settle_result(grpc_call *call, int h2_error)
   if (call->err != NULL)
     return;
   if (call->have_status) {
-    if (call->status != LC_GRPC_OK) {
-      const char *msg = call->status_message && *call->status_message
-                            ? call->status_message
-                            : lc_grpc_code_name(call->status);
-      lc_error_set(&call->err, class_of_status(call->status), call->status, "%s", msg);
-    }
+    settle_status(call);
   } else if (h2_error == -1) {
     /* The connection's own cause (closed, reset, a protocol error) says more
      * than the bare fact; h2 keeps it for as long as the connection object. */

@@ -77,6 +77,8 @@ int grpc_unary(grpc_channel *ch, const char *method, int64_t timeout_ms, const u
 char *grpc_percent_decode(const char *s, size_t len);
 /* Formats a grpc-timeout value ("10000m", "120S") into buf. */
 void grpc_timeout_format(int64_t timeout_ms, char *buf, size_t size);
+/* Reads a grpc-status value strictly (decimal digits only); -1 if it is not one. */
+int grpc_status_parse(const char *value, size_t len, int *code);
 /* Builds the 5-byte prefix for a message of len bytes. */
 void grpc_frame_prefix(uint8_t prefix[5], size_t len);
 

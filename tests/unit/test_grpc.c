@@ -1813,6 +1813,119 @@ test_send_too_long(void **state)
   grpc_call_free(call);
 }
 
+/* ---- 5. malformed answers are protocol errors ---- */
+
+/* grpc-status is a decimal number and nothing else: atoi read "abc" as OK. */
+static void
+test_status_parse(void **state)
+{
+  (void)state;
+  static const struct {
+    const char *in;
+    int want; /* -1: refused */
+  } cases[] = {
+      {"0", 0},   {"5", 5},    {"14", 14},  {"16", 16},   {"99", 99},
+      {"", -1},   {"abc", -1}, {"1a", -1},  {" 0", -1},   {"0 ", -1},
+      {"-1", -1}, {"+1", -1},  {"0x1", -1}, {"1000", -1}, {"OK", -1},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    int code = -7;
+    int rc = grpc_status_parse(cases[i].in, strlen(cases[i].in), &code);
+    if (cases[i].want < 0) {
+      if (rc != -1)
+        fail_msg("\"%s\" was taken as status %d", cases[i].in, code);
+    } else {
+      assert_int_equal(rc, 0);
+      assert_int_equal(code, cases[i].want);
+    }
+  }
+}
+
+/* One unary call against reply r; its result must be a protocol error
+ * (class transport, exit 3) that says so, with nothing handed back. */
+static void
+expect_protocol_error(struct fixture *f, const char *method, grpc_message_fn fn, void *ud,
+                      const char *words)
+{
+  lc_error *err = NULL;
+  grpc_call *call = grpc_call_start(&f->ch, method, 10000, NULL, 0, false, fn, ud, &err);
+  expect_no_error(err);
+  int rc = finish(f, call, &err);
+  expect_call_error(rc, err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL);
+  assert_int_equal(lc_error_exit_code(err), 3);
+  if (strstr(err->message, words) == NULL)
+    fail_msg("\"%s\" does not say \"%s\"", err->message, words);
+  lc_error_free(err);
+}
+
+/* A message cut short before the end of the stream, then grpc-status 0:
+ * the bytes that came are not an answer, for a unary call or a stream. */
+static void
+test_message_cut_short(void **state)
+{
+  struct fixture *f = *state;
+  size_t len;
+  const uint8_t *msg = framed(f, &len, "a whole answer", 14);
+  struct body b = {0};
+  body_add(&b, "first", 5);
+  body_add(&b, "second", 6);
+  own(f, b.p);
+  peer_reply r[] = {
+      {.path = "/test.v1.M/Unary", .mode = PEER_ANSWER, .body = msg, .body_len = len - 4},
+      {.path = "/test.v1.M/Unary", .mode = PEER_ANSWER, .body = msg, .body_len = 3},
+      {.path = "/test.v1.M/Stream", .mode = PEER_ANSWER, .body = b.p, .body_len = b.len - 1},
+  };
+  start_peer(f, &(peer_config){.replies = r, .n_replies = 3});
+  expect_protocol_error(f, "/test.v1.M/Unary", NULL, NULL, "ended inside a message");
+  expect_protocol_error(f, "/test.v1.M/Unary", NULL, NULL, "ended inside a message");
+  struct sink s = {0};
+  expect_protocol_error(f, "/test.v1.M/Stream", sink_message, &s, "ended inside a message");
+  assert_int_equal(s.n, 1);
+  sink_clear(&s);
+}
+
+/* A grpc-status that is not a number, in trailers or trailers-only. */
+static void
+test_status_not_a_number(void **state)
+{
+  struct fixture *f = *state;
+  size_t len;
+  const uint8_t *msg = framed(f, &len, "x", 1);
+  peer_reply r[] = {
+      {.mode = PEER_ANSWER, .body = msg, .body_len = len, .grpc_status_text = "zero"},
+      {.mode = PEER_TRAILERS_ONLY, .grpc_status_text = "0x"},
+      {.mode = PEER_ANSWER, .body = msg, .body_len = len, .grpc_status_text = ""},
+  };
+  start_peer(f, &(peer_config){.replies = r, .n_replies = 3});
+  expect_protocol_error(f, "/test.v1.M/A", NULL, NULL, "grpc-status \"zero\"");
+  expect_protocol_error(f, "/test.v1.M/B", NULL, NULL, "grpc-status \"0x\"");
+  expect_protocol_error(f, "/test.v1.M/C", NULL, NULL, "is not a status code");
+}
+
+/* A unary call answered OK with no message at all (neither DATA nor a
+ * zero-length message): nothing to decode is not an empty answer. A stream
+ * may end with no message; that stays a success. */
+static void
+test_unary_without_message(void **state)
+{
+  struct fixture *f = *state;
+  peer_reply r[] = {
+      {.path = "/test.v1.M/Unary", .mode = PEER_ANSWER},
+      {.path = "/test.v1.M/Unary", .mode = PEER_TRAILERS_ONLY},
+      {.path = "/test.v1.M/Stream", .mode = PEER_TRAILERS_ONLY},
+  };
+  start_peer(f, &(peer_config){.replies = r, .n_replies = 3});
+  expect_protocol_error(f, "/test.v1.M/Unary", NULL, NULL, "no message");
+  expect_protocol_error(f, "/test.v1.M/Unary", NULL, NULL, "no message");
+  struct sink s = {0};
+  lc_error *err = NULL;
+  grpc_call *call =
+      grpc_call_start(&f->ch, "/test.v1.M/Stream", 0, NULL, 0, false, sink_message, &s, &err);
+  assert_int_equal(finish(f, call, &err), 0);
+  expect_no_error(err);
+  assert_int_equal(s.n, 0);
+}
+
 #define E2E(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -1865,6 +1978,10 @@ main(void)
       E2E(test_run_results),
       E2E(test_close_mid_stream_many),
       E2E(test_send_too_long),
+      cmocka_unit_test(test_status_parse),
+      E2E(test_message_cut_short),
+      E2E(test_status_not_a_number),
+      E2E(test_unary_without_message),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
