@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 #include "containers.pb-c.h"
 #include "tasks.pb-c.h"
 #include "types.pb-c.h"
@@ -328,7 +330,7 @@ lc_container_clear(struct lc_container *ct)
 
 static grpc_call *
 start_packed(lc_client *c, const char *method, const ProtobufCMessage *req, bool no_deadline,
-             lc_error **err)
+             grpc_message_fn on_message, void *ud, lc_error **err)
 {
   grpc_channel *ch = lc_client_channel(c, err);
   if (ch == NULL)
@@ -340,9 +342,103 @@ start_packed(lc_client *c, const char *method, const ProtobufCMessage *req, bool
     return NULL;
   }
   grpc_call *call = grpc_call_start(ch, method, no_deadline ? 0 : c->timeout_ms, buf, len, false,
-                                    NULL, NULL, err);
+                                    on_message, ud, err);
   free(buf);
   return call;
+}
+
+/* The records gathered so far, whichever way they came. */
+struct container_list {
+  struct lc_container *arr;
+  size_t n, cap;
+};
+
+static void
+container_list_add(struct container_list *l, const Lcpb__Container *pc)
+{
+  if (l->n == l->cap) {
+    l->cap = l->cap ? 2 * l->cap : 64;
+    l->arr = xrealloc(l->arr, l->cap * sizeof(*l->arr));
+  }
+  lc_container_from_pb(pc, &l->arr[l->n++]);
+}
+
+static void
+container_list_clear(struct container_list *l)
+{
+  for (size_t i = 0; i < l->n; i++)
+    lc_container_clear(&l->arr[i]);
+  free(l->arr);
+  *l = (struct container_list){0};
+}
+
+/* Each message of ListStream carries one container. */
+static int
+on_container_message(void *ud, const uint8_t *msg, size_t len, lc_error **err)
+{
+  Lcpb__ListContainerMessage *m = lcpb__list_container_message__unpack(NULL, len, msg);
+  if (m == NULL)
+    return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
+                        "protocol error: cannot decode the answer to %s",
+                        LC_SVC_CONTAINERS "ListStream");
+  if (m->container != NULL)
+    container_list_add(ud, m->container);
+  lcpb__list_container_message__free_unpacked(m, NULL);
+  return 0;
+}
+
+/* A namespace's records can pass the largest message containerd sends (16
+ * MiB), so they are streamed, one record per message, under one deadline. */
+static int
+list_streamed(lc_client *c, struct container_list *l, lc_error **err)
+{
+  Lcpb__ListContainersRequest req = LCPB__LIST_CONTAINERS_REQUEST__INIT;
+  grpc_call *call = start_packed(c, LC_SVC_CONTAINERS "ListStream", &req.base, false,
+                                 on_container_message, l, err);
+  if (call == NULL)
+    return -1;
+  int rv = grpc_wait(&c->channel, &call, 1, NULL, NULL, NULL, err);
+  if (rv == 0)
+    rv = grpc_call_result(call, err);
+  grpc_call_free(call);
+  return rv;
+}
+
+/* The one-message List, for a daemon without ListStream. */
+static int
+list_unary(lc_client *c, struct container_list *l, lc_error **err)
+{
+  Lcpb__ListContainersRequest req = LCPB__LIST_CONTAINERS_REQUEST__INIT;
+  ProtobufCMessage *resp = NULL;
+  if (lc_unary_one(c, LC_SVC_CONTAINERS "List", &req.base,
+                   &lcpb__list_containers_response__descriptor, &resp, err) < 0)
+    return -1;
+  const Lcpb__ListContainersResponse *r = (const Lcpb__ListContainersResponse *)resp;
+  for (size_t i = 0; i < r->n_containers; i++)
+    container_list_add(l, r->containers[i]);
+  protobuf_c_message_free_unpacked(resp, NULL);
+  return 0;
+}
+
+int
+lc_container_list(lc_client *c, struct lc_container **out, size_t *n, lc_error **err)
+{
+  struct container_list l = {0};
+  lc_error *e = NULL;
+  int rv = list_streamed(c, &l, &e);
+  if (rv < 0 && e->cls == LC_ERR_DAEMON && e->code == LC_GRPC_UNIMPLEMENTED) {
+    lc_error_free(e);
+    e = NULL;
+    container_list_clear(&l);
+    rv = list_unary(c, &l, &e);
+  }
+  if (rv < 0) {
+    container_list_clear(&l);
+    return lc_error_pass(err, e);
+  }
+  *out = l.arr;
+  *n = l.n;
+  return 0;
 }
 
 int
@@ -353,7 +449,7 @@ lc_pending_start(lc_client *c, const char *method, const ProtobufCMessage *req,
   lc_pending *p = calloc(1, sizeof(*p));
   if (p == NULL)
     return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-  p->call = start_packed(c, method, req, no_deadline, err);
+  p->call = start_packed(c, method, req, no_deadline, NULL, NULL, err);
   if (p->call == NULL) {
     free(p);
     return -1;
@@ -406,7 +502,7 @@ lc_background_start(lc_client *c, const char *method, const ProtobufCMessage *re
   if (grown == NULL)
     return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
   c->background = grown;
-  grpc_call *call = start_packed(c, method, req, false, err);
+  grpc_call *call = start_packed(c, method, req, false, NULL, NULL, err);
   if (call == NULL)
     return -1;
   c->background[c->n_background++] = call;

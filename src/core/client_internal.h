@@ -35,6 +35,10 @@ int lc_unary_one(lc_client *c, const char *method, const ProtobufCMessage *req,
                  lc_error **err);
 void lc_unary_clear(struct lc_unary *ops, size_t n);
 
+/* Every container record of the namespace, in the daemon's order: streamed
+ * (Containers.ListStream), or in one answer from a daemon without it. */
+int lc_container_list(lc_client *c, struct lc_container **out, size_t *n, lc_error **err);
+
 /* A call driven alongside other work; see lc_client_wait_until. */
 int lc_pending_start(lc_client *c, const char *method, const ProtobufCMessage *req,
                      const ProtobufCMessageDescriptor *resp_desc, bool no_deadline,

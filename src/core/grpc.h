@@ -10,7 +10,10 @@
 #include "error.h"
 #include "h2.h"
 
-/* Larger answers are refused rather than buffered without bound. */
+/* Larger answers are refused rather than buffered without bound. containerd
+ * sends at most 16 MiB in one message (its DefaultMaxSendMsgSize), so every
+ * message it can send fits; answers that would be larger (the container
+ * records of a big namespace) are asked for as a stream instead. */
 #define GRPC_MAX_MESSAGE (16u * 1024 * 1024)
 
 /* Called after each call ends, for --debug. */

@@ -1,7 +1,8 @@
-/* Unit tests for the transport: src/core/error.c, src/core/grpc.c and
- * src/core/h2.c. The pure helpers are checked directly; the rest runs end to
- * end over a real unix socket against h2_peer, a scripted HTTP/2 server built
- * on nghttp2's server API, so that every byte the client sends is parsed by an
+/* Unit tests for the transport: src/core/error.c, src/core/grpc.c,
+ * src/core/h2.c, and the client's container listing (which picks a method).
+ * The pure helpers are checked directly; the rest runs end to end over a real
+ * unix socket against h2_peer, a scripted HTTP/2 server built on nghttp2's
+ * server API, so that every byte the client sends is parsed by an
  * independent implementation and every answer shape containerd could give
  * (split, packed, trailers-only, reset, cut, garbage, silent) is replayed. */
 #include <stdarg.h>
@@ -18,6 +19,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "client_internal.h"
+#include "containers.pb-c.h"
 #include "grpc.h"
 #include "h2_peer.h"
 
@@ -1926,6 +1929,114 @@ test_unary_without_message(void **state)
   assert_int_equal(s.n, 0);
 }
 
+/* ---- 6. listing containers: streamed, or in one answer ---- */
+
+/* A Container record with just its ID, as the listing tests need. */
+static void
+container_init(Lcpb__Container *c, const char *id)
+{
+  lcpb__container__init(c);
+  c->id = (char *)id;
+}
+
+/* The records of ListStream, one per message: one call, nothing else asked. */
+static void
+test_container_list_streamed(void **state)
+{
+  struct fixture *f = *state;
+  static const char *const ids[] = {"web", "db", "cache"};
+  struct body b = {0};
+  for (size_t i = 0; i < 3; i++) {
+    Lcpb__Container c;
+    container_init(&c, ids[i]);
+    Lcpb__ListContainerMessage m = LCPB__LIST_CONTAINER_MESSAGE__INIT;
+    m.container = &c;
+    uint8_t buf[256];
+    size_t len = lcpb__list_container_message__pack(&m, buf);
+    body_add(&b, buf, len);
+  }
+  own(f, b.p);
+  peer_reply r = {.path = "/containerd.services.containers.v1.Containers/ListStream",
+                  .mode = PEER_ANSWER,
+                  .body = b.p,
+                  .body_len = b.len};
+  f->peer = peer_start(&(peer_config){.replies = &r, .n_replies = 1});
+  assert_non_null(f->peer);
+
+  lc_client *c = NULL;
+  lc_error *err = NULL;
+  struct lc_client_config cfg = {.address = peer_socket(f->peer), .ns = NS, .timeout_ms = 10000};
+  assert_int_equal(lc_client_new(&cfg, &c, &err), 0);
+  struct lc_container *cts = NULL;
+  size_t n = 0;
+  assert_int_equal(lc_container_list(c, &cts, &n, &err), 0);
+  expect_no_error(err);
+  assert_int_equal(n, 3);
+  for (size_t i = 0; i < 3; i++) {
+    assert_string_equal(cts[i].id, ids[i]);
+    lc_container_clear(&cts[i]);
+  }
+  free(cts);
+  assert_int_equal(peer_request_count(f->peer), 1);
+  lc_client_free(c);
+}
+
+/* A daemon without ListStream says UNIMPLEMENTED: the one-answer List is
+ * asked instead. Any other refusal is the answer. */
+static void
+test_container_list_fallback(void **state)
+{
+  struct fixture *f = *state;
+  Lcpb__Container c1, c2;
+  container_init(&c1, "b");
+  container_init(&c2, "a");
+  Lcpb__Container *list[] = {&c1, &c2};
+  Lcpb__ListContainersResponse resp = LCPB__LIST_CONTAINERS_RESPONSE__INIT;
+  resp.n_containers = 2;
+  resp.containers = list;
+  uint8_t buf[256];
+  size_t len = lcpb__list_containers_response__pack(&resp, buf);
+  size_t framed_len;
+  const uint8_t *body = framed(f, &framed_len, buf, len);
+  peer_reply r[] = {
+      {.path = "/containerd.services.containers.v1.Containers/ListStream",
+       .mode = PEER_TRAILERS_ONLY,
+       .grpc_status = LC_GRPC_UNIMPLEMENTED,
+       .grpc_message = "unknown%20method"},
+      {.path = "/containerd.services.containers.v1.Containers/List",
+       .mode = PEER_ANSWER,
+       .body = body,
+       .body_len = framed_len},
+      {.path = "/containerd.services.containers.v1.Containers/ListStream",
+       .mode = PEER_TRAILERS_ONLY,
+       .grpc_status = LC_GRPC_PERMISSION_DENIED},
+  };
+  f->peer = peer_start(&(peer_config){.replies = r, .n_replies = 3});
+  assert_non_null(f->peer);
+
+  lc_client *c = NULL;
+  lc_error *err = NULL;
+  struct lc_client_config cfg = {.address = peer_socket(f->peer), .ns = NS, .timeout_ms = 10000};
+  assert_int_equal(lc_client_new(&cfg, &c, &err), 0);
+  struct lc_container *cts = NULL;
+  size_t n = 0;
+  assert_int_equal(lc_container_list(c, &cts, &n, &err), 0);
+  expect_no_error(err);
+  assert_int_equal(n, 2);
+  assert_string_equal(cts[0].id, "b");
+  assert_string_equal(cts[1].id, "a");
+  for (size_t i = 0; i < n; i++)
+    lc_container_clear(&cts[i]);
+  free(cts);
+  assert_int_equal(peer_request_count(f->peer), 2);
+
+  int rc = lc_container_list(c, &cts, &n, &err);
+  expect_call_error(rc, err, LC_ERR_DAEMON, LC_GRPC_PERMISSION_DENIED);
+  lc_error_free(err);
+  assert_int_equal(peer_request_count(f->peer), 3);
+  lc_client_free(c);
+}
+
 #define E2E(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -1982,6 +2093,8 @@ main(void)
       E2E(test_message_cut_short),
       E2E(test_status_not_a_number),
       E2E(test_unary_without_message),
+      E2E(test_container_list_streamed),
+      E2E(test_container_list_fallback),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
