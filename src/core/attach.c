@@ -267,7 +267,7 @@ terminating_signal_queued(const struct lc_copy_actions *act)
 static int
 reconnect_or_give_up(lc_attach *a, lc_error *cause, lc_error **err)
 {
-  int64_t now = h2_now_ms();
+  int64_t now = lc_monotonic_ms();
   if (a->down_since < 0)
     a->down_since = now;
   if (now - a->down_since >= RECONNECT_GIVE_UP_MS || terminating_signal_queued(&a->cp.actions)) {

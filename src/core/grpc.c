@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "util.h"
 
 struct grpc_call {
   grpc_channel *ch;
@@ -33,45 +34,12 @@ struct grpc_call {
   lc_error *err;
 };
 
-static int64_t
-now_us(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int
-hex_value(char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* gRPC percent-encodes grpc-message; a malformed escape is kept as it is. */
 char *
 grpc_percent_decode(const char *s, size_t len)
 {
-  char *out = malloc(len + 1);
-  if (out == NULL)
-    return NULL;
-  size_t j = 0;
-  for (size_t i = 0; i < len; i++) {
-    int hi, lo;
-    if (s[i] == '%' && i + 2 < len && (hi = hex_value(s[i + 1])) >= 0 &&
-        (lo = hex_value(s[i + 2])) >= 0) {
-      out[j++] = (char)(hi * 16 + lo);
-      i += 2;
-    } else {
-      out[j++] = s[i];
-    }
-  }
-  out[j] = '\0';
+  char *out = xmalloc(len + 1);
+  out[lc_percent_decode(out, s, len)] = '\0';
   return out;
 }
 
@@ -145,23 +113,19 @@ deliver_whole(const grpc_reader *r, const uint8_t *p, size_t n, size_t *used, gr
   return 0;
 }
 
-static int
-reader_append(grpc_reader *r, const uint8_t *data, size_t len, lc_error **err)
+static void
+reader_append(grpc_reader *r, const uint8_t *data, size_t len)
 {
   if (r->len + len > r->cap) {
     size_t cap = r->cap ? r->cap : 4096;
     while (cap < r->len + len)
       cap *= 2;
-    uint8_t *grown = realloc(r->buf, cap);
-    if (grown == NULL)
-      return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
-    r->buf = grown;
+    r->buf = xrealloc(r->buf, cap);
     r->cap = cap;
   }
   if (len > 0) /* an empty chunk may come before any buffer exists */
     memcpy(r->buf + r->len, data, len);
   r->len += len;
-  return 0;
 }
 
 /* Messages arrive split across DATA frames or packed several to a frame.
@@ -181,8 +145,7 @@ grpc_reader_feed(grpc_reader *r, const uint8_t *data, size_t len, grpc_message_f
     if (len == 0)
       return 0;
   }
-  if (reader_append(r, data, len, err) < 0)
-    return -1;
+  reader_append(r, data, len);
   if (deliver_whole(r, r->buf, r->len, &used, fn, ud, err) < 0)
     return -1;
   if (used == r->len) {
@@ -202,9 +165,7 @@ keep_response(void *ud, const uint8_t *msg, size_t len, lc_error **err)
   if (call->have_response)
     return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
                         "protocol error: more than one message in a unary answer");
-  call->response = malloc(len ? len : 1);
-  if (call->response == NULL)
-    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
+  call->response = xmalloc(len);
   memcpy(call->response, msg, len);
   call->response_len = len;
   call->have_response = true;
@@ -339,7 +300,7 @@ finish_call(grpc_call *call)
   call->done = true;
   if (call->ch->trace != NULL)
     call->ch->trace(call->ch->trace_ud, call->method, call->err ? call->err->code : LC_GRPC_OK,
-                    now_us() - call->started_us);
+                    lc_monotonic_us() - call->started_us);
 }
 
 static void
@@ -356,18 +317,14 @@ grpc_call_start(grpc_channel *ch, const char *method, int64_t timeout_ms, const 
                 size_t req_len, bool more_to_send, grpc_message_fn on_message, void *ud,
                 lc_error **err)
 {
-  grpc_call *call = calloc(1, sizeof(*call));
-  if (call == NULL || (call->method = strdup(method)) == NULL) {
-    free(call);
-    lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-    return NULL;
-  }
+  grpc_call *call = xcalloc(1, sizeof(*call));
+  call->method = xstrdup(method);
   call->ch = ch;
   call->on_message = on_message;
   call->ud = ud;
   call->timeout_ms = timeout_ms;
-  call->started_us = now_us();
-  call->deadline_ms = timeout_ms > 0 ? h2_now_ms() + timeout_ms : -1;
+  call->started_us = lc_monotonic_us();
+  call->deadline_ms = timeout_ms > 0 ? lc_monotonic_ms() + timeout_ms : -1;
 
   char timeout[32];
   grpc_timeout_format(timeout_ms, timeout, sizeof(timeout));
@@ -574,7 +531,7 @@ grpc_wait_until(grpc_channel *ch, grpc_call **calls, size_t n, const h2_poll_ext
       return 0;
     if (rv < 0)
       return wait_failed(rv, calls, n, cause, err);
-    int64_t now = h2_now_ms();
+    int64_t now = lc_monotonic_ms();
     for (size_t i = 0; i < n; i++)
       if (calls[i] != NULL && !calls[i]->done && calls[i]->deadline_ms >= 0 &&
           calls[i]->deadline_ms <= now)

@@ -65,7 +65,7 @@ void grpc_call_free(grpc_call *call);
  * and returns -1 with it in *err. */
 int grpc_wait(grpc_channel *ch, grpc_call **calls, size_t n, const h2_poll_ext *ext,
               bool (*stop)(void *ud), void *stop_ud, lc_error **err);
-/* grpc_wait with an overall deadline as well (monotonic ms of h2_now_ms, -1
+/* grpc_wait with an overall deadline as well (lc_monotonic_ms, -1
  * for none): returns 1 when it passed first, calls still running untouched. */
 int grpc_wait_until(grpc_channel *ch, grpc_call **calls, size_t n, const h2_poll_ext *ext,
                     bool (*stop)(void *ud), void *stop_ud, int64_t deadline_ms, lc_error **err);

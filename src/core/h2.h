@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "util.h" /* lc_monotonic_ms, the clock of every deadline here */
 
 /* Ownership. The connection owns its streams: it frees each one when it
  * closes, when the connection fails and in h2_free. A stream's owner is the
@@ -76,15 +77,12 @@ enum h2_run_result {
   H2_RUN_DONE = 1,
 };
 
-/* Polls until done(ud) says so, the deadline (monotonic ms, -1 for none)
+/* Polls until done(ud) says so, the deadline (lc_monotonic_ms, -1 for none)
  * passes, or something fails; returns an enum h2_run_result, with *err set
  * for the failures. EINTR re-checks done(ud). After POLL_FAILED or
  * OUTSIDE_FAILED the streams are untouched and still call their handlers on a
  * later h2_run or h2_free: an owner that gives up on its stream must cancel. */
 int h2_run(h2_conn *conn, int64_t deadline_ms, bool (*done)(void *ud), void *ud,
            const h2_poll_ext *ext, lc_error **err);
-
-/* Monotonic clock in milliseconds, for deadlines. */
-int64_t h2_now_ms(void);
 
 #endif

@@ -17,8 +17,6 @@ struct lc_container_spec {
   size_t n_labels;
 };
 
-int lc_container_create(lc_client *c, const struct lc_container_spec *spec, lc_error **err);
-int lc_container_get(lc_client *c, const char *id, struct lc_container *out, lc_error **err);
 int lc_container_delete(lc_client *c, const char *id, lc_error **err);
 
 /* Where a task's stdio goes: FIFO paths, file:// URIs, or "" for nothing. */
