@@ -22,11 +22,22 @@ WINCH IO PWR SYS'
 _lcctl_global_opts='-a --address -n --namespace --timeout --format --json
 -q --quiet --debug -V --version -? --help --usage'
 
-_lcctl_create_opts='--rootfs --bundle --env --cwd --user --hostname --label
---memory --cpus --pids-limit --net-host --read-only -t --tty --runtime
---runc-binary --log --start'
-_lcctl_create_args='--rootfs --bundle --env --cwd --user --hostname --label
---memory --cpus --pids-limit --runtime --runc-binary --log'
+_lcctl_create_opts='--rootfs --bundle -e --env --env-file --cwd --user
+--hostname --label --mount -v --volume --memory --cpus --pids-limit --net-host
+--read-only -t --tty --cap-add --cap-drop --privileged --device
+--no-new-privileges --seccomp --seccomp-profile --runtime --runc-binary --log
+--start'
+_lcctl_create_args='--rootfs --bundle -e --env --env-file --cwd --user
+--hostname --label --mount -v --volume --memory --cpus --pids-limit --cap-add
+--cap-drop --device --seccomp-profile --runtime --runc-binary --log'
+
+# Capability names as --cap-add and --cap-drop take them (CAP_ is optional).
+_lcctl_caps='ALL AUDIT_CONTROL AUDIT_READ AUDIT_WRITE BLOCK_SUSPEND BPF
+CHECKPOINT_RESTORE CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID IPC_LOCK
+IPC_OWNER KILL LEASE LINUX_IMMUTABLE MAC_ADMIN MAC_OVERRIDE MKNOD NET_ADMIN
+NET_BIND_SERVICE NET_BROADCAST NET_RAW PERFMON SETFCAP SETGID SETPCAP SETUID
+SYSLOG SYS_ADMIN SYS_BOOT SYS_CHROOT SYS_MODULE SYS_NICE SYS_PACCT SYS_PTRACE
+SYS_RAWIO SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG WAKE_ALARM'
 
 # _lcctl_opts CMD: every option of CMD.
 _lcctl_opts() {
@@ -232,7 +243,10 @@ _lcctl() {
   if ! $dashdash && _lcctl_takes_arg "$cmd" "$prev"; then
     case $prev in
     --rootfs | --bundle | --checkpoint | --dir) _lcctl_files -d ;;
-    --log | --runc-binary) _lcctl_files ;;
+    --log | --runc-binary | --env-file | --seccomp-profile) _lcctl_files ;;
+    --cap-add | --cap-drop) _lcctl_reply "$_lcctl_caps" "${cur^^}" ;;
+    --device) _lcctl_reply "$(compgen -f -- "${cur:-/dev/}")" "$cur" ;;
+    --mount) _lcctl_reply "type=bind,src= type=tmpfs,dst=" "$cur" ;;
     --runtime) _lcctl_reply "io.containerd.runc.v2" "$cur" ;;
     -s | --signal)
       # Any case is accepted; names are offered in upper case.
