@@ -9,7 +9,7 @@
 # means that no ID is offered.
 
 _lcctl_commands='version create start run status kill pause resume delete rm
-wait exec restore checkpoint events update stats pids help'
+wait exec restore checkpoint events update stats pids logs help'
 
 # libcontainerd's event types; "unknown" is any other topic.
 _lcctl_event_types='exit oom create start exec-added exec-started paused
@@ -26,10 +26,10 @@ _lcctl_create_opts='--rootfs --bundle -e --env --env-file --cwd --user
 --hostname --label --mount -v --volume --memory --cpus --pids-limit --net-host
 --read-only -t --tty --cap-add --cap-drop --privileged --device
 --no-new-privileges --seccomp --seccomp-profile --runtime --runc-binary --log
---start'
+--log-max-size --start'
 _lcctl_create_args='--rootfs --bundle -e --env --env-file --cwd --user
 --hostname --label --mount -v --volume --memory --cpus --pids-limit --cap-add
---cap-drop --device --seccomp-profile --runtime --runc-binary --log'
+--cap-drop --device --seccomp-profile --runtime --runc-binary --log --log-max-size'
 
 # Capability names as --cap-add and --cap-drop take them (CAP_ is optional).
 _lcctl_caps='ALL AUDIT_CONTROL AUDIT_READ AUDIT_WRITE BLOCK_SUSPEND BPF
@@ -53,6 +53,7 @@ _lcctl_opts() {
   events) echo "--type --container --filter --count --until --timeout --reconnect --help" ;;
   update) echo "--memory --cpus --pids-limit --help" ;;
   stats) echo "--watch --help" ;;
+  logs) echo "-f --follow --tail --since --timestamps --help" ;;
   *) echo "--help" ;;
   esac
 }
@@ -70,6 +71,7 @@ _lcctl_takes_arg() {
   checkpoint) list='--dir' ;;
   events) list='--type --container --filter --count --until --timeout' ;;
   update) list='--memory --cpus --pids-limit' ;;
+  logs) list='--tail --since' ;;
   *) return 1 ;;
   esac
   list=" ${list//$'\n'/ } "
@@ -274,7 +276,7 @@ _lcctl() {
   case $cmd in
   help) ((nargs == 0)) && _lcctl_reply "$_lcctl_commands" "$cur" ;;
   version | events | create | run) ;;
-  start | restore | checkpoint | update | pids | exec)
+  start | restore | checkpoint | update | pids | exec | logs)
     ((nargs == 0)) && _lcctl_reply "$(_lcctl_ids)" "$cur"
     ;;
   *)

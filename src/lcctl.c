@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/logs.h"
+#include "core/logfile.h"
 #include "core/parse.h"
 
 const char *argp_program_version = "lcctl " PACKAGE_VERSION;
@@ -48,6 +50,7 @@ static const struct command commands[] = {
     {"update", NULL, cmd_update, "change a task's resources"},
     {"stats", NULL, cmd_stats, "cgroup metrics of tasks"},
     {"pids", NULL, cmd_pids, "the pids inside a task"},
+    {"logs", NULL, cmd_logs, "a container's file log"},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -203,6 +206,9 @@ dispatch(struct lc_ctx *ctx, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
+  /* The shim runs this binary as the logger of lcctl's own logs. */
+  if (lc_logger_invoked(argc, argv))
+    return cmd_logger_main(argc, argv);
   argp_err_exit_status = 2;
   signal(SIGPIPE, SIG_IGN);
   struct lc_ctx ctx = {

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "logfile.h"
 #include "parse.h"
 #include "readfile.h"
 #include "util.h"
@@ -38,6 +40,7 @@ enum {
   OPT_NO_NEW_PRIVS,
   OPT_SECCOMP,
   OPT_SECCOMP_PROFILE,
+  OPT_LOG_MAX_SIZE,
 };
 
 /* An --env-file is a few lines; this bounds a wrong file given by mistake. */
@@ -78,7 +81,12 @@ static struct argp_option create_options[] = {
     {"seccomp-profile", OPT_SECCOMP_PROFILE, "FILE", 0, "apply an OCI seccomp profile (JSON)", 5},
     {"runtime", OPT_RUNTIME, "NAME", 0, "runtime (default io.containerd.runc.v2)", 6},
     {"runc-binary", OPT_RUNC_BINARY, "PATH", 0, "runc binary the shim runs (runc BinaryName)", 6},
-    {"log", OPT_LOG, "FILE", 0, "append the process's stdout and stderr to FILE", 6},
+    {"log", OPT_LOG, "FILE|none", 0,
+     "append the process's stdout and stderr to FILE (default for a detached task: a log of "
+     "lcctl's own; none: discard)",
+     6},
+    {"log-max-size", OPT_LOG_MAX_SIZE, "BYTES", 0,
+     "rotate lcctl's own log at BYTES (default 100m; 0: never)", 6},
     {NULL, 0, NULL, 0, NULL, 0},
 };
 
@@ -342,6 +350,16 @@ parse_plain_opt(int key, char *arg, struct argp_state *state, struct create_opts
   case OPT_LOG:
     o->log = arg;
     return 0;
+  case OPT_LOG_MAX_SIZE: {
+    lc_error *err = NULL;
+    if (strcmp(arg, "0") != 0 &&
+        (parse_size_bytes(arg, &o->log_max_size, &err) < 0 || o->log_max_size < 4096)) {
+      lc_error_free(err);
+      return cmd_arg_error(state, "--log-max-size %s: expected 0 or a size of at least 4k", arg);
+    }
+    o->log_max_size_set = true;
+    return 0;
+  }
   default:
     return ARGP_ERR_UNKNOWN;
   }
@@ -380,14 +398,12 @@ parse_create_opt(int key, char *arg, struct argp_state *state)
 const struct argp create_opts_argp = {
     create_options, parse_create_opt, NULL, NULL, NULL, NULL, NULL};
 
-/* The log file is given to the shim as a file:// URI, which must be absolute;
+/* The absolute path of a --log FILE: the shim opens it on its side, and
  * its directory must exist now, not fail later inside the shim. */
 static int
-log_uri_of(const char *path, char **uri, lc_error **err)
+log_abs_path(const char *path, char **abs, lc_error **err)
 {
-  char *copy = strdup(path);
-  if (copy == NULL)
-    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+  cleanup_free char *copy = xstrdup(path);
   char *slash = strrchr(copy, '/');
   const char *base = slash ? slash + 1 : copy;
   const char *dir = slash ? (slash == copy ? "/" : copy) : ".";
@@ -395,26 +411,88 @@ log_uri_of(const char *path, char **uri, lc_error **err)
     *slash = '\0';
   char real[PATH_MAX];
   struct stat st;
-  int rv = 0;
   if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
-    rv = lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "--log needs a file name: %s",
-                      path);
-  else if (realpath(dir, real) == NULL)
-    rv = lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "--log %s: directory %s: %s",
-                      path, dir, strerror(errno));
-  else if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode))
-    rv = lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
-                      "--log %s: %s is not a directory", path, dir);
-  else {
-    char *abs = NULL;
-    if (asprintf(&abs, "%s%s%s", real, strcmp(real, "/") ? "/" : "", base) < 0)
-      abs = NULL;
-    if (abs == NULL || (*uri = lc_file_uri(abs)) == NULL)
-      rv = lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-    free(abs);
+    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "--log needs a file name: %s",
+                        path);
+  if (realpath(dir, real) == NULL)
+    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "--log %s: directory %s: %s",
+                        path, dir, strerror(errno));
+  if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode))
+    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
+                        "--log %s: %s is not a directory", path, dir);
+  *abs = xasprintf("%s%s%s", real, strcmp(real, "/") ? "/" : "", base);
+  return 0;
+}
+
+/* mkdir -p for the default log directory (0750: logs may hold secrets). */
+static int
+make_log_dir(const char *dir, lc_error **err)
+{
+  cleanup_free char *p = xstrdup(dir);
+  for (char *slash = strchr(p + 1, '/');; slash = strchr(slash + 1, '/')) {
+    if (slash != NULL)
+      *slash = '\0';
+    if (mkdir(p, 0750) != 0 && errno != EEXIST)
+      return lc_error_errno(err, errno, "log directory %s", p);
+    if (slash == NULL)
+      return 0;
+    *slash = '/';
   }
-  free(copy);
-  return rv;
+}
+
+/* A detached task's output goes, unless --log says otherwise, to
+ * LOG_DIR/NS/ID.log through lcctl's own logger (binary://, this very
+ * binary), which adds the index of times and rotates at --log-max-size. */
+static int
+default_log(struct create_opts *o, const char *ns, const char *id, char **path, char **uri,
+            lc_error **err)
+{
+  const char *base = getenv("LCCTL_LOG_DIR");
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0)
+    return lc_error_errno(err, errno, "finding lcctl's own path for its logger");
+  self[n] = '\0';
+  if (base == NULL || base[0] == '\0')
+    base = LC_LOG_DEFAULT_DIR;
+  if (base[0] != '/')
+    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
+                        "LCCTL_LOG_DIR must be an absolute path: %s", base);
+  cleanup_free char *dir = xasprintf("%s/%s", base, ns);
+  if (make_log_dir(dir, err) < 0)
+    return -1;
+  *path = xasprintf("%s/%s.log", dir, id);
+  *uri = lc_log_binary_uri(self, *path,
+                           o->log_max_size_set ? o->log_max_size : LC_LOG_DEFAULT_MAX_SIZE);
+  return 0;
+}
+
+/* The task's stdout/stderr URI and the labels that say where the log is. */
+static int
+log_setup(struct create_opts *o, const char *ns, const char *id, char **uri, lc_error **err)
+{
+  cleanup_free char *path = NULL;
+  bool none = o->log != NULL && strcmp(o->log, "none") == 0;
+  *uri = NULL;
+  if (o->log_max_size_set && (o->log != NULL || o->attached))
+    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
+                        "--log-max-size applies to lcctl's own log of a detached task, not to "
+                        "--log or an attached run");
+  if (none || (o->log == NULL && o->attached))
+    return 0;
+  if (o->log != NULL) {
+    if (log_abs_path(o->log, &path, err) < 0)
+      return -1;
+    *uri = lc_file_uri(path);
+    if (*uri == NULL)
+      lc_oom();
+  } else {
+    if (default_log(o, ns, id, &path, uri, err) < 0)
+      return -1;
+    push_label(o, xstrdup(LC_LOG_OWNED_LABEL), xstrdup("true"));
+  }
+  push_label(o, xstrdup(LC_LOG_LABEL), xstrdup(path));
+  return 0;
 }
 
 /* --user names mean what the container's own /etc/passwd and /etc/group
@@ -483,7 +561,7 @@ create_opts_prepare(struct create_opts *o, const char *ns, const char *id, char 
   if (validate_container_id(id, err) < 0)
     return -1;
   *log_uri = NULL;
-  if (o->log != NULL && log_uri_of(o->log, log_uri, err) < 0)
+  if (log_setup(o, ns, id, log_uri, err) < 0)
     return -1;
   json_object *spec = NULL;
   char *rootfs_abs = NULL;

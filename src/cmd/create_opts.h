@@ -19,7 +19,10 @@ struct create_opts {
   const char *rootfs;
   const char *bundle;
   const char *runtime;
-  const char *log;
+  const char *log; /* --log FILE, or "none" */
+  bool attached;   /* set by run without -d: the output goes to lcctl, no default log */
+  int64_t log_max_size; /* --log-max-size; -1 when not given */
+  bool log_max_size_set;
   const char *runc_binary;
   bool start;
   const char *user_arg; /* resolved against the rootfs once it is known */

@@ -37,7 +37,7 @@ fake_container() {
 
 # real_container ID: a started container on the real runc (and so CRIU).
 real_container() {
-  lcctl create --start --rootfs "$ROOTFS" "$1" sleep 1000 >/dev/null
+  lcctl create --start --log none --rootfs "$ROOTFS" "$1" sleep 1000 >/dev/null
 }
 
 # args_of FILE: the recorded arguments, one line.
