@@ -9,7 +9,7 @@
 # means that no ID is offered.
 
 _lcctl_commands='version create start run status kill pause resume delete rm
-wait exec restore checkpoint events update stats pids logs help'
+wait exec restore checkpoint events update stats pids logs inspect help'
 
 # libcontainerd's event types; "unknown" is any other topic.
 _lcctl_event_types='exit oom create start exec-added exec-started paused
@@ -280,7 +280,7 @@ _lcctl() {
     ((nargs == 0)) && _lcctl_reply "$(_lcctl_ids)" "$cur"
     ;;
   *)
-    # Commands taking several IDs: leave out those already given.
+    # Commands taking several IDs (inspect too): leave out those already given.
     for id in $(_lcctl_ids); do
       [[ " ${args[*]} " == *" $id "* ]] || ids+=" $id"
     done

@@ -51,6 +51,7 @@ static const struct command commands[] = {
     {"stats", NULL, cmd_stats, "cgroup metrics of tasks"},
     {"pids", NULL, cmd_pids, "the pids inside a task"},
     {"logs", NULL, cmd_logs, "a container's file log"},
+    {"inspect", NULL, cmd_inspect, "container record and task as JSON"},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -91,5 +91,6 @@ int cmd_update(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_stats(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_pids(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_logs(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_inspect(struct lc_ctx *ctx, int argc, char **argv);
 
 #endif
