@@ -9,7 +9,8 @@
 # means that no ID is offered.
 
 _lcctl_commands='version create start run status kill pause resume delete rm
-wait exec restore checkpoint events update stats pids logs inspect help'
+wait exec restore checkpoint events update stats pids logs inspect namespaces ns
+help'
 
 # libcontainerd's event types; "unknown" is any other topic.
 _lcctl_event_types='exit oom create start exec-added exec-started paused
@@ -54,6 +55,7 @@ _lcctl_opts() {
   update) echo "--memory --cpus --pids-limit --help" ;;
   stats) echo "--watch --help" ;;
   logs) echo "-f --follow --tail --since --timestamps --help" ;;
+  namespaces | ns) echo "--label --help" ;;
   *) echo "--help" ;;
   esac
 }
@@ -72,6 +74,7 @@ _lcctl_takes_arg() {
   events) list='--type --container --filter --count --until --timeout' ;;
   update) list='--memory --cpus --pids-limit' ;;
   logs) list='--tail --since' ;;
+  namespaces | ns) list='--label' ;;
   *) return 1 ;;
   esac
   list=" ${list//$'\n'/ } "
@@ -117,6 +120,12 @@ _lcctl_dequote() {
 # the global options in _lcctl_glob.
 _lcctl_ids() {
   "$_lcctl_bin" "${_lcctl_glob[@]}" --timeout 2s --format text -q status \
+    2>/dev/null </dev/null
+}
+
+# _lcctl_namespaces: the namespaces of the daemon, asked the same way.
+_lcctl_namespaces() {
+  "$_lcctl_bin" "${_lcctl_glob[@]}" --timeout 2s --format text -q namespaces ls \
     2>/dev/null </dev/null
 }
 
@@ -208,7 +217,11 @@ _lcctl() {
       _lcctl_reply "text json" "$cur"
       return
       ;;
-    -n | --namespace | --timeout) return ;;
+    -n | --namespace)
+      _lcctl_reply "$(_lcctl_namespaces)" "$cur"
+      return
+      ;;
+    --timeout) return ;;
     esac
     $split && return
     if [[ $cur == -* ]]; then
@@ -276,6 +289,17 @@ _lcctl() {
   case $cmd in
   help) ((nargs == 0)) && _lcctl_reply "$_lcctl_commands" "$cur" ;;
   version | events | create | run) ;;
+  namespaces | ns)
+    if ((nargs == 0)); then
+      _lcctl_reply "ls create rm" "$cur"
+    elif [[ ${args[0]} == rm ]]; then
+      local n left=""
+      for n in $(_lcctl_namespaces); do
+        [[ " ${args[*]} " == *" $n "* ]] || left+=" $n"
+      done
+      _lcctl_reply "$left" "$cur"
+    fi
+    ;;
   start | restore | checkpoint | update | pids | exec | logs)
     ((nargs == 0)) && _lcctl_reply "$(_lcctl_ids)" "$cur"
     ;;

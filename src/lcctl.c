@@ -52,6 +52,7 @@ static const struct command commands[] = {
     {"pids", NULL, cmd_pids, "the pids inside a task"},
     {"logs", NULL, cmd_logs, "a container's file log"},
     {"inspect", NULL, cmd_inspect, "container record and task as JSON"},
+    {"namespaces", "ns", cmd_namespaces, "list, create or remove namespaces"},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -92,5 +92,6 @@ int cmd_stats(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_pids(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_logs(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_inspect(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_namespaces(struct lc_ctx *ctx, int argc, char **argv);
 
 #endif
