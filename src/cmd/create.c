@@ -48,7 +48,7 @@ static struct argp create_argp = {
     "Create a container and its task, not started.\v"
     "The root filesystem comes from --rootfs DIR (a default spec is generated) or "
     "--bundle DIR (DIR/config.json and its root). Without --log the process's output "
-    "is discarded.",
+    "goes to lcctl's own log (lcctl logs ID); --log none discards it.",
     create_children,
     NULL,
     NULL};

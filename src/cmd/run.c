@@ -71,7 +71,8 @@ static struct argp run_argp = {
     "Exit status 125 means lcctl failed before the process ran, 126 that the command "
     "could not be invoked, 127 that it was not found; 1 that the daemon refused (the ID "
     "is taken), 2 a usage error. With -d, lcctl returns once the process runs and its "
-    "output is discarded unless --log FILE is given.",
+    "output goes to lcctl's own log (lcctl logs ID), to --log FILE, or nowhere with "
+    "--log none.",
     run_children,
     NULL,
     NULL};
