@@ -183,8 +183,9 @@ cmd_argp_parse(const struct argp *argp, int argc, char **argv, void *input, cons
 {
   struct argp_child children[] = {
       {argp, 0, NULL, 0},
+      /* group 100: listed under --help after the command's own options */
       {globals_child, 0, globals_child ? "Global options (also accepted after the command):" : NULL,
-       0},
+       100},
       {NULL, 0, NULL, 0}};
   struct argp wrap = {NULL, parse_wrap, NULL, NULL, children, note_help, argp->argp_domain};
   char *text = NULL;
