@@ -110,6 +110,8 @@ cmd_create(struct lc_ctx *ctx, int argc, char **argv)
       (struct lc_stdio_paths){"", log_uri ? log_uri : "", log_uri ? log_uri : "", a.opts.spec.tty};
   if (c == NULL || lc_create(c, &cs, &ts, &pid, &err) < 0 ||
       (a.opts.start && start_created(ctx, c, a.id, &pid, &err) < 0)) {
+    if (c != NULL)
+      create_opts_abandon_log(&a.opts, err);
     rv = ctx_report(ctx, a.id, err);
     goto out;
   }

@@ -146,10 +146,13 @@ run_detached(struct run_state *st)
   ts.io = (struct lc_stdio_paths){"", log, log, false};
   lc_error *err = NULL;
   uint32_t pid = 0;
-  if (lc_create(st->client, &cs, &ts, &pid, &err) < 0)
+  if (lc_create(st->client, &cs, &ts, &pid, &err) < 0) {
+    create_opts_abandon_log(&a->opts, err);
     return fail_before_run(st, err);
+  }
   if (lc_task_start(st->client, a->id, NULL, &pid, &err) < 0) {
     remove_container(st->client, a->id);
+    create_opts_abandon_log(&a->opts, NULL);
     return fail_before_run(st, err);
   }
   print_detached(st->ctx, a->id, pid);

@@ -156,3 +156,16 @@ wait_exit() {
   diff <(seq 1 "${#lines[@]}") <(printf '%s\n' "${lines[@]}")
   lcctl kill -s KILL k1
 }
+
+@test "a create that fails leaves no log behind; a taken ID leaves the other's log alone" {
+  run -127 lcctl run -d --rootfs "$ROOTFS" bad /no/such/command
+  [ ! -e "$(LOG bad)" ]
+  [ ! -e "$(LOG bad).idx" ]
+  run -1 lcctl create --start --rootfs "$ROOTFS" bad2 /no/such/command
+  [ ! -e "$(LOG bad2)" ]
+  lcctl run -d --rootfs "$ROOTFS" taken sh -c 'echo first'
+  wait_exit taken
+  run -1 lcctl run -d --rootfs "$ROOTFS" taken sh -c 'echo second'
+  run -0 lcctl logs taken
+  [ "$output" = first ]
+}
