@@ -30,7 +30,8 @@ enum { OPT_RM = 0x500 };
 
 static struct argp_option run_own_options[] = {
     {"rm", OPT_RM, NULL, 0, "delete the container once it has exited", 5},
-    {"detach", 'd', NULL, 0, "start it and return at once (output discarded unless --log)", 5},
+    {"detach", 'd', NULL, 0, "start it and return at once (output kept in a log, see lcctl logs)",
+     5},
     {"interactive", 'i', NULL, 0, "forward stdin; close the process's stdin at its end", 5},
     {NULL, 0, NULL, 0, NULL, 0},
 };
@@ -72,7 +73,8 @@ static struct argp run_argp = {
     "Exit status 125 means lcctl failed before the process ran, 126 that the command "
     "could not be invoked, 127 that it was not found; 1 that the daemon refused (the ID "
     "is taken), 2 a usage error. With -d, lcctl returns once the process runs and its "
-    "output is discarded unless --log FILE is given.",
+    "output goes to lcctl's own log (lcctl logs ID), to --log FILE, or nowhere with "
+    "--log none.",
     run_children,
     NULL,
     NULL};
@@ -227,10 +229,14 @@ run_detached(struct run_state *st)
   ts.io = (struct lc_stdio_paths){"", log, log, false};
   lc_error *err = NULL;
   uint32_t pid = 0;
-  if (lc_create(st->client, &cs, &ts, &pid, &err) < 0)
+  if (lc_create(st->client, &cs, &ts, &pid, &err) < 0) {
+    create_opts_abandon_log(&a->opts, err);
     return fail_create(st, err);
-  if (lc_task_start(st->client, a->id, NULL, &pid, &err) < 0)
+  }
+  if (lc_task_start(st->client, a->id, NULL, &pid, &err) < 0) {
+    create_opts_abandon_log(&a->opts, NULL);
     return fail_and_remove(st, err);
+  }
   print_detached(st->ctx, a->id, pid);
   return 0;
 }
@@ -323,6 +329,7 @@ cmd_run(struct lc_ctx *ctx, int argc, char **argv)
   }
   struct run_state st = {.ctx = ctx, .args = &a};
   lc_error *err = NULL;
+  a.opts.attached = !a.detach; /* -d keeps the output in lcctl's own log */
   int rv = check_combination(ctx, &a);
   if (rv == 0 && lc_attach_check_terminal(a.opts.spec.tty, 0, &err) < 0)
     rv = fail_before_run(&st, err);

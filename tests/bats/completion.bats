@@ -120,7 +120,7 @@ need_zsh() {
 }
 
 ALL_COMMANDS=(version create start run status kill pause resume delete rm wait
-  exec restore checkpoint events update stats pids help)
+  exec restore checkpoint events update stats pids logs inspect namespaces ns help)
 EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   container-create container-update container-delete image-create image-update image-delete
   namespace-create namespace-update namespace-delete snapshot-prepare snapshot-commit
@@ -342,4 +342,32 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   offered alpha beta-1
   run complete_zsh "$LCCTL -a $LCCTL_TEST_SOCK -n $NS-empty status "
   offered
+}
+
+@test "completion: bash offers the container options, logs options, capabilities, namespaces" {
+  need_lcctl
+  run complete_bash "lcctl run --"
+  offers --mount --volume --env-file --cap-add --cap-drop --privileged --device \
+    --no-new-privileges --seccomp --seccomp-profile --log-max-size
+  run complete_bash "lcctl create --cap-add net_"
+  offers NET_ADMIN NET_RAW NET_BIND_SERVICE NET_BROADCAST
+  run complete_bash "lcctl logs --"
+  offers --follow --tail --since --timestamps
+  run complete_bash "lcctl namespaces "
+  offered ls create rm
+  "$LCCTL" -a "$LCCTL_TEST_SOCK" namespaces create "$NS"
+  run complete_bash "$LCCTL -a $LCCTL_TEST_SOCK -n "
+  offers "$NS"
+  run complete_bash "$LCCTL -a $LCCTL_TEST_SOCK namespaces rm "
+  offers "$NS"
+}
+
+@test "completion: zsh offers namespaces after -n and the new commands" {
+  need_zsh
+  need_lcctl
+  "$LCCTL" -a "$LCCTL_TEST_SOCK" namespaces create "$NS"
+  run complete_zsh "$LCCTL -a $LCCTL_TEST_SOCK -n "
+  offers "$NS"
+  run complete_zsh "lcctl "
+  offers logs inspect namespaces
 }
