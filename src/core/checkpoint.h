@@ -8,19 +8,13 @@
 #include <stdint.h>
 
 #include "client.h"
+#include "content.h"
 #include "task.h"
 
 #define LC_RUNC_CHECKPOINT_OPTIONS_TYPE_URL "containerd.runc.v1.CheckpointOptions"
 #define LC_CHECKPOINT_MEDIA_TYPE "application/vnd.containerd.container.criu.checkpoint.criu.tar"
 /* The label that keeps a blob out of containerd's garbage collection. */
 #define LC_GC_ROOT_LABEL "containerd.io/gc.root"
-
-/* A blob in containerd's content store. */
-struct lc_descriptor {
-  char *media_type;
-  char *digest;
-  int64_t size;
-};
 
 struct lc_checkpoint_opts {
   /* CRIU image directory (made 0700 when missing, parent must exist); NULL:

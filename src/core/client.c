@@ -90,6 +90,12 @@ lc_client_timeout_ms(const lc_client *c)
   return c->timeout_ms;
 }
 
+void
+lc_client_set_lease(lc_client *c, const char *lease_id)
+{
+  c->channel.lease = lease_id;
+}
+
 /* Connects on first use, and again after the old connection died, so that a
  * usage error never touches the socket and a long-lived command can recover. */
 grpc_channel *
