@@ -4,7 +4,6 @@
 
 #include <stdlib.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "client_internal.h"
 #include "content.h"
@@ -15,27 +14,26 @@
 #define GC_EXPIRE_LABEL "containerd.io/gc.expire"
 
 int
-lc_lease_begin(lc_client *c, const char *purpose, int64_t expire_sec, char **id, lc_error **err)
+lc_lease_begin(lc_client *c, const char *id, int64_t expire_sec, lc_error **err)
 {
-  struct timespec now;
-  clock_gettime(CLOCK_REALTIME, &now);
-  time_t until = now.tv_sec + (time_t)expire_sec;
+  time_t until = time(NULL) + (time_t)expire_sec;
   struct tm tm;
   char stamp[40];
   strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&until, &tm));
-  cleanup_free char *lease_id =
-      xasprintf("lcctl-%s-%lld-%ld-%d", purpose, (long long)now.tv_sec, now.tv_nsec, getpid());
   lc_label label = {MUT(GC_EXPIRE_LABEL), stamp};
   cleanup_free void **entries =
       lc_pb_string_map(&lcpb__create_lease_request__labels_entry__descriptor, &label, 1);
   Lcpb__CreateLeaseRequest req = LCPB__CREATE_LEASE_REQUEST__INIT;
-  req.id = lease_id;
+  req.id = MUT(id);
   req.n_labels = 1;
   req.labels = (Lcpb__CreateLeaseRequest__LabelsEntry **)entries;
-  if (lc_unary_one(c, LC_SVC_LEASES "Create", &req.base, NULL, NULL, err) < 0)
-    return -1;
-  *id = steal_pointer(&lease_id);
-  lc_client_set_lease(c, *id);
+  lc_error *e = NULL;
+  if (lc_unary_one(c, LC_SVC_LEASES "Create", &req.base, NULL, NULL, &e) < 0) {
+    if (!(e->cls == LC_ERR_DAEMON && e->code == LC_GRPC_ALREADY_EXISTS))
+      return lc_error_pass(err, e);
+    lc_error_free(e);
+  }
+  lc_client_set_lease(c, id);
   return 0;
 }
 

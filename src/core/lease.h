@@ -9,11 +9,11 @@
 
 #include "client.h"
 
-/* Creates a lease that containerd drops by itself after expire_sec (so a
- * killed lcctl leaves nothing held for long) and puts the client's calls
- * under it. *id is ours to free after lc_lease_end. */
-int lc_lease_begin(lc_client *c, const char *purpose, int64_t expire_sec, char **id,
-                   lc_error **err);
+/* Creates the lease id (or takes over the one left by an interrupted run),
+ * which containerd drops by itself after expire_sec, so a killed lcctl
+ * leaves nothing held for long; puts the client's calls under it. id must
+ * outlive lc_lease_end. */
+int lc_lease_begin(lc_client *c, const char *id, int64_t expire_sec, lc_error **err);
 /* Takes the client's calls out of the lease and deletes it. */
 int lc_lease_end(lc_client *c, const char *id, lc_error **err);
 
