@@ -48,6 +48,7 @@ static const struct command commands[] = {
     {"update", NULL, cmd_update, "change a task's resources"},
     {"stats", NULL, cmd_stats, "cgroup metrics of tasks"},
     {"pids", NULL, cmd_pids, "the pids inside a task"},
+    {"pull", NULL, cmd_pull, "fetch an image from a registry and unpack it"},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -90,5 +90,6 @@ int cmd_checkpoint(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_update(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_stats(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_pids(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_pull(struct lc_ctx *ctx, int argc, char **argv);
 
 #endif

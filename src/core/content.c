@@ -238,6 +238,7 @@ struct lc_content_writer {
   uint8_t *chunk;
   size_t chunk_len;
   size_t sent, answered; /* requests sent, responses read */
+  int64_t ingest_offset; /* what containerd holds for this ref, last answer */
   bool committed;
 };
 
@@ -252,6 +253,7 @@ on_write_response(void *ud, const uint8_t *msg, size_t len, lc_error **err)
     return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
                         "protocol error: cannot decode a Content.Write answer");
   w->answered++;
+  w->ingest_offset = r->offset;
   lcpb__write_content_response__free_unpacked(r, NULL);
   return 0;
 }
@@ -334,6 +336,50 @@ writer_flush(lc_content_writer *w, lc_error **err)
 
 /* STAT opens the ingest; containerd answers AlreadyExists when it holds the
  * expected blob already. */
+static int
+writer_stat(lc_content_writer *w, lc_error **err)
+{
+  Lcpb__WriteContentRequest req = LCPB__WRITE_CONTENT_REQUEST__INIT;
+  req.action = LCPB__WRITE_ACTION__WRITE_ACTION_STAT;
+  req.ref = w->ref;
+  req.total = w->expected.size;
+  req.expected = w->expected.digest;
+  if (writer_send(w, &req, false, err) < 0 || writer_wait(w, writer_all_answered, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* Ends our side of the stream and waits until containerd has let go of
+ * the ref: only then does Abort find it unlocked. */
+static void
+writer_close_stream(lc_content_writer *w)
+{
+  if (w->call != NULL && !grpc_call_done(w->call)) {
+    Lcpb__WriteContentRequest req = LCPB__WRITE_CONTENT_REQUEST__INIT;
+    req.action = LCPB__WRITE_ACTION__WRITE_ACTION_STAT;
+    req.ref = w->ref;
+    lc_error *e = NULL;
+    int64_t deadline = lc_monotonic_ms() + lc_client_timeout_ms(w->client);
+    if (writer_send(w, &req, true, &e) == 0)
+      grpc_wait_until(w->ch, &w->call, 1, NULL, NULL, NULL, deadline, &e);
+    lc_error_free(e);
+  }
+  grpc_call_free(w->call);
+  w->call = NULL;
+  w->sent = w->answered = 0;
+}
+
+static void
+writer_abort(lc_content_writer *w)
+{
+  writer_close_stream(w);
+  Lcpb__AbortContentRequest req = LCPB__ABORT_CONTENT_REQUEST__INIT;
+  req.ref = w->ref;
+  lc_error *e = NULL;
+  lc_unary_one(w->client, LC_SVC_CONTENT "Abort", &req.base, NULL, NULL, &e);
+  lc_error_free(e); /* best effort: NotFound when there was nothing */
+}
+
 int
 lc_content_writer_open(lc_client *c, const char *ref, const struct lc_descriptor *expected,
                        lc_content_writer **out, lc_error **err)
@@ -349,13 +395,15 @@ lc_content_writer_open(lc_client *c, const char *ref, const struct lc_descriptor
   lc_descriptor_copy(&w->expected, expected);
   w->hasher = lc_hasher_new();
   w->chunk = xmalloc(CHUNK_BYTES);
-  Lcpb__WriteContentRequest req = LCPB__WRITE_CONTENT_REQUEST__INIT;
-  req.action = LCPB__WRITE_ACTION__WRITE_ACTION_STAT;
-  req.ref = w->ref;
-  req.total = expected->size;
-  req.expected = w->expected.digest;
   lc_error *e = NULL;
-  if (writer_send(w, &req, false, &e) < 0 || writer_wait(w, writer_all_answered, &e) < 0) {
+  int rv = writer_stat(w, &e);
+  /* Bytes left by an interrupted writer: containerd's local store cannot
+   * truncate them reliably, so the ingest is dropped and begun again. */
+  if (rv == 0 && w->ingest_offset > 0) {
+    writer_abort(w);
+    rv = writer_stat(w, &e);
+  }
+  if (rv < 0) {
     w->committed = true; /* nothing of ours to abort */
     lc_content_writer_free(w);
     if (e->cls == LC_ERR_DAEMON && e->code == LC_GRPC_ALREADY_EXISTS) {
@@ -453,14 +501,9 @@ lc_content_writer_free(lc_content_writer *w)
 {
   if (w == NULL)
     return;
+  if (!w->committed)
+    writer_abort(w);
   grpc_call_free(w->call);
-  if (!w->committed) {
-    Lcpb__AbortContentRequest req = LCPB__ABORT_CONTENT_REQUEST__INIT;
-    req.ref = w->ref;
-    lc_error *e = NULL;
-    lc_unary_one(w->client, LC_SVC_CONTENT "Abort", &req.base, NULL, NULL, &e);
-    lc_error_free(e); /* best effort: containerd drops stale ingests itself */
-  }
   lc_hasher_free(w->hasher);
   lc_descriptor_clear(&w->expected);
   free(w->chunk);

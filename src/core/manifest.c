@@ -173,8 +173,8 @@ parse_json(const char *data, size_t len, const char *what, lc_error **err)
   }
   json_tokener *tok = json_tokener_new();
   json_object *root = json_tokener_parse_ex(tok, data, (int)len);
-  bool complete = json_tokener_get_error(tok) == json_tokener_success &&
-                  json_tokener_get_parse_end(tok) == len;
+  bool complete =
+      json_tokener_get_error(tok) == json_tokener_success && json_tokener_get_parse_end(tok) == len;
   json_tokener_free(tok);
   if (root == NULL || !complete || !json_object_is_type(root, json_type_object)) {
     json_object_put(root);

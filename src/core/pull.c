@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "digest.h"
 #include "image_store.h"
@@ -52,15 +53,20 @@ report(struct pull *p, enum lc_pull_stage stage, const struct lc_descriptor *d, 
     p->o->progress(p->o->progress_ud, stage, d, done);
 }
 
-/* containerd's ingest names: the kind of blob and its digest. */
+/* containerd's ingest names are the kind of blob and its digest; ours add
+ * the process and time. containerd 1.6 keeps the bytes of an aborted ingest
+ * under a name that a later writer of the same ref can be handed again (and
+ * cannot truncate reliably), so no name is used twice. */
 static char *
 ingest_ref(const char *mt, const char *digest)
 {
+  static unsigned serial;
   const char *kind = lc_media_type_is_index(mt)      ? "index"
                      : lc_media_type_is_manifest(mt) ? "manifest"
                      : lc_media_type_is_layer(mt)    ? "layer"
                                                      : "config";
-  return xasprintf("%s-%s", kind, digest);
+  return xasprintf("%s-%s-lcctl-%d-%lld-%u", kind, digest, (int)getpid(),
+                   (long long)lc_monotonic_ms(), serial++);
 }
 
 /* A document fetched whole must be the one its descriptor names. */
@@ -271,8 +277,8 @@ resolve(struct pull *p, struct chosen *ch, lc_error **err)
       return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_INVALID_ARGUMENT,
                           "index entry %s is not an image manifest", e->desc.digest);
   }
-  const struct lc_image_doc *m = ch->root_doc.kind == LC_DOC_INDEX ? &ch->manifest_doc
-                                                                   : &ch->root_doc;
+  const struct lc_image_doc *m =
+      ch->root_doc.kind == LC_DOC_INDEX ? &ch->manifest_doc : &ch->root_doc;
   if (small_blob(p, &m->config, LC_MAX_CONFIG, &ch->config_data, &ch->config_len, err) < 0 ||
       lc_image_config_parse(ch->config_data, ch->config_len, &ch->config, err) < 0)
     return -1;
@@ -299,8 +305,7 @@ store_all(struct pull *p, struct chosen *ch, lc_error **err)
       return -1;
   if (store_document(p, &m->config, ch->config_data, ch->config_len, NULL, err) < 0)
     return -1;
-  if (indexed &&
-      store_document(p, &ch->manifest, ch->manifest_data, ch->manifest_len, m, err) < 0)
+  if (indexed && store_document(p, &ch->manifest, ch->manifest_data, ch->manifest_len, m, err) < 0)
     return -1;
   return store_document(p, &ch->root, ch->root_data, ch->root_len, &ch->root_doc, err);
 }
@@ -318,8 +323,7 @@ pull_under_lease(struct pull *p, struct lc_pull_result *out, lc_error **err)
   }
   if (resolve(p, &ch, err) < 0 || store_all(p, &ch, err) < 0)
     goto done;
-  const struct lc_image_doc *m = ch.root_doc.kind == LC_DOC_INDEX ? &ch.manifest_doc
-                                                                  : &ch.root_doc;
+  const struct lc_image_doc *m = ch.root_doc.kind == LC_DOC_INDEX ? &ch.manifest_doc : &ch.root_doc;
   const char *sn = p->o->snapshotter ? p->o->snapshotter : LC_DEFAULT_SNAPSHOTTER;
   if (!p->o->no_unpack &&
       lc_unpack(p->c, m, &ch.config, sn, p->o->progress, p->o->progress_ud, err) < 0)
@@ -350,7 +354,11 @@ lc_pull(lc_client *c, const char *ref, const struct lc_pull_opts *o, struct lc_p
   if (lc_registry_new(&p.ref, &o->registry, &p.reg, err) < 0 ||
       lc_pull_lease_begin(c, p.ref.name, &lease, err) < 0)
     goto done;
-  p.source_key = xasprintf("containerd.io/distribution.source.%s", p.ref.domain);
+  /* containerd keys the source by host name alone, without the port */
+  const char *d = p.ref.domain;
+  size_t host_len = d[0] == '[' ? strcspn(d + 1, "]") : strcspn(d, ":");
+  p.source_key =
+      xasprintf("containerd.io/distribution.source.%.*s", (int)host_len, d[0] == '[' ? d + 1 : d);
   rv = pull_under_lease(&p, out, err);
   lc_client_set_lease(c, NULL);
   if (rv == 0) {

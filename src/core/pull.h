@@ -44,8 +44,8 @@ void lc_pull_result_clear(struct lc_pull_result *r);
 /* A failed pull registers nothing; blobs it finished stay in the store
  * under the pull's lease (which containerd drops after a day), so the next
  * pull of the same name fetches only what is missing. */
-int lc_pull(lc_client *c, const char *ref, const struct lc_pull_opts *o,
-            struct lc_pull_result *out, lc_error **err);
+int lc_pull(lc_client *c, const char *ref, const struct lc_pull_opts *o, struct lc_pull_result *out,
+            lc_error **err);
 
 /* What lc_pull and import share once the blobs are in the store: unpack
  * the layers of manifest (config already parsed) into snapshotter and label

@@ -154,9 +154,9 @@ lc_ref_parse(const char *s, struct lc_ref *out, lc_error **err)
     out->path = p;
   }
   out->host = xstrdup(strcmp(out->domain, "docker.io") == 0 ? "registry-1.docker.io" : out->domain);
-  out->name = xasprintf("%s/%s%s%s%s%s", out->domain, out->path, out->tag ? ":" : "",
-                        out->tag ? out->tag : "", out->digest ? "@" : "",
-                        out->digest ? out->digest : "");
+  out->name =
+      xasprintf("%s/%s%s%s%s%s", out->domain, out->path, out->tag ? ":" : "",
+                out->tag ? out->tag : "", out->digest ? "@" : "", out->digest ? out->digest : "");
   return 0;
 fail:
   lc_ref_clear(out);

@@ -326,8 +326,8 @@ status_error(lc_registry *r, long status, const char *what, const struct exchang
                         r->host, r->repo, sep, w, close);
   default:
     return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_UNKNOWN,
-                        "registry %s answered HTTP %ld for %s%s%s%s", r->host, status, what, sep,
-                        w, close);
+                        "registry %s answered HTTP %ld for %s%s%s%s", r->host, status, what, sep, w,
+                        close);
   }
 }
 
@@ -362,8 +362,8 @@ static long
 token_request(lc_registry *r, const struct lc_challenge *ch, bool post, struct exchange *x,
               lc_error **err)
 {
-  cleanup_free char *scope = ch->scope ? xstrdup(ch->scope)
-                                       : xasprintf("repository:%s:pull", r->repo);
+  cleanup_free char *scope =
+      ch->scope ? xstrdup(ch->scope) : xasprintf("repository:%s:pull", r->repo);
   char *svc = curl_easy_escape(r->curl, ch->service ? ch->service : "", 0);
   char *sc = curl_easy_escape(r->curl, scope, 0);
   cleanup_free char *query = xasprintf("service=%s&scope=%s", svc, sc);

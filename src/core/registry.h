@@ -45,7 +45,7 @@ int lc_registry_get_manifest(lc_registry *r, const char *object, size_t max, cha
 
 /* Each chunk of a blob as it arrives; -1 (with *err) ends the transfer. */
 typedef int (*lc_blob_sink)(void *ud, const void *data, size_t len, lc_error **err);
-int lc_registry_get_blob(lc_registry *r, const struct lc_descriptor *d, lc_blob_sink sink,
-                         void *ud, lc_error **err);
+int lc_registry_get_blob(lc_registry *r, const struct lc_descriptor *d, lc_blob_sink sink, void *ud,
+                         lc_error **err);
 
 #endif

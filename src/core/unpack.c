@@ -72,8 +72,7 @@ apply_layer(lc_client *c, const char *sn, const struct lc_descriptor *layer, con
 
 int
 lc_unpack(lc_client *c, const struct lc_image_doc *manifest, const struct lc_image_config *cfg,
-          const char *snapshotter, lc_pull_progress_fn progress, void *progress_ud,
-          lc_error **err)
+          const char *snapshotter, lc_pull_progress_fn progress, void *progress_ud, lc_error **err)
 {
   if (cfg->n_diff_ids != manifest->n_layers)
     return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_INVALID_ARGUMENT,
