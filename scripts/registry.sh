@@ -215,26 +215,43 @@ skopeo_source() {
   echo "dir:$view"
 }
 
-# push_images IMAGE... copies each layout to plain as lcctl/NAME:latest and
-# checks that the registry holds the layout's manifest byte for byte (the
-# digest tests expect is the one in the layout's index.json).
-push_images() {
-  local port name want got
-  local -a all
+# push_one NAME copies one layout to plain as lcctl/NAME:latest (an index
+# with every manifest it lists) and writes the digest the registry gave it.
+push_one() {
+  local name=$1 port
+  local -a all=()
   port=$(cat "$DIR/plain/port")
+  [[ "$(jq -r '.manifests[0].mediaType' "$IMAGES/$name/index.json")" == *index* ]] && all=(--all)
+  skopeo --insecure-policy copy --quiet "${all[@]}" --dest-tls-verify=false \
+    --digestfile "$DIR/plain/$name.digest" \
+    "$(skopeo_source "$name")" "docker://127.0.0.1:$port/lcctl/$name:latest"
+}
+
+# push_images IMAGE... pushes them all at once, then checks that the registry
+# holds each layout's manifest byte for byte (the digest tests expect is the
+# one in the layout's index.json).
+push_images() {
+  local name want got failed=0
+  local -A pids=()
   for name in "$@"; do
-    all=()
-    [[ "$(jq -r '.manifests[0].mediaType' "$IMAGES/$name/index.json")" == *index* ]] && all=(--all)
-    skopeo --insecure-policy copy --quiet "${all[@]}" --dest-tls-verify=false \
-      --digestfile "$DIR/plain/$name.digest" \
-      "$(skopeo_source "$name")" "docker://127.0.0.1:$port/lcctl/$name:latest" >&2
+    push_one "$name" >"$DIR/plain/$name.push.log" 2>&1 &
+    pids[$name]=$!
+  done
+  for name in "$@"; do
+    if ! wait "${pids[$name]}"; then
+      say "skopeo could not push $name:"
+      cat "$DIR/plain/$name.push.log" >&2
+      failed=1
+      continue
+    fi
     want=$(jq -r '.manifests[0].digest' "$IMAGES/$name/index.json")
     got=$(cat "$DIR/plain/$name.digest")
     if [[ $want != "$got" ]]; then
       say "skopeo pushed $name as $got, not as the layout's $want"
-      return 1
+      failed=1
     fi
   done
+  return "$failed"
 }
 
 # write_certs_d HOST:PORT puts the CA where containerd's hosts directory
