@@ -221,7 +221,11 @@ manifest_of() {
   run ctr_ images ls -q
   [[ $output != *lcctl/user* ]]
   registry_restore_blobs plain
-  pull_plain user
+  # containerd keeps the failed ingest (full length, wrong bytes) in $NS and
+  # would commit it again; a fresh namespace shows the registry is whole.
+  ctr --address "$LCCTL_TEST_SOCK" --namespace "$NS-after" images pull --plain-http \
+    "$LCCTL_REGISTRY/lcctl/user:latest" >/dev/null
+  purge_namespace "$NS-after"
 }
 
 @test "testimages.sh builds the same bytes every time (and the cache holds them)" {
