@@ -15,7 +15,9 @@ PACKAGES=(
   libclang-rt-14-dev
   # end-to-end tests
   containerd runc bats busybox-static util-linux procps jq python3
-  docker-registry skopeo
+  # image tests: private registries (distribution v2), pushes, certificates,
+  # htpasswd, the token server's signatures, test image layers
+  docker-registry skopeo apache2-utils openssl curl zstd tar gzip
 )
 
 # missing_packages prints the packages that dpkg does not report as installed.
