@@ -63,6 +63,7 @@ print_removed(struct lc_ctx *ctx, const char *name)
     json_object_put(o);
   } else if (!ctx->quiet) {
     printf("%s\n", name);
+    fflush(stdout); /* in order with the error lines of the names after it */
   }
 }
 

@@ -300,11 +300,13 @@ store_all(struct pull *p, struct chosen *ch, lc_error **err)
 {
   bool indexed = ch->root_doc.kind == LC_DOC_INDEX;
   const struct lc_image_doc *m = indexed ? &ch->manifest_doc : &ch->root_doc;
+  /* the config is in memory already: stored first, it survives a failure
+   * in the layers and is not fetched again */
+  if (store_document(p, &m->config, ch->config_data, ch->config_len, NULL, err) < 0)
+    return -1;
   for (size_t i = 0; i < m->n_layers; i++)
     if (stream_blob(p, &m->layers[i], err) < 0)
       return -1;
-  if (store_document(p, &m->config, ch->config_data, ch->config_len, NULL, err) < 0)
-    return -1;
   if (indexed && store_document(p, &ch->manifest, ch->manifest_data, ch->manifest_len, m, err) < 0)
     return -1;
   return store_document(p, &ch->root, ch->root_data, ch->root_len, &ch->root_doc, err);

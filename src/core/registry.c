@@ -19,6 +19,7 @@ struct lc_registry {
   char *host;
   char *repo;
   bool try_plain_after_tls; /* localhost: HTTPS first, then HTTP */
+  CURLcode last_rc;         /* of the last request */
   struct lc_credentials creds;
   bool have_creds;
   char *authorization; /* "Bearer ..." or "Basic ...": a secret */
@@ -267,6 +268,7 @@ perform(lc_registry *r, const char *method, const char *url, struct exchange *x,
   setup_request(r, url, x, headers);
   int64_t start = lc_monotonic_ms();
   CURLcode rc = curl_easy_perform(r->curl);
+  r->last_rc = rc;
   long status = 0;
   curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status);
   if (r->opts->trace != NULL)
@@ -468,14 +470,17 @@ request_once(lc_registry *r, const char *path, const char *accept, struct exchan
   return status;
 }
 
-/* A GET under the repository, answering one auth challenge; for a loopback
- * registry given without --plain-http, HTTPS first and then plain HTTP. */
+/* A GET under the repository, answering one auth challenge. A loopback
+ * registry given without --plain-http is tried with HTTPS first, and with
+ * plain HTTP only when the TLS handshake itself failed (the port speaks
+ * HTTP); a certificate that does not verify is an error, never a reason to
+ * drop TLS. */
 static long
 request(lc_registry *r, const char *path, const char *accept, struct exchange *x, lc_error **err)
 {
   lc_error *e = NULL;
   long status = request_once(r, path, accept, x, &e);
-  if (status < 0 && r->try_plain_after_tls && e->cls == LC_ERR_TRANSPORT) {
+  if (status < 0 && r->try_plain_after_tls && r->last_rc == CURLE_SSL_CONNECT_ERROR) {
     lc_error_free(steal_pointer(&e));
     r->try_plain_after_tls = false;
     set_base(r, true);
