@@ -9,7 +9,8 @@
 # means that no ID is offered.
 
 _lcctl_commands='version create start run status kill pause resume delete rm
-wait exec restore checkpoint events update stats pids help'
+wait exec restore checkpoint events update stats pids pull images image
+rmi tag import help'
 
 # libcontainerd's event types; "unknown" is any other topic.
 _lcctl_event_types='exit oom create start exec-added exec-started paused
@@ -29,8 +30,16 @@ _lcctl_create_args='--rootfs --bundle --env --cwd --user --hostname --label
 --memory --cpus --pids-limit --runtime --runc-binary --log'
 
 # _lcctl_opts CMD: every option of CMD.
+_lcctl_pull_opts='--platform --snapshotter --no-unpack --plain-http --user
+--password-stdin --certs-dir'
+_lcctl_pull_args='--platform --snapshotter --user --certs-dir'
+
 _lcctl_opts() {
   case $1 in
+  pull) echo "$_lcctl_pull_opts --help" ;;
+  images) echo "--digests --help" ;;
+  rmi) echo "--sync --help" ;;
+  import) echo "--base-name --snapshotter --no-unpack --help" ;;
   create) echo "$_lcctl_create_opts --help" ;;
   run) echo "$_lcctl_create_opts --rm -d --detach -i --interactive --help" ;;
   start) echo "-a --attach --help" ;;
@@ -59,6 +68,8 @@ _lcctl_takes_arg() {
   checkpoint) list='--dir' ;;
   events) list='--type --container --filter --count --until --timeout' ;;
   update) list='--memory --cpus --pids-limit' ;;
+  pull) list=$_lcctl_pull_args ;;
+  import) list='--base-name --snapshotter' ;;
   *) return 1 ;;
   esac
   list=" ${list//$'\n'/ } "
@@ -109,6 +120,12 @@ _lcctl_ids() {
 
 # _lcctl_comma_list CUR WORDS: complete the last item of a comma-separated
 # list of WORDS, leaving out the items already given.
+# Image names of the namespace, for rmi, tag and images.
+_lcctl_images() {
+  "$_lcctl_bin" "${_lcctl_glob[@]}" --timeout 2s --format text -q images \
+    2>/dev/null </dev/null
+}
+
 _lcctl_comma_list() {
   local cur=$1 prefix="" w left=""
   if [[ $cur == *,* ]]; then
@@ -233,6 +250,9 @@ _lcctl() {
     case $prev in
     --rootfs | --bundle | --checkpoint | --dir) _lcctl_files -d ;;
     --log | --runc-binary) _lcctl_files ;;
+    --certs-dir) _lcctl_files -d ;;
+    --platform) _lcctl_reply "linux/amd64 linux/arm64 linux/arm/v7 linux/386 linux/ppc64le linux/s390x" "$cur" ;;
+    --snapshotter) _lcctl_reply "overlayfs native" "$cur" ;;
     --runtime) _lcctl_reply "io.containerd.runc.v2" "$cur" ;;
     -s | --signal)
       # Any case is accepted; names are offered in upper case.
@@ -259,7 +279,16 @@ _lcctl() {
   local id ids=""
   case $cmd in
   help) ((nargs == 0)) && _lcctl_reply "$_lcctl_commands" "$cur" ;;
-  version | events | create | run) ;;
+  version | events | create | run | pull) ;;
+  image) ((nargs == 0)) && _lcctl_reply "ls rm" "$cur" ;;
+  import) ((nargs == 0)) && _lcctl_files ;;
+  tag) ((nargs == 0)) && _lcctl_reply "$(_lcctl_images)" "$cur" ;;
+  images | rmi)
+    for id in $(_lcctl_images); do
+      [[ " ${args[*]} " == *" $id "* ]] || ids+=" $id"
+    done
+    _lcctl_reply "$ids" "$cur"
+    ;;
   start | restore | checkpoint | update | pids | exec)
     ((nargs == 0)) && _lcctl_reply "$(_lcctl_ids)" "$cur"
     ;;
