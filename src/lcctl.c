@@ -53,6 +53,7 @@ static const struct command commands[] = {
     {"image", NULL, cmd_image, "image ls, image rm"},
     {"rmi", NULL, cmd_rmi, "remove images"},
     {"tag", NULL, cmd_tag, "name an image anew"},
+    {"import", NULL, cmd_import, "import an OCI layout or docker save archive"},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

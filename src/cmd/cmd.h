@@ -95,5 +95,6 @@ int cmd_images(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_image(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_rmi(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_tag(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_import(struct lc_ctx *ctx, int argc, char **argv);
 
 #endif

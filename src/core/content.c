@@ -438,6 +438,12 @@ lc_content_writer_write(lc_content_writer *w, const void *data, size_t len, lc_e
   return 0;
 }
 
+const char *
+lc_content_writer_digest(const lc_content_writer *w)
+{
+  return w->expected.digest;
+}
+
 int64_t
 lc_content_writer_offset(const lc_content_writer *w)
 {
@@ -451,6 +457,10 @@ writer_verify(lc_content_writer *w, lc_error **err)
 {
   char got[LC_DIGEST_STRLEN];
   lc_hasher_final(w->hasher, got);
+  if (*w->expected.digest == '\0') { /* named by what arrived */
+    free(w->expected.digest);
+    w->expected.digest = xstrdup(got);
+  }
   if (w->offset != w->expected.size)
     return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_DATA_LOSS,
                         "blob %s: got %lld bytes, its descriptor says %lld", w->expected.digest,

@@ -47,11 +47,14 @@ typedef struct lc_content_writer lc_content_writer;
 
 /* Opens the Write stream under ref (containerd's ingest name; one writer per
  * ref at a time). Returns 1 with *out NULL when the store already holds the
- * expected blob: nothing is to be written. */
+ * expected blob: nothing is to be written. An empty expected digest means
+ * the blob is named by the bytes that arrive (see lc_content_writer_digest). */
 int lc_content_writer_open(lc_client *c, const char *ref, const struct lc_descriptor *expected,
                            lc_content_writer **out, lc_error **err);
 /* Streams bytes; more than the descriptor's size is refused at once. */
 int lc_content_writer_write(lc_content_writer *w, const void *data, size_t len, lc_error **err);
+/* The blob's digest: the expected one, or once committed, what arrived. */
+const char *lc_content_writer_digest(const lc_content_writer *w);
 /* Bytes accepted so far. */
 int64_t lc_content_writer_offset(const lc_content_writer *w);
 /* Checks size and digest; a mismatch fails naming the blob and the ingest is
