@@ -319,3 +319,63 @@ stop_slow_proxy() {
   run lcctl rmi
   [ "$status" -eq 2 ]
 }
+
+@test "import: an OCI layout tar (file and stdin), named by --base-name, runnable by ctr, GC-labelled" {
+  tar -C "$LCCTL_TEST_IMAGES/busybox" -cf "$BATS_TEST_TMPDIR/bb.tar" .
+  run lcctl --json import --base-name team/bb "$BATS_TEST_TMPDIR/bb.tar"
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .name <<<"$output")" = docker.io/team/bb:latest ]
+  [ "$(jq -r .digest <<<"$output")" = "$(image_digest busybox)" ]
+  [ "$(jq -r .unpacked <<<"$output")" = true ]
+  run ctr_ run --rm docker.io/team/bb:latest imp </dev/null
+  [ "${lines[0]}" = "hello from image" ]
+  content_labels "$NS" | grep -q 'containerd.io/gc.ref.content.l.1=sha256:'
+  content_labels "$NS" | grep -q 'containerd.io/gc.ref.snapshot.overlayfs=sha256:'
+  run lcctl -n "$NS2" import --base-name other - <"$BATS_TEST_TMPDIR/bb.tar"
+  [ "$status" -eq 0 ]
+  [ "$output" = "docker.io/library/other:latest $(image_digest busybox)" ]
+  [ -z "$(ctr_ leases ls -q)" ]
+}
+
+@test "import: a docker save archive with links between layers; ctr runs it" {
+  skopeo copy --quiet "oci:$LCCTL_TEST_IMAGES/whiteout:latest" \
+    "docker-archive:$BATS_TEST_TMPDIR/saved.tar:saved/whiteout:v1"
+  run lcctl import "$BATS_TEST_TMPDIR/saved.tar"
+  [ "$status" -eq 0 ]
+  [[ $output == "docker.io/saved/whiteout:v1 sha256:"* ]]
+  run lcctl --json images
+  [ "$(jq -r .media_type <<<"$output")" = application/vnd.docker.distribution.manifest.v2+json ]
+  [ "$(jq -r .unpacked <<<"$output")" = true ]
+  run ctr_ run --rm docker.io/saved/whiteout:v1 ws </dev/null
+  [ "$status" -eq 0 ]
+  [[ $output == *kept.txt* && $output != *gone.txt* ]]
+}
+
+@test "import failures: no name, truncated, not a tar, missing file, a blob that is not its name; nothing left" {
+  tar -C "$LCCTL_TEST_IMAGES/busybox" -cf "$BATS_TEST_TMPDIR/bb.tar" .
+  run lcctl import "$BATS_TEST_TMPDIR/bb.tar"
+  [ "$status" -eq 2 ]
+  [[ $output == *"--base-name"* ]]
+  head -c 3000 "$BATS_TEST_TMPDIR/bb.tar" >"$BATS_TEST_TMPDIR/short.tar"
+  run lcctl import --base-name x "$BATS_TEST_TMPDIR/short.tar"
+  [ "$status" -eq 2 ]
+  [[ $output == *"ends in the middle"* ]]
+  run lcctl import --base-name x /etc/hostname
+  [ "$status" -eq 2 ]
+  run lcctl import --base-name x "$BATS_TEST_TMPDIR/none.tar"
+  [ "$status" -eq 2 ]
+  # a blob whose bytes are not the digest its name says
+  cp -r "$LCCTL_TEST_IMAGES/busybox" "$BATS_TEST_TMPDIR/bad"
+  local layer
+  layer=$(registry_blob_digests lcctl/busybox latest | tail -1)
+  chmod u+w "$BATS_TEST_TMPDIR/bad/blobs/sha256/${layer#sha256:}"
+  printf 'x' | dd of="$BATS_TEST_TMPDIR/bad/blobs/sha256/${layer#sha256:}" bs=1 seek=10 conv=notrunc 2>/dev/null
+  tar -C "$BATS_TEST_TMPDIR/bad" -cf "$BATS_TEST_TMPDIR/bad.tar" .
+  run lcctl import --base-name x "$BATS_TEST_TMPDIR/bad.tar"
+  [ "$status" -ne 0 ]
+  [[ $output == *"$layer"* ]]
+  [ -z "$(ctr_ images ls -q)" ]
+  [ -z "$(ctr_ leases ls -q)" ]
+  run lcctl import
+  [ "$status" -eq 2 ]
+}
