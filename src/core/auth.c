@@ -25,7 +25,7 @@ lc_challenge_clear(struct lc_challenge *c)
 static bool
 is_token_char(char c)
 {
-  return isalnum((unsigned char)c) || strchr("!#$%&'*+-.^_`|~", c) != NULL;
+  return c != '\0' && (isalnum((unsigned char)c) || strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
 /* A value: a token, or a quoted string with backslash escapes. */
