@@ -2,12 +2,12 @@
 
 #include "registry.h"
 
-#include <curl/curl.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "curl_load.h"
 #include "util.h"
 
 /* Bytes of an error answer kept for its message. */
@@ -163,11 +163,8 @@ int
 lc_registry_new(const struct lc_ref *ref, const struct lc_registry_opts *o, lc_registry **out,
                 lc_error **err)
 {
-  static bool global_done;
-  if (!global_done) {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    global_done = true;
-  }
+  if (lc_curl_load(err) < 0)
+    return -1;
   lc_registry *r = xzalloc(sizeof(*r));
   r->opts = o;
   r->host = xstrdup(ref->host);
