@@ -10,7 +10,7 @@
 
 _lcctl_commands='version create start run status kill pause resume delete rm
 wait exec restore checkpoint events update stats pids pull images image
-rmi tag import help'
+rmi tag import logs help'
 
 # libcontainerd's event types; "unknown" is any other topic.
 _lcctl_event_types='exit oom create start exec-added exec-started paused
@@ -23,11 +23,22 @@ WINCH IO PWR SYS'
 _lcctl_global_opts='-a --address -n --namespace --timeout --format --json
 -q --quiet --debug -V --version -? --help --usage'
 
-_lcctl_create_opts='--rootfs --bundle --env --cwd --user --hostname --label
---memory --cpus --pids-limit --net-host --read-only -t --tty --runtime
---runc-binary --log --start'
-_lcctl_create_args='--rootfs --bundle --env --cwd --user --hostname --label
---memory --cpus --pids-limit --runtime --runc-binary --log'
+_lcctl_create_opts='--rootfs --bundle -e --env --env-file --cwd --user
+--hostname --label --mount -v --volume --memory --cpus --pids-limit --net-host
+--read-only -t --tty --cap-add --cap-drop --privileged --device
+--no-new-privileges --seccomp --seccomp-profile --runtime --runc-binary --log
+--log-max-size --start'
+_lcctl_create_args='--rootfs --bundle -e --env --env-file --cwd --user
+--hostname --label --mount -v --volume --memory --cpus --pids-limit --cap-add
+--cap-drop --device --seccomp-profile --runtime --runc-binary --log --log-max-size'
+
+# Capability names as --cap-add and --cap-drop take them (CAP_ is optional).
+_lcctl_caps='ALL AUDIT_CONTROL AUDIT_READ AUDIT_WRITE BLOCK_SUSPEND BPF
+CHECKPOINT_RESTORE CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID IPC_LOCK
+IPC_OWNER KILL LEASE LINUX_IMMUTABLE MAC_ADMIN MAC_OVERRIDE MKNOD NET_ADMIN
+NET_BIND_SERVICE NET_BROADCAST NET_RAW PERFMON SETFCAP SETGID SETPCAP SETUID
+SYSLOG SYS_ADMIN SYS_BOOT SYS_CHROOT SYS_MODULE SYS_NICE SYS_PACCT SYS_PTRACE
+SYS_RAWIO SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG WAKE_ALARM'
 
 # _lcctl_opts CMD: every option of CMD.
 _lcctl_pull_opts='--platform --snapshotter --no-unpack --plain-http --user
@@ -51,6 +62,7 @@ _lcctl_opts() {
   events) echo "--type --container --filter --count --until --timeout --reconnect --help" ;;
   update) echo "--memory --cpus --pids-limit --help" ;;
   stats) echo "--watch --help" ;;
+  logs) echo "-f --follow --tail --since --timestamps --help" ;;
   *) echo "--help" ;;
   esac
 }
@@ -70,6 +82,7 @@ _lcctl_takes_arg() {
   update) list='--memory --cpus --pids-limit' ;;
   pull) list=$_lcctl_pull_args ;;
   import) list='--base-name --snapshotter' ;;
+  logs) list='--tail --since' ;;
   *) return 1 ;;
   esac
   list=" ${list//$'\n'/ } "
@@ -249,10 +262,13 @@ _lcctl() {
   if ! $dashdash && _lcctl_takes_arg "$cmd" "$prev"; then
     case $prev in
     --rootfs | --bundle | --checkpoint | --dir) _lcctl_files -d ;;
-    --log | --runc-binary) _lcctl_files ;;
+    --log | --runc-binary | --env-file | --seccomp-profile) _lcctl_files ;;
     --certs-dir) _lcctl_files -d ;;
     --platform) _lcctl_reply "linux/amd64 linux/arm64 linux/arm/v7 linux/386 linux/ppc64le linux/s390x" "$cur" ;;
     --snapshotter) _lcctl_reply "overlayfs native" "$cur" ;;
+    --cap-add | --cap-drop) _lcctl_reply "$_lcctl_caps" "${cur^^}" ;;
+    --device) _lcctl_reply "$(compgen -f -- "${cur:-/dev/}")" "$cur" ;;
+    --mount) _lcctl_reply "type=bind,src= type=tmpfs,dst=" "$cur" ;;
     --runtime) _lcctl_reply "io.containerd.runc.v2" "$cur" ;;
     -s | --signal)
       # Any case is accepted; names are offered in upper case.
@@ -289,7 +305,7 @@ _lcctl() {
     done
     _lcctl_reply "$ids" "$cur"
     ;;
-  start | restore | checkpoint | update | pids | exec)
+  start | restore | checkpoint | update | pids | exec | logs)
     ((nargs == 0)) && _lcctl_reply "$(_lcctl_ids)" "$cur"
     ;;
   *)

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/logs.h"
+#include "core/logfile.h"
 #include "core/parse.h"
 
 const char *argp_program_version = "lcctl " PACKAGE_VERSION;
@@ -54,6 +56,7 @@ static const struct command commands[] = {
     {"rmi", NULL, cmd_rmi, "remove images"},
     {"tag", NULL, cmd_tag, "name an image anew"},
     {"import", NULL, cmd_import, "import an OCI layout or docker save archive"},
+    {"logs", NULL, cmd_logs, "a container's file log"},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -209,6 +212,9 @@ dispatch(struct lc_ctx *ctx, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
+  /* The shim runs this binary as the logger of lcctl's own logs. */
+  if (lc_logger_invoked(argc, argv))
+    return cmd_logger_main(argc, argv);
   argp_err_exit_status = 2;
   signal(SIGPIPE, SIG_IGN);
   struct lc_ctx ctx = {

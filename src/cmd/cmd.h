@@ -96,5 +96,6 @@ int cmd_image(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_rmi(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_tag(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_import(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_logs(struct lc_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -6,6 +6,7 @@
 #include <argp.h>
 
 #include "cmd.h"
+#include "passwd.h"
 #include "spec.h"
 #include "task.h"
 
@@ -18,10 +19,20 @@ struct create_opts {
   const char *rootfs;
   const char *bundle;
   const char *runtime;
-  const char *log;
+  const char *log; /* --log FILE, or "none" */
+  bool attached;   /* set by run without -d: the output goes to lcctl, no default log */
+  int64_t log_max_size; /* --log-max-size; -1 when not given */
+  bool log_max_size_set;
   const char *runc_binary;
   bool start;
-  const char *user_arg; /* kept to parse once the rest is known */
+  const char *user_arg; /* resolved against the rootfs once it is known */
+  struct lc_user user;  /* what user_arg resolved to; backs spec.additional_gids */
+  struct spec_mount *mounts; /* --mount and -v, backs spec.mounts */
+  size_t n_mounts;
+  struct spec_device *devices; /* --device, backs spec.devices */
+  size_t n_devices;
+  char **cap_add, **cap_drop; /* NULL-terminated, back spec.cap_add/cap_drop */
+  size_t n_cap_add, n_cap_drop;
 };
 
 /* The child parser; its input is a struct create_opts. */

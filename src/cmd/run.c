@@ -28,7 +28,8 @@ enum { OPT_RM = 0x500 };
 
 static struct argp_option run_own_options[] = {
     {"rm", OPT_RM, NULL, 0, "delete the container once it has exited", 5},
-    {"detach", 'd', NULL, 0, "start it and return at once (output discarded unless --log)", 5},
+    {"detach", 'd', NULL, 0, "start it and return at once (output kept in a log, see lcctl logs)",
+     5},
     {"interactive", 'i', NULL, 0, "forward stdin; close the process's stdin at its end", 5},
     {NULL, 0, NULL, 0, NULL, 0},
 };
@@ -236,6 +237,7 @@ cmd_run(struct lc_ctx *ctx, int argc, char **argv)
   }
   struct run_state st = {.ctx = ctx, .args = &a};
   lc_error *err = NULL;
+  a.opts.attached = !a.detach; /* -d keeps the output in lcctl's own log */
   int rv = check_combination(ctx, &a);
   if (rv == 0 &&
       create_opts_prepare(&a.opts, ctx->ns, a.id, a.cmd, &st.spec_json, &st.log_uri, &err) < 0)

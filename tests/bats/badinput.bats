@@ -256,8 +256,9 @@ each_id_command() {
     usage create --pids-limit "$p" --rootfs "$ROOTFS" c1 true :: "pids"
     usage update --pids-limit "$p" c1 :: "pids"
   done
+  # create resolves names in the rootfs (root is a user there), exec does not
   for u in -1 4294967295 99999999999 root 1: :1 1:x 1:2:3 ''; do
-    usage create --user "$u" --rootfs "$ROOTFS" c1 true :: "user"
+    [[ $u == root ]] || usage create --user "$u" --rootfs "$ROOTFS" c1 true :: "user"
     usage exec --user "$u" c1 true :: "user"
   done
   nothing_made

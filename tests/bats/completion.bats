@@ -120,7 +120,7 @@ need_zsh() {
 }
 
 ALL_COMMANDS=(version create start run status kill pause resume delete rm wait
-  exec restore checkpoint events update stats pids pull images image rmi tag import help)
+  exec restore checkpoint events update stats pids pull images image rmi tag import logs help)
 EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   unknown)
 
