@@ -7,16 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bulk.h"
 #include "client_internal.h"
 #include "containers.pb-c.h"
 #include "runc.pb-c.h"
 #include "tasks.pb-c.h"
+#include "util.h"
 
 #define RUNC_OPTIONS_TYPE_URL "containerd.runc.v1.Options"
-
-/* The pb structs take char * while our inputs are const; containerd never
- * writes through them, and neither does protobuf-c when packing. */
-#define MUT(s) ((char *)(s))
 
 static Lcpb__Any
 any_of(const char *type_url, const void *data, size_t len)
@@ -306,49 +304,85 @@ task_op_request(enum lc_task_op op, const struct lc_task_op_args *args, const ch
   }
 }
 
-static void
-task_op_result(enum lc_task_op op, struct lc_unary *u, struct lc_task_op_result *res)
+/* Wait survives a daemon restart, as run and exec do (lcctl-wait(1)): a call
+ * lost with the connection is sent again, every RETRY_EVERY_MS, until the
+ * daemon has been away for GIVE_UP_MS. */
+#define WAIT_RETRY_EVERY_MS 200
+#define WAIT_GIVE_UP_MS 60000
+
+struct op_job {
+  enum lc_task_op op;
+  const struct lc_task_op_args *args;
+  const char *id;
+  struct lc_task_op_result *res;
+  union task_request req;
+  int64_t down_since; /* -1: the daemon answered the last time */
+};
+
+/* A Wait that lost its daemon is asked again, within the bound. */
+static bool
+wait_again(struct op_job *j, const lc_error *e)
 {
+  if (j->op != LC_OP_WAIT || e == NULL || e->cls != LC_ERR_TRANSPORT ||
+      e->code == LC_GRPC_DEADLINE_EXCEEDED)
+    return false;
+  int64_t now = lc_monotonic_ms();
+  if (j->down_since < 0)
+    j->down_since = now;
+  return now - j->down_since < WAIT_GIVE_UP_MS;
+}
+
+static void
+task_op_result(struct op_job *j, struct lc_bulk_answer *ans)
+{
+  struct lc_task_op_result *res = j->res;
   memset(res, 0, sizeof(*res));
-  res->err = u->err;
-  u->err = NULL;
-  if (res->err != NULL || u->resp == NULL)
+  res->err = steal_pointer(&ans->err);
+  if (res->err != NULL && res->err->cls == LC_ERR_TRANSPORT && j->down_since >= 0)
+    lc_error_prefix(res->err, "lost containerd while waiting (the task may still run)");
+  if (res->err != NULL || ans->resp == NULL)
     return;
-  if (op == LC_OP_DELETE_TASK) {
-    Lcpb__DeleteResponse *d = (Lcpb__DeleteResponse *)u->resp;
+  if (j->op == LC_OP_DELETE_TASK) {
+    Lcpb__DeleteResponse *d = (Lcpb__DeleteResponse *)ans->resp;
     res->exit_status = d->exit_status;
     res->exited_at = lc_time_from_pb(d->exited_at);
-  } else if (op == LC_OP_WAIT) {
-    Lcpb__WaitResponse *w = (Lcpb__WaitResponse *)u->resp;
+  } else if (j->op == LC_OP_WAIT) {
+    Lcpb__WaitResponse *w = (Lcpb__WaitResponse *)ans->resp;
     res->exit_status = w->exit_status;
     res->exited_at = lc_time_from_pb(w->exited_at);
   }
+}
+
+static bool
+op_step(void *job, struct lc_bulk_answer *ans, struct lc_bulk_call *next)
+{
+  struct op_job *j = job;
+  int64_t delay = 0;
+  if (ans != NULL) {
+    if (!wait_again(j, ans->err)) {
+      task_op_result(j, ans);
+      return false;
+    }
+    lc_error_free(steal_pointer(&ans->err));
+    delay = WAIT_RETRY_EVERY_MS;
+  }
+  struct lc_unary u = task_op_request(j->op, j->args, j->id, &j->req);
+  *next = (struct lc_bulk_call){u.method, u.req, u.resp_desc, u.no_deadline ? 0 : -1, delay};
+  return true;
 }
 
 int
 lc_task_op_many(lc_client *c, enum lc_task_op op, const struct lc_task_op_args *args,
                 const char *const *ids, size_t n, struct lc_task_op_result *results, lc_error **err)
 {
-  union task_request *reqs = calloc(n ? n : 1, sizeof(*reqs));
-  struct lc_unary *ops = calloc(n ? n : 1, sizeof(*ops));
-  int rv = -1;
-  if (reqs == NULL || ops == NULL) {
-    lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-    goto out;
-  }
+  if (lc_client_channel(c, err) == NULL)
+    return -1;
+  cleanup_free struct op_job *jobs = xcalloc(n, sizeof(*jobs));
   for (size_t i = 0; i < n; i++)
-    ops[i] = task_op_request(op, args, ids[i], &reqs[i]);
-  if (lc_unary_batch(c, ops, n, err) < 0)
-    goto out;
-  for (size_t i = 0; i < n; i++)
-    task_op_result(op, &ops[i], &results[i]);
-  rv = 0;
-out:
-  if (ops != NULL)
-    lc_unary_clear(ops, n);
-  free(ops);
-  free(reqs);
-  return rv;
+    jobs[i] = (struct op_job){.op = op, .args = args, .id = ids[i], .res = &results[i],
+                              .down_since = -1};
+  lc_bulk_run(c, jobs, sizeof(*jobs), n, 0, op_step);
+  return 0;
 }
 
 int
@@ -408,6 +442,33 @@ lc_close_stdin_start(lc_client *c, const char *id, const char *exec_id, lc_error
   return lc_background_start(c, LC_SVC_TASKS "CloseIO", &req.base, err);
 }
 
+/* A delete that ran while Tasks.Create was making the shim removed the record
+ * the daemon had already read: the task is then an orphan nobody can see.
+ * Found here, it is removed again and the create fails. */
+static int
+record_still_there(lc_client *c, const char *id, lc_error **err)
+{
+  Lcpb__GetContainerRequest req = LCPB__GET_CONTAINER_REQUEST__INIT;
+  req.id = MUT(id);
+  lc_error *e = NULL;
+  if (lc_unary_one(c, LC_SVC_CONTAINERS "Get", &req.base, NULL, NULL, &e) == 0)
+    return 0;
+  if (e->code != LC_GRPC_NOT_FOUND || e->cls != LC_ERR_DAEMON)
+    return lc_error_pass(err, e); /* unknown: the task may be fine, but say so */
+  lc_error_free(steal_pointer(&e));
+  if (lc_orphan_remove(c, id, lc_client_timeout_ms(c), &e) < 0) {
+    lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_ABORTED,
+                 "the container was deleted while its task was being made, and the task "
+                 "could not be removed (%s); remove it with 'lcctl delete -f %s'",
+                 e->message, id);
+    lc_error_free(e);
+    return -1;
+  }
+  return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_ABORTED,
+                      "the container was deleted while its task was being made; the task "
+                      "is removed again");
+}
+
 int
 lc_create(lc_client *c, const struct lc_container_spec *container, const struct lc_task_spec *task,
           uint32_t *pid, lc_error **err)
@@ -429,17 +490,19 @@ lc_create(lc_client *c, const struct lc_container_spec *container, const struct 
     return -1;
   }
   if (lc_task_create(c, task, pid, err) == 0)
-    return 0;
+    return record_still_there(c, container->id, err);
   /* No container record without a task: undo what was made. The first error
-   * is the one the user needs; a failed undo is said after it. */
+   * is the one the user needs; a failed undo is said after it. A record
+   * already gone was removed by a delete that raced us. */
   lc_error *undo = NULL;
   if (lc_container_delete(c, container->id, &undo) < 0 && err != NULL && *err != NULL) {
-    char *msg = NULL;
-    if (asprintf(&msg, "%s (and the container record could not be removed: %s)", (*err)->message,
-                 undo->message) >= 0) {
-      free((*err)->message);
-      (*err)->message = msg;
-    }
+    char *msg = undo->code == LC_GRPC_NOT_FOUND
+                    ? xasprintf("the container was deleted while it was being created: %s",
+                                (*err)->message)
+                    : xasprintf("%s (and the container record could not be removed: %s)",
+                                (*err)->message, undo->message);
+    free((*err)->message);
+    (*err)->message = msg;
   }
   lc_error_free(undo);
   return -1;

@@ -93,6 +93,27 @@ int lc_task_op_many(lc_client *c, enum lc_task_op op, const struct lc_task_op_ar
                     const char *const *ids, size_t n, struct lc_task_op_result *results,
                     lc_error **err);
 
+/* delete of many containers (remove.c): each either fully removed (task and
+ * record) or left with its error saying what is left. */
+struct lc_delete_opts {
+  bool force;              /* stop a live task first: stop signal, grace, SIGKILL */
+  int64_t grace_ms;        /* after the stop signal; 0: SIGKILL at once */
+  int64_t kill_timeout_ms; /* how long to wait after SIGKILL (> 0) */
+};
+struct lc_delete_result {
+  lc_error *err;
+  bool deleted;  /* the container record is gone (and its task) */
+  bool had_task; /* a task was deleted: exit_status and exited_at say how it ended */
+  uint32_t exit_status;
+  lc_time exited_at;
+};
+/* -1 only when the daemon cannot be reached at all. */
+int lc_delete_many(lc_client *c, const struct lc_delete_opts *o, const char *const *ids, size_t n,
+                   struct lc_delete_result *results, lc_error **err);
+/* Removes a task whose container record is gone (a create raced a delete):
+ * through a stand-in record, SIGKILL, wait, delete, and the stand-in removed. */
+int lc_orphan_remove(lc_client *c, const char *id, int64_t kill_timeout_ms, lc_error **err);
+
 /* Waiting alongside other work (stdio copy, signals): start the Wait call,
  * drive it with lc_client_wait_until, then read its result. */
 typedef struct lc_pending lc_pending;
