@@ -31,9 +31,11 @@ cleanup() {
 trap cleanup EXIT
 
 [[ -x $TOP/lcctl ]] || bash "$TOP/scripts/build.sh" >&2
+# A copy, so that a rebuild in the tree during the run changes nothing here.
+cp "$TOP/lcctl" "$WORK/lcctl"
 bash "$TOP/scripts/rootfs.sh" "$WORK/rootfs" >/dev/null
 bash "$TOP/scripts/containerd.sh" start "$CD" >/dev/null
-LCCTL=("$TOP/lcctl" --address "$SOCK" --namespace "$NS")
+LCCTL=("$WORK/lcctl" --address "$SOCK" --namespace "$NS")
 
 # make_containers: N running `sleep` containers, made PARALLEL at a time with
 # a generous timeout (making them is not what is measured).

@@ -14,7 +14,6 @@
 #include "tasks.pb-c.h"
 #include "util.h"
 
-#define RUNC_OPTIONS_TYPE_URL "containerd.runc.v1.Options"
 
 static Lcpb__Any
 any_of(const char *type_url, const void *data, size_t len)
@@ -24,6 +23,34 @@ any_of(const char *type_url, const void *data, size_t len)
   any.value.data = (uint8_t *)data;
   any.value.len = len;
   return any;
+}
+
+/* The runc options of a container or a task, packed once here: the base
+ * options (a container's own, or none) with the runc binary and a CRIU image
+ * directory on top. Returns false (nothing to send, so the shim's defaults
+ * stay in force) when there is nothing to say. *packed is the caller's. */
+static bool
+runc_options_any(const Lcpb__RuncOptions *base, const char *binary, const char *criu_dir,
+                 uint8_t **packed, Lcpb__Any *any)
+{
+  *packed = NULL;
+  if (base == NULL && binary == NULL && criu_dir == NULL)
+    return false;
+  Lcpb__RuncOptions opts = LCPB__RUNC_OPTIONS__INIT;
+  if (base != NULL)
+    opts = *base; /* shares its strings; only packed, never freed */
+  if (binary != NULL)
+    opts.binary_name = MUT(binary);
+  if (criu_dir != NULL) {
+    /* the work path too, so that restore.log outlives a failed task's bundle */
+    opts.criu_image_path = MUT(criu_dir);
+    opts.criu_work_path = MUT(criu_dir);
+  }
+  size_t len = lcpb__runc_options__get_packed_size(&opts);
+  *packed = xmalloc(len);
+  lcpb__runc_options__pack(&opts, *packed);
+  *any = any_of(LC_RUNC_OPTIONS_TYPE_URL, *packed, len);
+  return true;
 }
 
 /* runc_binary (may be NULL) goes into the runtime's options as ctr does it. */
@@ -43,18 +70,10 @@ container_create(lc_client *c, const struct lc_container_spec *spec, const char 
     labels[i] = &entries[i];
   }
   rt.name = MUT(spec->runtime ? spec->runtime : LC_DEFAULT_RUNTIME);
-  Lcpb__RuncOptions opts = LCPB__RUNC_OPTIONS__INIT;
-  uint8_t *packed = NULL;
+  cleanup_free uint8_t *packed = NULL;
   Lcpb__Any opts_any;
-  if (runc_binary != NULL) {
-    opts.binary_name = MUT(runc_binary);
-    size_t len = lcpb__runc_options__get_packed_size(&opts);
-    if ((packed = malloc(len)) == NULL)
-      return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-    lcpb__runc_options__pack(&opts, packed);
-    opts_any = any_of(RUNC_OPTIONS_TYPE_URL, packed, len);
+  if (runc_options_any(NULL, runc_binary, NULL, &packed, &opts_any))
     rt.options = &opts_any;
-  }
   ct.id = MUT(spec->id);
   ct.runtime = &rt;
   ct.spec = &spec_any;
@@ -62,9 +81,7 @@ container_create(lc_client *c, const struct lc_container_spec *spec, const char 
   ct.labels = labels;
   Lcpb__CreateContainerRequest req = LCPB__CREATE_CONTAINER_REQUEST__INIT;
   req.container = &ct;
-  int rv = lc_unary_one(c, LC_SVC_CONTAINERS "Create", &req.base, NULL, NULL, err);
-  free(packed);
-  return rv;
+  return lc_unary_one(c, LC_SVC_CONTAINERS "Create", &req.base, NULL, NULL, err);
 }
 
 int
@@ -110,20 +127,10 @@ lc_task_create(lc_client *c, const struct lc_task_spec *spec, uint32_t *pid, lc_
   req.stderr = MUT(spec->io.stderr_path ? spec->io.stderr_path : "");
   req.terminal = spec->io.terminal;
 
-  /* runc options only when asked for, so the shim's defaults stay in force. */
-  Lcpb__RuncOptions opts = LCPB__RUNC_OPTIONS__INIT;
-  uint8_t *packed = NULL;
+  cleanup_free uint8_t *packed = NULL;
   Lcpb__Any opts_any;
-  if (spec->runc_binary != NULL) {
-    opts.binary_name = MUT(spec->runc_binary);
-    size_t len = lcpb__runc_options__get_packed_size(&opts);
-    packed = malloc(len ? len : 1);
-    if (packed == NULL)
-      return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-    lcpb__runc_options__pack(&opts, packed);
-    opts_any = any_of(RUNC_OPTIONS_TYPE_URL, packed, len);
+  if (runc_options_any(spec->runc_base, spec->runc_binary, spec->criu_dir, &packed, &opts_any))
     req.options = &opts_any;
-  }
   Lcpb__Descriptor checkpoint = LCPB__DESCRIPTOR__INIT;
   if (spec->checkpoint_digest != NULL) {
     checkpoint.digest = MUT(spec->checkpoint_digest);
@@ -134,7 +141,6 @@ lc_task_create(lc_client *c, const struct lc_task_spec *spec, uint32_t *pid, lc_
   ProtobufCMessage *resp = NULL;
   int rv = lc_unary_one(c, LC_SVC_TASKS "Create", &req.base,
                         &lcpb__create_task_response__descriptor, &resp, err);
-  free(packed);
   if (rv < 0)
     return -1;
   if (pid != NULL)

@@ -8,6 +8,7 @@
 #define LC_PROCESS_TYPE_URL "types.containerd.io/opencontainers/runtime-spec/1/Process"
 #define LC_RESOURCES_TYPE_URL "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources"
 #define LC_DEFAULT_RUNTIME "io.containerd.runc.v2"
+#define LC_RUNC_OPTIONS_TYPE_URL "containerd.runc.v1.Options"
 
 struct lc_container_spec {
   const char *id;
@@ -29,10 +30,14 @@ struct lc_stdio_paths {
   bool terminal;
 };
 
+struct Lcpb__RuncOptions;
 struct lc_task_spec {
   const char *id;
   struct lc_stdio_paths io;
-  const char *runc_binary;       /* runc options BinaryName; NULL: the shim's default */
+  const char *runc_binary; /* runc options BinaryName; NULL: the shim's default */
+  /* core-internal: the container's own runc options, the base for the task's */
+  const struct Lcpb__RuncOptions *runc_base;
+  const char *criu_dir;          /* start from the CRIU image in this directory */
   const char *checkpoint_digest; /* start from this checkpoint in the content store */
   const char *checkpoint_media_type;
   int64_t checkpoint_size;
