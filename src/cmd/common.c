@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "parse.h"
+#include "util.h"
 
 /* --debug: one line per call, so a slow or failing call is easy to spot. */
 static void
@@ -267,9 +268,7 @@ cmd_task_op(struct lc_ctx *ctx, enum lc_task_op op, const struct lc_task_op_args
 {
   lc_error *err = NULL;
   lc_client *c = ctx_client(ctx, &err);
-  struct lc_task_op_result *res = results ? results : calloc(ids->n, sizeof(*res));
-  if (res == NULL)
-    return ctx_usage(ctx, "out of memory");
+  struct lc_task_op_result *res = results ? results : xcalloc(ids->n, sizeof(*res));
   int worst = 0;
   if (c == NULL ||
       lc_task_op_many(c, op, args, (const char *const *)ids->ids, ids->n, res, &err) < 0) {

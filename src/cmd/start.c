@@ -36,7 +36,9 @@ static struct argp start_argp = {
     start_options,
     parse_start,
     "ID",
-    "Start the created task of a container.\v"
+    "Start the created task of a container; a container without a task (made by 'ctr "
+    "container create', or its task deleted) gets one from its record first, as 'ctr task "
+    "start' makes it.\v"
     "With --attach, lcctl copies the task's output and waits for it, then exits with its "
     "status; signals sent to lcctl are forwarded to the task. A task created without stdio "
     "is deleted and created again with lcctl's FIFOs first (nothing has run yet); a task "
@@ -45,11 +47,39 @@ static struct argp start_argp = {
     NULL,
     NULL};
 
-/* The task as it is now: it must be created, not yet started. */
+/* A container without a task gets one from its record first, as `ctr task
+ * start` does; made_here says so, for the undo when the start fails. */
 static int
-get_created(lc_client *c, const char *id, struct lc_task *t, lc_error **err)
+get_task(lc_client *c, const char *id, struct lc_task *t, bool *made_here, lc_error **err)
 {
-  if (lc_task_get(c, id, NULL, t, err) < 0)
+  lc_error *e = NULL;
+  bool terminal = false;
+  *made_here = false;
+  if (lc_task_get(c, id, NULL, t, &e) == 0)
+    return 0;
+  if (e->cls != LC_ERR_DAEMON || e->code != LC_GRPC_NOT_FOUND)
+    return lc_error_pass(err, e);
+  lc_error_free(e);
+  if (lc_task_create_from_record(c, id, &terminal, err) < 0)
+    return -1;
+  *made_here = true;
+  return lc_task_get(c, id, NULL, t, err);
+}
+
+/* Undoes a task made here whose start failed: the container is left as found. */
+static void
+undo_made_task(lc_client *c, const char *id, bool made_here)
+{
+  if (made_here)
+    lc_task_delete(c, id, NULL, NULL, NULL);
+}
+
+/* The task as it is now (made from the record when there is none): it must
+ * be created, not yet started. */
+static int
+get_created(lc_client *c, const char *id, struct lc_task *t, bool *made_here, lc_error **err)
+{
+  if (get_task(c, id, t, made_here, err) < 0)
     return -1;
   if (t->status == LC_STATUS_CREATED)
     return 0;
@@ -67,8 +97,9 @@ start_attached(struct lc_ctx *ctx, const char *id)
   struct lc_task t = {0};
   lc_attach *at = NULL;
   uint32_t status = 0;
+  bool made_here = false;
   lc_client *c = ctx_client(ctx, &err);
-  if (c == NULL || get_created(c, id, &t, &err) < 0)
+  if (c == NULL || get_created(c, id, &t, &made_here, &err) < 0)
     return ctx_report(ctx, id, err);
   struct lc_attach_config cfg = {.id = id,
                                  .in_fd = -1,
@@ -80,11 +111,16 @@ start_attached(struct lc_ctx *ctx, const char *id)
   if (rv == 0)
     rv = lc_task_has_null_io(&t) ? lc_attach_recreate_task(at, c, ctx->ns, &t, &err)
                                  : lc_attach_existing(at, &t, &err);
-  if (rv == 0 && lc_attach_start(at, c, true, NULL, &err) == 0 &&
-      lc_attach_wait(at, c, &status, NULL, &err) == 0)
+  if (rv == 0 && lc_attach_start(at, c, true, NULL, &err) == 0) {
+    made_here = false; /* started: from here on it is the user's task */
+    rv = lc_attach_wait(at, c, &status, NULL, &err);
+  }
+  if (rv == 0) {
     rv = status > 255 ? 255 : (int)status;
-  else
+  } else {
+    undo_made_task(c, id, made_here);
     rv = ctx_report(ctx, id, err);
+  }
   lc_attach_free(at);
   lc_task_clear(&t);
   return rv;
@@ -104,9 +140,22 @@ cmd_start(struct lc_ctx *ctx, int argc, char **argv)
     return start_attached(ctx, a.id);
   lc_error *err = NULL;
   uint32_t pid = 0;
+  struct lc_task t = {0};
+  bool made_here = false;
   lc_client *c = ctx_client(ctx, &err);
-  if (c == NULL || lc_task_start(c, a.id, NULL, &pid, &err) < 0)
+  if (c == NULL || get_created(c, a.id, &t, &made_here, &err) < 0)
     return ctx_report(ctx, a.id, err);
+  bool terminal = t.terminal;
+  lc_task_clear(&t);
+  /* The shim copies a terminal only to a reader; a detached start has none. */
+  if (terminal && made_here) {
+    undo_made_task(c, a.id, made_here);
+    return ctx_usage(ctx, "the container's process has a terminal: use 'lcctl start --attach'");
+  }
+  if (lc_task_start(c, a.id, NULL, &pid, &err) < 0) {
+    undo_made_task(c, a.id, made_here);
+    return ctx_report(ctx, a.id, err);
+  }
   if (ctx->format == LC_FORMAT_JSON) {
     json_object *o = json_object_new_object();
     json_object_object_add(o, "id", json_object_new_string(a.id));

@@ -7,6 +7,7 @@
 
 #include "cmd.h"
 #include "core/parse.h"
+#include "util.h"
 
 /* --filter KEY=VALUE: every one must hold (AND). */
 enum filter_kind { FILTER_STATUS, FILTER_LABEL, FILTER_IMAGE };
@@ -195,13 +196,8 @@ status_some(struct lc_ctx *ctx, lc_client *c, struct status_args *a)
   for (size_t i = 0; i < a->n_ids; i++)
     if (validate_container_id(a->ids[i], &err) < 0)
       return ctx_report(ctx, a->ids[i], err);
-  struct lc_status_info *arr = calloc(a->n_ids, sizeof(*arr));
-  lc_error **errs = calloc(a->n_ids, sizeof(*errs));
-  if (arr == NULL || errs == NULL) {
-    free(arr);
-    free(errs);
-    return ctx_usage(ctx, "out of memory");
-  }
+  struct lc_status_info *arr = xcalloc(a->n_ids, sizeof(*arr));
+  cleanup_free lc_error **errs = xcalloc(a->n_ids, sizeof(*errs));
   if (lc_status_many(c, (const char *const *)a->ids, a->n_ids, arr, errs, &err) < 0) {
     rv = ctx_report(ctx, NULL, err);
   } else {
@@ -213,7 +209,6 @@ status_some(struct lc_ctx *ctx, lc_client *c, struct status_args *a)
       }
   }
   lc_status_free_array(arr, a->n_ids);
-  free(errs);
   return rv;
 }
 

@@ -3,6 +3,7 @@
 
 #include "task.h"
 
+#include <json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +148,53 @@ lc_task_create(lc_client *c, const struct lc_task_spec *spec, uint32_t *pid, lc_
     *pid = ((Lcpb__CreateTaskResponse *)resp)->pid;
   protobuf_c_message_free_unpacked(resp, NULL);
   return 0;
+}
+
+/* Whether the spec's process wants a terminal: the task must be made with
+ * one then, or runc refuses it. */
+static bool
+spec_wants_terminal(const Lcpb__Any *spec)
+{
+  if (spec == NULL || spec->value.len == 0)
+    return false;
+  json_tokener *tok = json_tokener_new();
+  json_object *root = json_tokener_parse_ex(tok, (const char *)spec->value.data,
+                                            (int)spec->value.len);
+  json_tokener_free(tok);
+  json_object *process = NULL, *terminal = NULL;
+  bool wants = json_object_object_get_ex(root, "process", &process) &&
+               json_object_object_get_ex(process, "terminal", &terminal) &&
+               json_object_get_boolean(terminal);
+  json_object_put(root);
+  return wants;
+}
+
+int
+lc_task_create_from_record(lc_client *c, const char *id, bool *terminal, lc_error **err)
+{
+  Lcpb__GetContainerRequest req = LCPB__GET_CONTAINER_REQUEST__INIT;
+  req.id = MUT(id);
+  ProtobufCMessage *resp = NULL;
+  if (lc_unary_one(c, LC_SVC_CONTAINERS "Get", &req.base, &lcpb__get_container_response__descriptor,
+                   &resp, err) < 0)
+    return -1;
+  const Lcpb__Container *ct = ((Lcpb__GetContainerResponse *)resp)->container;
+  int rv = 0;
+  if (ct == NULL) {
+    rv = lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_NOT_FOUND, "container %s: not found", id);
+  } else if (ct->snapshot_key != NULL && *ct->snapshot_key != '\0') {
+    /* Its root is a snapshot whose mounts would go with Tasks.Create. */
+    rv = lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_UNIMPLEMENTED,
+                      "the container has no task and its root filesystem is a snapshot (%s), "
+                      "which lcctl cannot mount yet; 'ctr task start' can",
+                      ct->snapshot_key);
+  } else {
+    *terminal = spec_wants_terminal(ct->spec);
+    struct lc_task_spec spec = {.id = id, .io = {"", "", "", *terminal}};
+    rv = lc_task_create(c, &spec, NULL, err);
+  }
+  protobuf_c_message_free_unpacked(resp, NULL);
+  return rv;
 }
 
 int

@@ -50,6 +50,11 @@ struct lc_task_spec {
 int lc_create(lc_client *c, const struct lc_container_spec *container,
               const struct lc_task_spec *task, uint32_t *pid, lc_error **err);
 int lc_task_create(lc_client *c, const struct lc_task_spec *spec, uint32_t *pid, lc_error **err);
+/* A task for a container that has none (made by `ctr c create`, or its task
+ * deleted), from the container record as `ctr task start` makes it: the
+ * record's spec and runtime options, no stdio; *terminal says whether the
+ * spec's process has a terminal (the task is made with one then). */
+int lc_task_create_from_record(lc_client *c, const char *id, bool *terminal, lc_error **err);
 /* exec_id NULL or "" means the task's init process. */
 int lc_task_start(lc_client *c, const char *id, const char *exec_id, uint32_t *pid, lc_error **err);
 /* NotFound (code LC_GRPC_NOT_FOUND) when the container has no task. */
