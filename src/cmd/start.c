@@ -91,74 +91,61 @@ get_created(lc_client *c, const char *id, struct lc_task *t, bool *made_here, lc
 
 /* start --attach: stdio connected before the start, then copied until exit. */
 static int
-start_attached(struct lc_ctx *ctx, const char *id)
+start_attached(struct lc_ctx *ctx, lc_client *c, const char *id, lc_error **err)
 {
-  lc_error *err = NULL;
   struct lc_task t = {0};
   lc_attach *at = NULL;
   uint32_t status = 0;
   bool made_here = false;
-  lc_client *c = ctx_client(ctx, &err);
-  if (c == NULL || get_created(c, id, &t, &made_here, &err) < 0)
-    return ctx_report(ctx, id, err);
+  if (get_created(c, id, &t, &made_here, err) < 0)
+    return -1;
   struct lc_attach_config cfg = {.id = id,
                                  .in_fd = -1,
                                  .out_fd = 1,
                                  .err_fd = 2,
                                  .terminal = t.terminal,
                                  .forward_signals = true};
-  int rv = lc_attach_new(&cfg, &at, &err);
+  int rv = lc_attach_new(&cfg, &at, err);
   if (rv == 0)
-    rv = lc_task_has_null_io(&t) ? lc_attach_recreate_task(at, c, ctx->ns, &t, &err)
-                                 : lc_attach_existing(at, &t, &err);
-  if (rv == 0 && lc_attach_start(at, c, true, NULL, &err) == 0) {
+    rv = lc_task_has_null_io(&t) ? lc_attach_recreate_task(at, c, ctx->ns, &t, err)
+                                 : lc_attach_existing(at, &t, err);
+  if (rv == 0 && lc_attach_start(at, c, true, NULL, err) == 0) {
     made_here = false; /* started: from here on it is the user's task */
-    rv = lc_attach_wait(at, c, &status, NULL, &err);
+    rv = lc_attach_wait(at, c, &status, NULL, err);
   }
-  if (rv == 0) {
+  if (rv == 0)
     rv = status > 255 ? 255 : (int)status;
-  } else {
+  else
     undo_made_task(c, id, made_here);
-    rv = ctx_report(ctx, id, err);
-  }
   lc_attach_free(at);
   lc_task_clear(&t);
   return rv;
 }
 
-int
-cmd_start(struct lc_ctx *ctx, int argc, char **argv)
+/* start without --attach: the pid, or the task left as it was found. */
+static int
+start_detached(struct lc_ctx *ctx, lc_client *c, const char *id, lc_error **err)
 {
-  struct start_args a = {0};
-  if (cmd_parse(ctx, &start_argp, argc, argv, &a) != 0)
-    return 2;
-  struct cmd_ids ids = {(char **)&a.id, 1};
-  int rv = cmd_ids_validate(ctx, &ids);
-  if (rv != 0)
-    return rv;
-  if (a.attach)
-    return start_attached(ctx, a.id);
-  lc_error *err = NULL;
   uint32_t pid = 0;
   struct lc_task t = {0};
   bool made_here = false;
-  lc_client *c = ctx_client(ctx, &err);
-  if (c == NULL || get_created(c, a.id, &t, &made_here, &err) < 0)
-    return ctx_report(ctx, a.id, err);
+  if (get_created(c, id, &t, &made_here, err) < 0)
+    return -1;
   bool terminal = t.terminal;
   lc_task_clear(&t);
   /* The shim copies a terminal only to a reader; a detached start has none. */
   if (terminal && made_here) {
-    undo_made_task(c, a.id, made_here);
-    return ctx_usage(ctx, "the container's process has a terminal: use 'lcctl start --attach'");
+    undo_made_task(c, id, made_here);
+    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_FAILED_PRECONDITION,
+                        "the container's process has a terminal: use 'lcctl start --attach'");
   }
-  if (lc_task_start(c, a.id, NULL, &pid, &err) < 0) {
-    undo_made_task(c, a.id, made_here);
-    return ctx_report(ctx, a.id, err);
+  if (lc_task_start(c, id, NULL, &pid, err) < 0) {
+    undo_made_task(c, id, made_here);
+    return -1;
   }
   if (ctx->format == LC_FORMAT_JSON) {
     json_object *o = json_object_new_object();
-    json_object_object_add(o, "id", json_object_new_string(a.id));
+    json_object_object_add(o, "id", json_object_new_string(id));
     json_object_object_add(o, "pid", json_object_new_int64(pid));
     lc_json_print_line(o, stdout);
     json_object_put(o);
@@ -166,4 +153,18 @@ cmd_start(struct lc_ctx *ctx, int argc, char **argv)
     printf("%u\n", pid);
   }
   return 0;
+}
+
+static int
+start_call(struct lc_ctx *ctx, lc_client *c, const char *id, void *input, lc_error **err)
+{
+  struct start_args *a = input;
+  return a->attach ? start_attached(ctx, c, id, err) : start_detached(ctx, c, id, err);
+}
+
+int
+cmd_start(struct lc_ctx *ctx, int argc, char **argv)
+{
+  struct start_args a = {0};
+  return cmd_one_id(ctx, &start_argp, argc, argv, &a, &a.id, start_call);
 }

@@ -203,6 +203,16 @@ is_not_found(const lc_error *e)
   return e != NULL && e->cls == LC_ERR_DAEMON && e->code == LC_GRPC_NOT_FOUND;
 }
 
+/* A task delete refused because the task is alive: containerd 2.x says
+ * FailedPrecondition, 1.7 "cannot delete a running process" as Unknown. */
+static bool
+is_still_alive(const lc_error *e)
+{
+  return e->cls == LC_ERR_DAEMON &&
+         (e->code == LC_GRPC_FAILED_PRECONDITION || strstr(e->message, "cannot delete a running") ||
+          strstr(e->message, "cannot delete a paused"));
+}
+
 /* Kill answered: on to the wait, thawing a frozen task first. */
 static enum del_state
 after_kill(struct del_job *j, lc_error *e, bool hard)
@@ -280,14 +290,14 @@ after_delete_task(struct del_job *j, struct lc_bulk_answer *a)
     j->look_for_orphan = !j->res->had_task;
     return D_DELETE_RECORD;
   }
-  if (a->err->code == LC_GRPC_FAILED_PRECONDITION && j->o->force && !j->retried) {
+  if (is_still_alive(a->err) && j->o->force && !j->retried) {
     /* A task that appeared after our kill found none: kill it too. */
     lc_error_free(a->err);
     j->retried = true;
     j->paused = true;
     return D_KILL_HARD;
   }
-  if (a->err->code == LC_GRPC_FAILED_PRECONDITION && !j->o->force)
+  if (is_still_alive(a->err) && !j->o->force)
     lc_error_prefix(a->err, "the task is still running; stop it first or use 'lcctl delete -f'");
   return fail(j, a->err);
 }

@@ -86,31 +86,6 @@ container_create(lc_client *c, const struct lc_container_spec *spec, const char 
 }
 
 int
-lc_container_create(lc_client *c, const struct lc_container_spec *spec, lc_error **err)
-{
-  return container_create(c, spec, NULL, err);
-}
-
-int
-lc_container_get(lc_client *c, const char *id, struct lc_container *out, lc_error **err)
-{
-  Lcpb__GetContainerRequest req = LCPB__GET_CONTAINER_REQUEST__INIT;
-  req.id = MUT(id);
-  ProtobufCMessage *resp = NULL;
-  if (lc_unary_one(c, LC_SVC_CONTAINERS "Get", &req.base, &lcpb__get_container_response__descriptor,
-                   &resp, err) < 0)
-    return -1;
-  Lcpb__GetContainerResponse *r = (Lcpb__GetContainerResponse *)resp;
-  int rv = 0;
-  if (r->container == NULL)
-    rv = lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_NOT_FOUND, "container %s: not found", id);
-  else
-    lc_container_from_pb(r->container, out);
-  protobuf_c_message_free_unpacked(resp, NULL);
-  return rv;
-}
-
-int
 lc_container_delete(lc_client *c, const char *id, lc_error **err)
 {
   Lcpb__DeleteContainerRequest req = LCPB__DELETE_CONTAINER_REQUEST__INIT;
@@ -234,18 +209,6 @@ lc_task_get(lc_client *c, const char *id, const char *exec_id, struct lc_task *o
 }
 
 int
-lc_task_kill(lc_client *c, const char *id, const char *exec_id, int signo, bool all, lc_error **err)
-{
-  struct lc_task_op_args args = {.signo = signo, .all = all, .exec_id = exec_id};
-  struct lc_task_op_result res = {0};
-  if (lc_task_op_many(c, LC_OP_KILL, &args, &id, 1, &res, err) < 0)
-    return -1;
-  if (res.err != NULL)
-    return lc_error_pass(err, res.err);
-  return 0;
-}
-
-int
 lc_task_delete(lc_client *c, const char *id, uint32_t *exit_status, lc_time *exited_at,
                lc_error **err)
 {
@@ -268,16 +231,6 @@ lc_task_delete_process(lc_client *c, const char *id, const char *exec_id, lc_err
   req.container_id = MUT(id);
   req.exec_id = MUT(exec_id);
   return lc_unary_one(c, LC_SVC_TASKS "DeleteProcess", &req.base, NULL, NULL, err);
-}
-
-int
-lc_task_close_stdin(lc_client *c, const char *id, const char *exec_id, lc_error **err)
-{
-  Lcpb__CloseIORequest req = LCPB__CLOSE_IOREQUEST__INIT;
-  req.container_id = MUT(id);
-  req.exec_id = MUT(exec_id ? exec_id : "");
-  req.stdin = true;
-  return lc_unary_one(c, LC_SVC_TASKS "CloseIO", &req.base, NULL, NULL, err);
 }
 
 int

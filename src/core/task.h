@@ -18,8 +18,6 @@ struct lc_container_spec {
   size_t n_labels;
 };
 
-int lc_container_create(lc_client *c, const struct lc_container_spec *spec, lc_error **err);
-int lc_container_get(lc_client *c, const char *id, struct lc_container *out, lc_error **err);
 int lc_container_delete(lc_client *c, const char *id, lc_error **err);
 
 /* Where a task's stdio goes: FIFO paths, file:// URIs, or "" for nothing. */
@@ -60,13 +58,10 @@ int lc_task_start(lc_client *c, const char *id, const char *exec_id, uint32_t *p
 /* NotFound (code LC_GRPC_NOT_FOUND) when the container has no task. */
 int lc_task_get(lc_client *c, const char *id, const char *exec_id, struct lc_task *out,
                 lc_error **err);
-int lc_task_kill(lc_client *c, const char *id, const char *exec_id, int signo, bool all,
-                 lc_error **err);
 /* Deletes a stopped task, returning how it ended. */
 int lc_task_delete(lc_client *c, const char *id, uint32_t *exit_status, lc_time *exited_at,
                    lc_error **err);
 int lc_task_delete_process(lc_client *c, const char *id, const char *exec_id, lc_error **err);
-int lc_task_close_stdin(lc_client *c, const char *id, const char *exec_id, lc_error **err);
 int lc_task_resize(lc_client *c, const char *id, const char *exec_id, unsigned width,
                    unsigned height, lc_error **err);
 

@@ -115,3 +115,18 @@ load attach_helpers
   [ "$status" -eq 1 ]
   [[ $output == "lcctl: restore r9: "* ]]
 }
+
+@test "wait: reconnects across a containerd restart and prints the status" {
+  lcctl create --start --rootfs "$ROOTFS" w1 sh -c 'sleep 4; exit 7' >/dev/null
+  lcctl create --start --rootfs "$ROOTFS" w2 sh -c 'exit 3' >/dev/null
+  "$LCCTL" --address "$LCCTL_TEST_SOCK" --namespace "$NS" wait w1 w2 \
+    >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+  waiter=$!
+  sleep 1
+  containerd_restart
+  rc=0
+  wait "$waiter" || rc=$?
+  cat "$BATS_TEST_TMPDIR/err"
+  [ "$rc" -eq 0 ]
+  [ "$(cat "$BATS_TEST_TMPDIR/out" | xargs)" = "w1 7 w2 3" ]
+}
