@@ -90,8 +90,7 @@ cmd_delete(struct lc_ctx *ctx, int argc, char **argv)
   lc_client *c = ctx_client(ctx, &err);
   size_t n = a.ids.n;
   cleanup_free struct lc_delete_result *res = xcalloc(n, sizeof(*res));
-  if (c == NULL ||
-      lc_delete_many(c, &a.opts, (const char *const *)a.ids.ids, n, res, &err) < 0)
+  if (c == NULL || lc_delete_many(c, &a.opts, (const char *const *)a.ids.ids, n, res, &err) < 0)
     return ctx_report(ctx, NULL, err);
   for (size_t i = 0; i < n; i++) {
     if (res[i].err != NULL) {

@@ -77,9 +77,9 @@ print_json(const struct lc_status_info *info, FILE *out)
   json_object *o = json_object_new_object();
   json_object_object_add(o, "id", json_object_new_string(info->container.id));
   json_object_object_add(o, "alive", json_object_new_boolean(is_alive(info)));
-  json_object_object_add(o, "pid", info->has_task && info->task.pid > 0
-                                        ? json_object_new_int64(info->task.pid)
-                                        : NULL);
+  json_object_object_add(
+      o, "pid",
+      info->has_task && info->task.pid > 0 ? json_object_new_int64(info->task.pid) : NULL);
   json_object_object_add(o, "status", json_object_new_string(lc_status_name(info->status)));
   json_object_object_add(o, "exit_status",
                          exited ? json_object_new_int64(info->task.exit_status) : NULL);

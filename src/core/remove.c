@@ -126,8 +126,7 @@ stand_in_call(struct del_job *j)
   j->stand_in.spec = &j->stand_in_spec;
   lcpb__create_container_request__init(&j->req.create_record);
   j->req.create_record.container = &j->stand_in;
-  return (struct lc_bulk_call){LC_SVC_CONTAINERS "Create", &j->req.create_record.base, NULL, -1,
-                               0};
+  return (struct lc_bulk_call){LC_SVC_CONTAINERS "Create", &j->req.create_record.base, NULL, -1, 0};
 }
 
 /* The call for the state the job is in; false when there is none. */
@@ -177,8 +176,8 @@ call_for_state(struct del_job *j, struct lc_bulk_call *next)
   case D_DELETE_RECORD:
     lcpb__delete_container_request__init(&j->req.delete_record);
     j->req.delete_record.id = MUT(j->id);
-    *next = (struct lc_bulk_call){LC_SVC_CONTAINERS "Delete", &j->req.delete_record.base, NULL,
-                                  -1, 0};
+    *next =
+        (struct lc_bulk_call){LC_SVC_CONTAINERS "Delete", &j->req.delete_record.base, NULL, -1, 0};
     return true;
   case D_STAND_IN:
     *next = stand_in_call(j);
@@ -395,8 +394,8 @@ find_orphans(lc_client *c, struct del_job *jobs, size_t n, bool force)
     return;
   Lcpb__ListTasksRequest req = LCPB__LIST_TASKS_REQUEST__INIT;
   ProtobufCMessage *resp = NULL;
-  if (lc_unary_one(c, LC_SVC_TASKS "List", &req.base, &lcpb__list_tasks_response__descriptor,
-                   &resp, NULL) < 0)
+  if (lc_unary_one(c, LC_SVC_TASKS "List", &req.base, &lcpb__list_tasks_response__descriptor, &resp,
+                   NULL) < 0)
     return;
   const Lcpb__ListTasksResponse *tl = (void *)resp;
   for (size_t i = 0; i < n; i++) {

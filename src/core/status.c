@@ -133,8 +133,8 @@ status_step(void *job, struct lc_bulk_answer *ans, struct lc_bulk_call *next)
     return true;
   }
   if (!j->asked_task) {
-    const Lcpb__Container *ct = ans->resp ? ((Lcpb__GetContainerResponse *)ans->resp)->container
-                                          : NULL;
+    const Lcpb__Container *ct =
+        ans->resp ? ((Lcpb__GetContainerResponse *)ans->resp)->container : NULL;
     if (ans->err != NULL || ct == NULL) {
       *j->err = steal_pointer(&ans->err);
       if (*j->err == NULL)

@@ -15,7 +15,6 @@
 #include "tasks.pb-c.h"
 #include "util.h"
 
-
 static Lcpb__Any
 any_of(const char *type_url, const void *data, size_t len)
 {
@@ -133,8 +132,8 @@ spec_wants_terminal(const Lcpb__Any *spec)
   if (spec == NULL || spec->value.len == 0)
     return false;
   json_tokener *tok = json_tokener_new();
-  json_object *root = json_tokener_parse_ex(tok, (const char *)spec->value.data,
-                                            (int)spec->value.len);
+  json_object *root =
+      json_tokener_parse_ex(tok, (const char *)spec->value.data, (int)spec->value.len);
   json_tokener_free(tok);
   json_object *process = NULL, *terminal = NULL;
   bool wants = json_object_object_get_ex(root, "process", &process) &&
@@ -386,8 +385,8 @@ lc_task_op_many(lc_client *c, enum lc_task_op op, const struct lc_task_op_args *
     return -1;
   cleanup_free struct op_job *jobs = xcalloc(n, sizeof(*jobs));
   for (size_t i = 0; i < n; i++)
-    jobs[i] = (struct op_job){.op = op, .args = args, .id = ids[i], .res = &results[i],
-                              .down_since = -1};
+    jobs[i] =
+        (struct op_job){.op = op, .args = args, .id = ids[i], .res = &results[i], .down_since = -1};
   lc_bulk_run(c, jobs, sizeof(*jobs), n, 0, op_step);
   return 0;
 }
@@ -503,11 +502,11 @@ lc_create(lc_client *c, const struct lc_container_spec *container, const struct 
    * already gone was removed by a delete that raced us. */
   lc_error *undo = NULL;
   if (lc_container_delete(c, container->id, &undo) < 0 && err != NULL && *err != NULL) {
-    char *msg = undo->code == LC_GRPC_NOT_FOUND
-                    ? xasprintf("the container was deleted while it was being created: %s",
-                                (*err)->message)
-                    : xasprintf("%s (and the container record could not be removed: %s)",
-                                (*err)->message, undo->message);
+    char *msg =
+        undo->code == LC_GRPC_NOT_FOUND
+            ? xasprintf("the container was deleted while it was being created: %s", (*err)->message)
+            : xasprintf("%s (and the container record could not be removed: %s)", (*err)->message,
+                        undo->message);
     free((*err)->message);
     (*err)->message = msg;
   }
