@@ -96,9 +96,30 @@ slot_send(struct runner *r, struct slot *s)
   s->own_deadline = own;
 }
 
-/* A call that answered, or that passed its time and is cancelled. */
+/* The connection is gone when a call ended with this: every other call on it
+ * is then gone too, with the same cause (they are all on the one connection,
+ * since a lost connection ends every call in flight at once). The daemon's
+ * own Unavailable (a shim that went away) is about one call, not the
+ * connection, so the words of h2.c and grpc.c tell them apart. */
 static bool
-slot_collect(struct runner *r, struct slot *s, int64_t now)
+is_connection_lost(const lc_error *e)
+{
+  return e != NULL && e->cls == LC_ERR_TRANSPORT && e->code == LC_GRPC_UNAVAILABLE &&
+         strncmp(e->message, "connection to containerd lost", 29) == 0;
+}
+
+bool
+lc_bulk_unreachable(const lc_error *e)
+{
+  return is_connection_lost(e) ||
+         (e != NULL && e->cls == LC_ERR_TRANSPORT && e->code == LC_GRPC_UNAVAILABLE &&
+          strncmp(e->message, "cannot connect to containerd", 28) == 0);
+}
+
+/* A call that answered, or that passed its time and is cancelled. A copy of a
+ * lost connection's error goes to *lost (once). */
+static bool
+slot_collect(struct runner *r, struct slot *s, int64_t now, lc_error **lost)
 {
   struct lc_bulk_answer ans = {0};
   if (lc_pending_done(s->p)) {
@@ -113,6 +134,8 @@ slot_collect(struct runner *r, struct slot *s, int64_t now)
   } else {
     return false;
   }
+  if (is_connection_lost(ans.err) && *lost == NULL)
+    lc_error_set(lost, ans.err->cls, ans.err->code, "%s", ans.err->message);
   lc_pending_free(steal_pointer(&s->p));
   slot_advance(r, s, &ans);
   return true;
@@ -210,8 +233,8 @@ timer_set(struct runner *r)
   timerfd_settime(r->timer_fd, 0, &its, NULL);
 }
 
-/* A poll that failed outside any call (not a lost connection, which ends the
- * calls itself): every call still out shares that error, so nothing spins. */
+/* A lost connection, or a poll that failed outside any call: every call still
+ * out shares that error, so that each ID says the same and nothing spins. */
 static void
 fail_in_flight(struct runner *r, const lc_error *cause)
 {
@@ -241,12 +264,16 @@ wait_round(struct runner *r, lc_pending *some)
   lc_error *e = NULL;
   int rv = lc_client_wait_until(r->c, some, &ext, anything_to_do, r, &e);
   bool progress = false;
+  lc_error *lost = NULL;
   int64_t now = lc_monotonic_ms();
   for (size_t i = 0; i < r->window; i++)
     if (r->slots[i].used && r->slots[i].p != NULL)
-      progress |= slot_collect(r, &r->slots[i], now);
-  if (rv < 0 && !progress && e != NULL)
+      progress |= slot_collect(r, &r->slots[i], now, &lost);
+  if (lost != NULL)
+    fail_in_flight(r, lost);
+  else if (rv < 0 && !progress && e != NULL)
     fail_in_flight(r, e);
+  lc_error_free(lost);
   lc_error_free(e);
 }
 

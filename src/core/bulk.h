@@ -57,6 +57,10 @@ typedef bool (*lc_bulk_step_fn)(void *job, struct lc_bulk_answer *ans, struct lc
 void lc_bulk_run(lc_client *c, void *jobs, size_t job_size, size_t n, size_t window,
                  lc_bulk_step_fn step);
 
+/* Whether e says containerd could not be reached or the connection was lost
+ * (as opposed to an answer, or a protocol error that would come again). */
+bool lc_bulk_unreachable(const lc_error *e);
+
 /* LCCTL_BULK_WINDOW when set to a number > 0, else LC_BULK_WINDOW_DEFAULT. */
 size_t lc_bulk_window(void);
 

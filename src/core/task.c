@@ -329,8 +329,8 @@ struct op_job {
 static bool
 wait_again(struct op_job *j, const lc_error *e)
 {
-  if (j->op != LC_OP_WAIT || e == NULL || e->cls != LC_ERR_TRANSPORT ||
-      e->code == LC_GRPC_DEADLINE_EXCEEDED)
+  /* Lost or refused connections only: a protocol error would come again. */
+  if (j->op != LC_OP_WAIT || !lc_bulk_unreachable(e))
     return false;
   int64_t now = lc_monotonic_ms();
   if (j->down_since < 0)
