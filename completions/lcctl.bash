@@ -55,7 +55,8 @@ _lcctl_opts() {
   run) echo "$_lcctl_create_opts --rm -d --detach -i --interactive --help" ;;
   start) echo "-a --attach --help" ;;
   kill) echo "-s --signal --all --exec-id --help" ;;
-  delete | rm) echo "-f --force --help" ;;
+  delete | rm) echo "-f --force --grace --help" ;;
+  status) echo "-f --filter -q --quiet --help" ;;
   exec) echo "-i --interactive -t --tty -d --detach --exec-id --env --cwd --user --help" ;;
   restore) echo "-a --attach --checkpoint --help" ;;
   checkpoint) echo "--dir --exit --help" ;;
@@ -75,6 +76,8 @@ _lcctl_takes_arg() {
   '') list='-a --address -n --namespace --timeout --format' ;;
   create | run) list=$_lcctl_create_args ;;
   kill) list='-s --signal --exec-id' ;;
+  delete | rm) list='--grace' ;;
+  status) list='-f --filter' ;;
   exec) list='--exec-id --env --cwd --user' ;;
   restore) list='--checkpoint' ;;
   checkpoint) list='--dir' ;;
@@ -149,6 +152,19 @@ _lcctl_comma_list() {
     [[ ,$prefix == *,"$w",* ]] || left+=" $w"
   done
   _lcctl_reply "$left" "$cur" "$prefix"
+}
+
+# _lcctl_status_filter: status --filter KEY=VALUE. Readline replaces only
+# what follows the '=' (a word break), so a value is offered without its key.
+_lcctl_status_filter() {
+  case $cur in
+  status=*) _lcctl_reply "running created stopped paused pausing unknown" "${cur#*=}" ;;
+  *=*) ;;
+  *)
+    _lcctl_reply "status= label. image=" "$cur"
+    compopt -o nospace 2>/dev/null
+    ;;
+  esac
 }
 
 # _lcctl_words: cur, prev, words, cword as bash-completion's _init_completion
@@ -282,6 +298,7 @@ _lcctl() {
     --type) _lcctl_comma_list "$cur" "$_lcctl_event_types" ;;
     --until) _lcctl_reply "$_lcctl_event_types" "$cur" ;;
     --container) _lcctl_reply "$(_lcctl_ids)" "$cur" ;;
+    -f | --filter) [[ $cmd == status ]] && _lcctl_status_filter ;;
     esac
     return
   fi

@@ -22,7 +22,6 @@
 #include "tasks.pb-c.h"
 #include "util.h"
 
-#define RUNC_OPTIONS_TYPE_URL "containerd.runc.v1.Options"
 #define RUNC_RUNTIME_PREFIX "io.containerd.runc."
 /* containerd's words around a failed `runc checkpoint` and `runc restore`. */
 #define CRIU_LOG_MARK " path= "
@@ -518,7 +517,7 @@ restore_base_load(lc_client *c, const char *id, const char *abs_dir, struct rest
                         "and this container uses %s",
                         rt && *rt ? rt : "none");
   const Lcpb__Any *o = b->container->runtime->options;
-  if (o != NULL && o->type_url != NULL && strcmp(o->type_url, RUNC_OPTIONS_TYPE_URL) == 0)
+  if (o != NULL && o->type_url != NULL && strcmp(o->type_url, LC_RUNC_OPTIONS_TYPE_URL) == 0)
     b->runc_opts = lcpb__runc_options__unpack(NULL, o->value.len, o->value.data);
   return 0;
 }
@@ -557,29 +556,6 @@ clear_old_task(lc_client *c, const char *id, struct restore_io *io, lc_error **e
                         "task has stopped or was deleted (checkpoint --exit, or kill it first)",
                         lc_status_name(s));
   return lc_task_delete(c, id, NULL, NULL, err);
-}
-
-/* The container's own runc options, with the binary asked for and, for a
- * directory, the image and CRIU's work path (so restore.log outlives the
- * failed task's bundle). */
-static uint8_t *
-restore_options(const struct restore_base *b, const char *runc_binary, const char *abs_dir,
-                size_t *len)
-{
-  Lcpb__RuncOptions opts = LCPB__RUNC_OPTIONS__INIT;
-  if (b->runc_opts != NULL)
-    opts = *b->runc_opts; /* shares its strings; only packed, never freed */
-  if (runc_binary != NULL)
-    opts.binary_name = MUT(runc_binary);
-  if (abs_dir != NULL) {
-    opts.criu_image_path = MUT(abs_dir);
-    opts.criu_work_path = MUT(abs_dir);
-  }
-  *len = lcpb__runc_options__get_packed_size(&opts);
-  uint8_t *buf = malloc(*len ? *len : 1);
-  if (buf != NULL)
-    lcpb__runc_options__pack(&opts, buf);
-  return buf;
 }
 
 /* What to restore from: an image directory, or an archive in the store. */
@@ -632,31 +608,22 @@ restore_create(lc_client *c, const char *id, const struct restore_source *src,
                const struct restore_base *b, const char *runc_binary,
                const struct lc_stdio_paths *io, lc_error **err)
 {
-  size_t len;
-  uint8_t *packed = restore_options(b, runc_binary, src->abs_dir, &len);
-  if (packed == NULL)
-    return oom(err);
-  Lcpb__Any opts = LCPB__ANY__INIT;
-  opts.type_url = MUT(RUNC_OPTIONS_TYPE_URL);
-  opts.value.data = packed;
-  opts.value.len = len;
-  Lcpb__Descriptor desc = LCPB__DESCRIPTOR__INIT;
-  Lcpb__CreateTaskRequest req = LCPB__CREATE_TASK_REQUEST__INIT;
-  req.container_id = MUT(id);
-  req.stdin = MUT(io->stdin_path ? io->stdin_path : "");
-  req.stdout = MUT(io->stdout_path ? io->stdout_path : "");
-  req.stderr = MUT(io->stderr_path ? io->stderr_path : "");
-  req.terminal = io->terminal;
-  req.options = &opts;
-  if (src->digest != NULL) {
-    desc.media_type = MUT(LC_CHECKPOINT_MEDIA_TYPE);
-    desc.digest = MUT(src->digest);
-    desc.size = src->size;
-    req.checkpoint = &desc;
-  }
-  int rv = lc_unary_one(c, LC_SVC_TASKS "Create", &req.base, NULL, NULL, err);
-  free(packed);
-  return rv;
+  struct lc_task_spec spec = {
+      .id = id,
+      .io = *io,
+      .runc_binary = runc_binary,
+      .runc_base = b->runc_opts,
+      .criu_dir = src->abs_dir,
+      .checkpoint_digest = src->digest,
+      .checkpoint_media_type = src->digest != NULL ? LC_CHECKPOINT_MEDIA_TYPE : NULL,
+      .checkpoint_size = src->size,
+  };
+  /* Even with nothing to add, the container's runc options go with the
+   * task, so that containerd hands the shim a checkpoint path to restore. */
+  Lcpb__RuncOptions none = LCPB__RUNC_OPTIONS__INIT;
+  if (spec.runc_base == NULL)
+    spec.runc_base = &none;
+  return lc_task_create(c, &spec, NULL, err);
 }
 
 /* runc restore runs at Start; when it fails, say CRIU, and where its log is
