@@ -94,10 +94,11 @@ check_combination(struct lc_ctx *ctx, const struct run_args *a)
 
 /* Used when the process never ran: nothing of it may stay behind. */
 static void
-remove_container(lc_client *c, const char *id)
+remove_container(lc_client *c, struct create_opts *o, const char *id)
 {
   lc_task_delete(c, id, NULL, NULL, NULL);
-  lc_container_delete(c, id, NULL);
+  if (lc_container_delete(c, id, NULL) == 0)
+    image_opts_remove_rootfs(c, o, id, NULL);
 }
 
 /* Reports an error that kept the process from running and gives run's code. */
@@ -114,8 +115,11 @@ static struct lc_container_spec
 container_spec(const struct run_state *st)
 {
   const struct run_args *a = st->args;
-  return (struct lc_container_spec){a->id, a->opts.runtime, st->spec_json, a->opts.labels,
-                                    a->opts.n_labels};
+  return (struct lc_container_spec){.id = a->id,
+                                    .runtime = a->opts.runtime,
+                                    .spec_json = st->spec_json,
+                                    .labels = a->opts.labels,
+                                    .n_labels = a->opts.n_labels};
 }
 
 /* -d says what it started, as create does. */
@@ -145,10 +149,10 @@ run_detached(struct run_state *st)
   ts.io = (struct lc_stdio_paths){"", log, log, false};
   lc_error *err = NULL;
   uint32_t pid = 0;
-  if (lc_create(st->client, &cs, &ts, &pid, &err) < 0)
+  if (image_opts_create(st->client, &st->args->opts, &cs, &ts, &pid, &err) < 0)
     return fail_before_run(st, err);
   if (lc_task_start(st->client, a->id, NULL, &pid, &err) < 0) {
-    remove_container(st->client, a->id);
+    remove_container(st->client, &st->args->opts, a->id);
     return fail_before_run(st, err);
   }
   print_detached(st->ctx, a->id, pid);
@@ -180,11 +184,11 @@ run_attached_in(struct run_state *st, lc_attach *at, uint32_t *status)
   struct lc_task_spec ts = {.id = a->id, .runc_binary = a->opts.runc_binary};
   lc_error *err = NULL;
   uint32_t pid = 0;
-  if (attach_io(st, at, &ts.io, &err) < 0 || lc_create(st->client, &cs, &ts, &pid, &err) < 0)
+  if (attach_io(st, at, &ts.io, &err) < 0 || image_opts_create(st->client, &st->args->opts, &cs, &ts, &pid, &err) < 0)
     return fail_before_run(st, err);
   if ((st->log_uri != NULL && lc_attach_follow_uri(at, st->log_uri, &err) < 0) ||
       lc_attach_start(at, st->client, true, &pid, &err) < 0) {
-    remove_container(st->client, a->id);
+    remove_container(st->client, &st->args->opts, a->id);
     return fail_before_run(st, err);
   }
   if (lc_attach_wait(at, st->client, status, NULL, &err) < 0) {
@@ -217,7 +221,8 @@ run_attached(struct run_state *st)
   int rv = run_attached_in(st, at, &status);
   if (rv == 0 && a->rm) {
     if (lc_task_delete(st->client, a->id, NULL, NULL, &err) < 0 ||
-        lc_container_delete(st->client, a->id, &err) < 0)
+        lc_container_delete(st->client, a->id, &err) < 0 ||
+        image_opts_remove_rootfs(st->client, &st->args->opts, a->id, &err) < 0)
       ctx_report(st->ctx, a->id, err);
   }
   lc_attach_free(at);
@@ -239,6 +244,8 @@ cmd_run(struct lc_ctx *ctx, int argc, char **argv)
   lc_error *err = NULL;
   a.opts.attached = !a.detach; /* -d keeps the output in lcctl's own log */
   int rv = check_combination(ctx, &a);
+  if (rv == 0 && image_opts_resolve(ctx, &a.opts, a.id, a.cmd, &err) < 0)
+    rv = fail_before_run(&st, err);
   if (rv == 0 &&
       create_opts_prepare(&a.opts, ctx->ns, a.id, a.cmd, &st.spec_json, &st.log_uri, &err) < 0)
     rv = fail_before_run(&st, err);

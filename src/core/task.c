@@ -79,6 +79,9 @@ container_create(lc_client *c, const struct lc_container_spec *spec, const char 
   ct.spec = &spec_any;
   ct.n_labels = spec->n_labels;
   ct.labels = labels;
+  ct.image = MUT(spec->image ? spec->image : "");
+  ct.snapshotter = MUT(spec->snapshotter ? spec->snapshotter : "");
+  ct.snapshot_key = MUT(spec->snapshot_key ? spec->snapshot_key : "");
   Lcpb__CreateContainerRequest req = LCPB__CREATE_CONTAINER_REQUEST__INIT;
   req.container = &ct;
   return lc_unary_one(c, LC_SVC_CONTAINERS "Create", &req.base, NULL, NULL, err);
@@ -113,6 +116,11 @@ lc_task_create(lc_client *c, const struct lc_task_spec *spec, uint32_t *pid, lc_
     checkpoint.size = spec->checkpoint_size;
     req.checkpoint = &checkpoint;
   }
+  /* A container from an image: containerd mounts these at the bundle's rootfs. */
+  cleanup_free Lcpb__Mount *mount_storage = xcalloc(spec->n_rootfs + 1, sizeof(*mount_storage));
+  cleanup_free Lcpb__Mount **mounts = lc_mounts_to_pb(spec->rootfs, spec->n_rootfs, mount_storage);
+  req.n_rootfs = spec->n_rootfs;
+  req.rootfs = mounts;
   ProtobufCMessage *resp = NULL;
   int rv = lc_unary_one(c, LC_SVC_TASKS "Create", &req.base,
                         &lcpb__create_task_response__descriptor, &resp, err);

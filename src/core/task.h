@@ -4,6 +4,8 @@
 
 #include "client.h"
 
+struct lc_mount;
+
 #define LC_SPEC_TYPE_URL "types.containerd.io/opencontainers/runtime-spec/1/Spec"
 #define LC_PROCESS_TYPE_URL "types.containerd.io/opencontainers/runtime-spec/1/Process"
 #define LC_RESOURCES_TYPE_URL "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources"
@@ -16,6 +18,11 @@ struct lc_container_spec {
   const char *spec_json;
   const lc_label *labels;
   size_t n_labels;
+  /* A container from an image (NULL otherwise): the image's name, and the
+   * snapshot that is its root filesystem, recorded as ctr records them. */
+  const char *image;
+  const char *snapshotter;
+  const char *snapshot_key;
 };
 
 int lc_container_delete(lc_client *c, const char *id, lc_error **err);
@@ -39,6 +46,8 @@ struct lc_task_spec {
   const char *checkpoint_digest; /* start from this checkpoint in the content store */
   const char *checkpoint_media_type;
   int64_t checkpoint_size;
+  const struct lc_mount *rootfs; /* the root filesystem's mounts (a snapshot's), if any */
+  size_t n_rootfs;
 };
 
 /* Container and task together; when the task cannot be made the container

@@ -1,0 +1,34 @@
+/* A container's root filesystem from an image, as containerd's client makes
+ * it: a snapshot on the image's top chain ID, keyed by the container ID; and
+ * the image's own files read out of a read-only view of it (for user names). */
+#ifndef LC_IMAGE_ROOTFS_H
+#define LC_IMAGE_ROOTFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "client.h"
+#include "snapshot.h"
+
+/* Reads each of paths (absolute, inside the image) out of a View of parent
+ * in snapshotter, mounted read-only in a private mount namespace of a child
+ * process chrooted there, so nothing of the host is read and no mount
+ * outlives the child. texts[i] is NULL for a file the image does not have.
+ * The view (key view_key) is removed again. Needs root (mount(2)). */
+int lc_image_read_files(lc_client *c, const char *snapshotter, const char *parent,
+                        const char *view_key, const char *const *paths, size_t n, char **texts,
+                        lc_error **err);
+
+/* The snapshots the records of ids name (snapshotter and key), asked for in
+ * one Containers.List; refs[i] is zeroed for an ID without one. */
+struct lc_rootfs_ref {
+  char *snapshotter;
+  char *key;
+};
+int lc_rootfs_refs_get(lc_client *c, const char *const *ids, size_t n, struct lc_rootfs_ref *refs,
+                       lc_error **err);
+/* Removes the snapshot of ref; one that is already gone is no error. */
+int lc_rootfs_ref_remove(lc_client *c, const struct lc_rootfs_ref *ref, lc_error **err);
+void lc_rootfs_refs_clear(struct lc_rootfs_ref *refs, size_t n);
+
+#endif
