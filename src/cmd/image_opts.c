@@ -28,9 +28,6 @@ enum {
 
 /* containerd drops a lease left by a killed lcctl after this long. */
 #define CREATE_LEASE_SEC 3600
-/* Marks the snapshots lcctl makes for containers, so that delete -f can tell
- * a snapshot left by an interrupted create from anyone else's. */
-#define ROOTFS_OF_LABEL "io.lcctl.rootfs-of"
 
 static struct argp_option image_options[] = {
     {"image", OPT_IMAGE, "REF", 0, "root filesystem, command and environment from this image", 1},
@@ -324,7 +321,7 @@ image_opts_create(lc_client *c, struct create_opts *o, struct lc_container_spec 
     return lc_create(c, cs, ts, pid, err);
   const char *snapshotter = snapshotter_of(io);
   const char *top = io->view.chain_ids[io->view.n_chain_ids - 1];
-  lc_label mark = {MUT(ROOTFS_OF_LABEL), MUT(cs->id)};
+  lc_label mark = {MUT(LC_ROOTFS_OF_LABEL), MUT(cs->id)};
   io->lease_id = new_lease_id();
   if (lc_lease_begin(c, io->lease_id, CREATE_LEASE_SEC, err) < 0)
     return -1;
@@ -368,4 +365,26 @@ image_opts_clear(struct image_opts *io)
   free(io->lease_id);
   registry_opts_clear(&io->reg);
   memset(io, 0, sizeof(*io));
+}
+
+char *
+image_short_name(const char *name)
+{
+  if (name == NULL || *name == '\0')
+    return xstrdup("-");
+  /* The registry host goes (a first part with a dot, a colon or localhost),
+   * and docker.io's library/ too: what a user would type. */
+  const char *slash = strchr(name, '/');
+  if (slash != NULL) {
+    size_t n = (size_t)(slash - name);
+    if (memchr(name, '.', n) || memchr(name, ':', n) || strncmp(name, "localhost", n) == 0)
+      name = slash + 1;
+  }
+  if (strncmp(name, "library/", 8) == 0)
+    name += 8;
+  /* A digest shows its first 12 hex digits, as image IDs are shown. */
+  const char *at = strstr(name, "@sha256:");
+  if (at != NULL && strlen(at) > 8 + 12)
+    return xasprintf("%.*s@sha256:%.12s", (int)(at - name), name, at + 8);
+  return xstrdup(name);
 }

@@ -55,4 +55,8 @@ int image_opts_create(lc_client *c, struct create_opts *o, struct lc_container_s
 int image_opts_remove_rootfs(lc_client *c, struct create_opts *o, const char *id, lc_error **err);
 void image_opts_clear(struct image_opts *io);
 
+/* An image name as status shows it: without the registry host and docker's
+ * library/, a digest cut to 12 digits; "-" for none. The caller frees it. */
+char *image_short_name(const char *name);
+
 #endif

@@ -7,6 +7,7 @@
 
 #include "cmd.h"
 #include "core/parse.h"
+#include "image_opts.h"
 #include "util.h"
 
 /* --filter KEY=VALUE: every one must hold (AND). */
@@ -127,7 +128,7 @@ static struct argp status_argp = {
     NULL,
     NULL};
 
-static const char *const status_headers[] = {"ID", "STATUS", "PID", "EXIT", "RUNTIME"};
+static const char *const status_headers[] = {"ID", "STATUS", "PID", "EXIT", "RUNTIME", "IMAGE"};
 
 static void
 status_add_row(lc_table *t, const struct lc_status_info *s)
@@ -137,8 +138,9 @@ status_add_row(lc_table *t, const struct lc_status_info *s)
     snprintf(pid, sizeof(pid), "%u", s->task.pid);
   if (s->has_task && s->task.status == LC_STATUS_STOPPED)
     snprintf(exit_status, sizeof(exit_status), "%u", s->task.exit_status);
+  cleanup_free char *image = image_short_name(s->container.image);
   const char *row[] = {s->container.id, lc_status_name(s->status), pid, exit_status,
-                       s->container.runtime};
+                       s->container.runtime, image};
   lc_table_add(t, row);
 }
 
@@ -150,7 +152,7 @@ status_print(struct lc_ctx *ctx, const struct status_args *a, const struct lc_st
   lc_table *t = NULL;
   size_t shown = 0;
   if (ctx->format == LC_FORMAT_TEXT && !ctx->quiet)
-    t = lc_table_new(5, status_headers);
+    t = lc_table_new(6, status_headers);
   for (size_t i = 0; i < n; i++) {
     if ((errs != NULL && errs[i] != NULL) || !passes(a, &arr[i]))
       continue;

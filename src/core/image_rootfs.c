@@ -17,6 +17,7 @@
 
 #include "client_internal.h"
 #include "containers.pb-c.h"
+#include "task.h"
 #include "readfile.h"
 #include "util.h"
 
@@ -274,4 +275,54 @@ lc_rootfs_refs_clear(struct lc_rootfs_ref *refs, size_t n)
     free(refs[i].key);
   }
   memset(refs, 0, n * sizeof(*refs));
+}
+
+int
+lc_rootfs_leftover_remove(lc_client *c, const char *id, lc_error **err)
+{
+  struct lc_snapshot_info info = {0};
+  lc_error *e = NULL;
+  if (lc_snapshot_stat(c, LC_DEFAULT_SNAPSHOTTER, id, &info, &e) < 0) {
+    bool gone = e->cls == LC_ERR_DAEMON && e->code == LC_GRPC_NOT_FOUND;
+    return gone ? (lc_error_free(e), 0) : lc_error_pass(err, e);
+  }
+  bool ours = false;
+  for (size_t i = 0; i < info.n_labels; i++)
+    ours = ours || (strcmp(info.labels[i].key, LC_ROOTFS_OF_LABEL) == 0 &&
+                    strcmp(info.labels[i].value, id) == 0);
+  lc_snapshot_info_clear(&info);
+  if (!ours)
+    return 0;
+  struct lc_rootfs_ref ref = {MUT(LC_DEFAULT_SNAPSHOTTER), MUT(id)};
+  return lc_rootfs_ref_remove(c, &ref, err) < 0 ? -1 : 1;
+}
+
+/* A record delete -f did not find may have left its snapshot behind. */
+static void
+remove_leftover(lc_client *c, const char *id, struct lc_delete_result *res)
+{
+  if (res->err == NULL || res->err->cls != LC_ERR_DAEMON || res->err->code != LC_GRPC_NOT_FOUND)
+    return;
+  if (lc_rootfs_leftover_remove(c, id, NULL) == 1) {
+    lc_error_free(res->err);
+    res->err = NULL;
+    res->deleted = true;
+  }
+}
+
+void
+lc_rootfs_refs_remove_deleted(lc_client *c, const struct lc_rootfs_ref *refs, size_t n,
+                              struct lc_delete_result *res, bool force, const char *const *ids)
+{
+  for (size_t i = 0; i < n; i++) {
+    if (force && !res[i].deleted)
+      remove_leftover(c, ids[i], &res[i]);
+    if (!res[i].deleted || refs[i].key == NULL)
+      continue;
+    lc_error *e = NULL;
+    if (lc_rootfs_ref_remove(c, &refs[i], &e) < 0) {
+      lc_error_prefix(e, "the container is deleted");
+      res[i].err = e;
+    }
+  }
 }

@@ -21,6 +21,10 @@ int lc_image_read_files(lc_client *c, const char *snapshotter, const char *paren
 
 /* The snapshots the records of ids name (snapshotter and key), asked for in
  * one Containers.List; refs[i] is zeroed for an ID without one. */
+/* Marks the snapshots lcctl makes for containers, so that delete -f can tell
+ * a snapshot left by an interrupted create from anyone else's. */
+#define LC_ROOTFS_OF_LABEL "io.lcctl.rootfs-of"
+
 struct lc_rootfs_ref {
   char *snapshotter;
   char *key;
@@ -29,6 +33,15 @@ int lc_rootfs_refs_get(lc_client *c, const char *const *ids, size_t n, struct lc
                        lc_error **err);
 /* Removes the snapshot of ref; one that is already gone is no error. */
 int lc_rootfs_ref_remove(lc_client *c, const struct lc_rootfs_ref *ref, lc_error **err);
+/* After a create was cut short (daemon gone between the snapshot and the
+ * record): the snapshot keyed id in the default snapshotter, if lcctl made
+ * it for id, is removed. 1 when there was one, 0 when not. */
+int lc_rootfs_leftover_remove(lc_client *c, const char *id, lc_error **err);
+/* The delete hook: the snapshots of those of ids whose records res says
+ * were deleted are removed; a failure goes into that result's error. */
+struct lc_delete_result;
+void lc_rootfs_refs_remove_deleted(lc_client *c, const struct lc_rootfs_ref *refs, size_t n,
+                                   struct lc_delete_result *res, bool force, const char *const *ids);
 void lc_rootfs_refs_clear(struct lc_rootfs_ref *refs, size_t n);
 
 #endif

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "bulk.h"
+#include "image_rootfs.h"
 #include "client_internal.h"
 #include "containers.pb-c.h"
 #include "parse.h"
@@ -448,12 +449,20 @@ lc_delete_many(lc_client *c, const struct lc_delete_opts *o, const char *const *
     jobs[i].state = o->force ? D_GET_RECORD : D_DELETE_TASK;
     jobs[i].stop_signal = SIGTERM;
   }
+  /* Containers from images: their snapshots go with them (image_rootfs.h). */
+  cleanup_free struct lc_rootfs_ref *refs = xcalloc(n + 1, sizeof(*refs));
+  lc_error *refs_err = NULL;
+  if (lc_rootfs_refs_get(c, ids, n, refs, &refs_err) < 0 && refs_err->cls != LC_ERR_DAEMON)
+    return lc_error_pass(err, refs_err);
+  lc_error_free(refs_err);
   lc_bulk_run(c, jobs, sizeof(*jobs), n, 0, delete_step);
   if (o->force)
     lc_bulk_run(c, jobs, sizeof(*jobs), n, 0, delete_step);
   find_orphans(c, jobs, n, o->force);
   if (o->force)
     remove_orphans(c, jobs, n);
+  lc_rootfs_refs_remove_deleted(c, refs, n, results, o->force, ids);
+  lc_rootfs_refs_clear(refs, n);
   return 0;
 }
 

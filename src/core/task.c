@@ -12,6 +12,7 @@
 #include "client_internal.h"
 #include "containers.pb-c.h"
 #include "runc.pb-c.h"
+#include "snapshot.h"
 #include "tasks.pb-c.h"
 #include "util.h"
 
@@ -164,16 +165,20 @@ lc_task_create_from_record(lc_client *c, const char *id, bool *terminal, lc_erro
   int rv = 0;
   if (ct == NULL) {
     rv = lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_NOT_FOUND, "container %s: not found", id);
-  } else if (ct->snapshot_key != NULL && *ct->snapshot_key != '\0') {
-    /* Its root is a snapshot whose mounts would go with Tasks.Create. */
-    rv = lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_UNIMPLEMENTED,
-                      "the container has no task and its root filesystem is a snapshot (%s), "
-                      "which lcctl cannot mount yet; 'ctr task start' can",
-                      ct->snapshot_key);
   } else {
     *terminal = spec_wants_terminal(ct->spec);
     struct lc_task_spec spec = {.id = id, .io = {"", "", "", *terminal}};
-    rv = lc_task_create(c, &spec, NULL, err);
+    /* A container from an image: its snapshot's mounts go with the task. */
+    struct lc_mount *mounts = NULL;
+    size_t n_mounts = 0;
+    if (ct->snapshot_key != NULL && *ct->snapshot_key != '\0')
+      rv = lc_snapshot_mounts(c, *ct->snapshotter ? ct->snapshotter : LC_DEFAULT_SNAPSHOTTER,
+                              ct->snapshot_key, &mounts, &n_mounts, err);
+    spec.rootfs = mounts;
+    spec.n_rootfs = n_mounts;
+    if (rv == 0)
+      rv = lc_task_create(c, &spec, NULL, err);
+    lc_mounts_free(mounts, n_mounts);
   }
   protobuf_c_message_free_unpacked(resp, NULL);
   return rv;

@@ -125,7 +125,7 @@ PY
 @test "status: empty namespace prints only the header; JSON prints nothing" {
   run lcctl status
   [ "$status" -eq 0 ]
-  [ "$output" = "ID   STATUS   PID   EXIT   RUNTIME" ]
+  [ "$output" = "ID   STATUS   PID   EXIT   RUNTIME   IMAGE" ]
   run lcctl --json status
   [ "$status" -eq 0 ]
   [ -z "$output" ]
