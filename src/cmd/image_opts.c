@@ -31,10 +31,11 @@ enum {
 
 static struct argp_option image_options[] = {
     {"image", OPT_IMAGE, "REF", 0, "root filesystem, command and environment from this image", 1},
-    {"pull", OPT_PULL, "POLICY", 0, "missing (default): pull an image not in the store; always; never",
-     1},
+    {"pull", OPT_PULL, "POLICY", 0,
+     "missing (default): pull an image not in the store; always; never", 1},
     {"entrypoint", OPT_ENTRYPOINT, "CMD", 0, "replace the image's Entrypoint (\"\" for none)", 1},
-    {"snapshotter", OPT_SNAPSHOTTER, "NAME", 0, "snapshotter of the root filesystem (overlayfs)", 1},
+    {"snapshotter", OPT_SNAPSHOTTER, "NAME", 0, "snapshotter of the root filesystem (overlayfs)",
+     1},
     {"platform", OPT_PLATFORM, "OS/ARCH[/VARIANT]", 0, "the image's platform (default: the host's)",
      1},
     {"plain-http", OPT_PLAIN_HTTP, NULL, 0, "pull over HTTP, not HTTPS", 1},
@@ -198,6 +199,21 @@ new_lease_id(void)
   return xasprintf("lcctl-create-%ld-%lld", (long)getpid(), (long long)lc_monotonic_ms());
 }
 
+/* containerd's client lists the primary group among the supplementary ones
+ * (`id` shows groups=GID), so a container of ours runs as ctr's would. */
+static void
+add_primary_gid(struct lc_user *u)
+{
+  for (size_t i = 0; i < u->n_additional_gids; i++)
+    if (u->additional_gids[i] == u->gid)
+      return;
+  u->additional_gids =
+      xrealloc(u->additional_gids, (u->n_additional_gids + 1) * sizeof(*u->additional_gids));
+  memmove(u->additional_gids + 1, u->additional_gids, u->n_additional_gids * sizeof(uint32_t));
+  u->additional_gids[0] = u->gid;
+  u->n_additional_gids++;
+}
+
 /* --user, else the image's User: names mean what the image's /etc/passwd
  * and /etc/group say, read out of a view of the image (never the host's). */
 static int
@@ -227,6 +243,7 @@ resolve_image_user(lc_client *c, struct image_opts *io, struct create_opts *o, c
   o->spec.has_user = o->spec.has_gid = true;
   o->spec.uid = o->user.uid;
   o->spec.gid = o->user.gid;
+  add_primary_gid(&o->user);
   o->spec.additional_gids = o->user.additional_gids;
   o->spec.n_additional_gids = o->user.n_additional_gids;
   return 0;
@@ -236,7 +253,7 @@ resolve_image_user(lc_client *c, struct image_opts *io, struct create_opts *o, c
 static int
 check_without_image(const struct image_opts *io, lc_error **err)
 {
-  const char *stray = io->entrypoint     ? "--entrypoint"
+  const char *stray = io->entrypoint        ? "--entrypoint"
                       : io->reg.snapshotter ? "--snapshotter"
                       : io->reg.platform    ? "--platform"
                       : io->reg.plain_http  ? "--plain-http"
@@ -244,8 +261,7 @@ check_without_image(const struct image_opts *io, lc_error **err)
                       : io->reg.certs_dir   ? "--certs-dir"
                                             : NULL;
   if (stray != NULL)
-    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "%s needs --image REF",
-                        stray);
+    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "%s needs --image REF", stray);
   return 0;
 }
 

@@ -19,7 +19,7 @@ enum image_pull { IMAGE_PULL_MISSING = 0, IMAGE_PULL_ALWAYS, IMAGE_PULL_NEVER };
 struct image_opts {
   const char *ref; /* --image; NULL: not from an image */
   enum image_pull pull;
-  const char *entrypoint; /* --entrypoint; "" for none */
+  const char *entrypoint;   /* --entrypoint; "" for none */
   struct registry_opts reg; /* --platform, --snapshotter, --plain-http, ... */
   /* What image_opts_resolve found and made. */
   struct lc_image_view view;

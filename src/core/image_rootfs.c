@@ -191,9 +191,8 @@ read_through_child(const struct lc_mount *m, size_t n_mounts, const char *const 
 }
 
 int
-lc_image_read_files(lc_client *c, const char *snapshotter, const char *parent,
-                    const char *view_key, const char *const *paths, size_t n, char **texts,
-                    lc_error **err)
+lc_image_read_files(lc_client *c, const char *snapshotter, const char *parent, const char *view_key,
+                    const char *const *paths, size_t n, char **texts, lc_error **err)
 {
   struct lc_mount *mounts = NULL;
   size_t n_mounts = 0;
@@ -254,8 +253,8 @@ lc_rootfs_ref_remove(lc_client *c, const struct lc_rootfs_ref *ref, lc_error **e
 {
   if (ref->key == NULL)
     return 0;
-  const char *snapshotter = ref->snapshotter && ref->snapshotter[0] ? ref->snapshotter
-                                                                    : LC_DEFAULT_SNAPSHOTTER;
+  const char *snapshotter =
+      ref->snapshotter && ref->snapshotter[0] ? ref->snapshotter : LC_DEFAULT_SNAPSHOTTER;
   lc_error *e = NULL;
   if (lc_snapshot_remove(c, snapshotter, ref->key, &e) == 0)
     return 0;

@@ -41,7 +41,8 @@ int lc_rootfs_leftover_remove(lc_client *c, const char *id, lc_error **err);
  * were deleted are removed; a failure goes into that result's error. */
 struct lc_delete_result;
 void lc_rootfs_refs_remove_deleted(lc_client *c, const struct lc_rootfs_ref *refs, size_t n,
-                                   struct lc_delete_result *res, bool force, const char *const *ids);
+                                   struct lc_delete_result *res, bool force,
+                                   const char *const *ids);
 void lc_rootfs_refs_clear(struct lc_rootfs_ref *refs, size_t n);
 
 #endif

@@ -16,7 +16,7 @@
 struct lc_image_exec {
   char **entrypoint; /* NULL-terminated, each may be empty */
   char **cmd;
-  char **env; /* "K=V" */
+  char **env;        /* "K=V" */
   char *working_dir; /* NULL when the image has none */
   char *user;
   char *stop_signal;
