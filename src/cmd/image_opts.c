@@ -366,7 +366,7 @@ image_opts_remove_rootfs(lc_client *c, struct create_opts *o, const char *id, lc
 {
   if (o->image.ref == NULL || !o->image.snapshot_made)
     return 0;
-  struct lc_rootfs_ref ref = {MUT(snapshotter_of(&o->image)), MUT(id)};
+  struct lc_rootfs_ref ref = {.snapshotter = MUT(snapshotter_of(&o->image)), .key = MUT(id)};
   return lc_rootfs_ref_remove(c, &ref, err);
 }
 

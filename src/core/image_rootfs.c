@@ -18,6 +18,8 @@
 #include "client_internal.h"
 #include "containers.pb-c.h"
 #include "task.h"
+#include "image_spec.h"
+#include "parse.h"
 #include "readfile.h"
 #include "util.h"
 
@@ -211,6 +213,24 @@ lc_image_read_files(lc_client *c, const char *snapshotter, const char *parent, c
   return rv;
 }
 
+/* What one record says: snapshot and stop signal. */
+static void
+ref_of(const Lcpb__Container *ct, struct lc_rootfs_ref *ref)
+{
+  if (ct->snapshot_key != NULL && ct->snapshot_key[0] != '\0') {
+    ref->snapshotter = xstrdup(ct->snapshotter ? ct->snapshotter : "");
+    ref->key = xstrdup(ct->snapshot_key);
+  }
+  for (size_t i = 0; i < ct->n_labels; i++) {
+    lc_error *e = NULL;
+    if (strcmp(ct->labels[i]->key, LC_STOP_SIGNAL_LABEL) == 0 &&
+        parse_signal(ct->labels[i]->value, &ref->stop_signal, &e) < 0) {
+      lc_error_free(e);
+      ref->stop_signal = 0;
+    }
+  }
+}
+
 int
 lc_rootfs_refs_get(lc_client *c, const char *const *ids, size_t n, struct lc_rootfs_ref *refs,
                    lc_error **err)
@@ -234,16 +254,10 @@ lc_rootfs_refs_get(lc_client *c, const char *const *ids, size_t n, struct lc_roo
   if (rv < 0)
     return -1;
   const Lcpb__ListContainersResponse *r = (Lcpb__ListContainersResponse *)resp;
-  for (size_t k = 0; k < r->n_containers; k++) {
-    const Lcpb__Container *ct = r->containers[k];
-    if (ct->snapshot_key == NULL || ct->snapshot_key[0] == '\0')
-      continue;
+  for (size_t k = 0; k < r->n_containers; k++)
     for (size_t i = 0; i < n; i++)
-      if (refs[i].key == NULL && strcmp(ids[i], ct->id) == 0) {
-        refs[i].snapshotter = xstrdup(ct->snapshotter ? ct->snapshotter : "");
-        refs[i].key = xstrdup(ct->snapshot_key);
-      }
-  }
+      if (strcmp(ids[i], r->containers[k]->id) == 0 && refs[i].key == NULL)
+        ref_of(r->containers[k], &refs[i]);
   protobuf_c_message_free_unpacked(resp, NULL);
   return 0;
 }
@@ -292,7 +306,7 @@ lc_rootfs_leftover_remove(lc_client *c, const char *id, lc_error **err)
   lc_snapshot_info_clear(&info);
   if (!ours)
     return 0;
-  struct lc_rootfs_ref ref = {MUT(LC_DEFAULT_SNAPSHOTTER), MUT(id)};
+  struct lc_rootfs_ref ref = {.snapshotter = MUT(LC_DEFAULT_SNAPSHOTTER), .key = MUT(id)};
   return lc_rootfs_ref_remove(c, &ref, err) < 0 ? -1 : 1;
 }
 

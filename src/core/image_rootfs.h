@@ -19,8 +19,9 @@ int lc_image_read_files(lc_client *c, const char *snapshotter, const char *paren
                         const char *view_key, const char *const *paths, size_t n, char **texts,
                         lc_error **err);
 
-/* The snapshots the records of ids name (snapshotter and key), asked for in
- * one Containers.List; refs[i] is zeroed for an ID without one. */
+/* The snapshots the records of ids name (snapshotter and key), and the
+ * image's stop signal (containerd's label; 0 when none), asked for in one
+ * Containers.List; refs[i] is zeroed for an ID without them. */
 /* Marks the snapshots lcctl makes for containers, so that delete -f can tell
  * a snapshot left by an interrupted create from anyone else's. */
 #define LC_ROOTFS_OF_LABEL "io.lcctl.rootfs-of"
@@ -28,6 +29,7 @@ int lc_image_read_files(lc_client *c, const char *snapshotter, const char *paren
 struct lc_rootfs_ref {
   char *snapshotter;
   char *key;
+  int stop_signal;
 };
 int lc_rootfs_refs_get(lc_client *c, const char *const *ids, size_t n, struct lc_rootfs_ref *refs,
                        lc_error **err);

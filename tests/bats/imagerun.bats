@@ -259,3 +259,26 @@ EOF2
   [ -z "$(ctr_ containers ls -q)" ]
   no_snapshot m1
 }
+
+@test "kill without -s sends the image's StopSignal (SIGUSR1); -s still wins; a rootfs container gets TERM" {
+  pull_img busybox
+  # The script reports USR1 and TERM in its log and goes on.
+  lcctl create --start --log "$BATS_TEST_TMPDIR/s1.log" --image "$(IMG busybox)" s1 \
+    'trap "echo got USR1" USR1; trap "echo got TERM" TERM; echo ready; while :; do sleep 0.1; done' >/dev/null
+  wait_for grep -q ready "$BATS_TEST_TMPDIR/s1.log"
+  run lcctl kill s1
+  [ "$status" -eq 0 ]
+  wait_for grep -q "got USR1" "$BATS_TEST_TMPDIR/s1.log"
+  lcctl kill -s TERM s1
+  wait_for grep -q "got TERM" "$BATS_TEST_TMPDIR/s1.log"
+  lcctl create --start --log "$BATS_TEST_TMPDIR/s2.log" --rootfs "$ROOTFS" s2 sh -c \
+    'trap "echo got USR1" USR1; trap "echo got TERM" TERM; echo ready; while :; do sleep 0.1; done' >/dev/null
+  wait_for grep -q ready "$BATS_TEST_TMPDIR/s2.log"
+  lcctl kill s2
+  wait_for grep -q "got TERM" "$BATS_TEST_TMPDIR/s2.log"
+  # delete -f uses the stop signal first too; the script ignores it, SIGKILL ends it.
+  run lcctl delete -f --grace 1s s1
+  [ "$status" -eq 0 ]
+  grep -c "got USR1" "$BATS_TEST_TMPDIR/s1.log" | grep -qx 2
+  no_snapshot s1
+}
