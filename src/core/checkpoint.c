@@ -15,6 +15,7 @@
 
 #include "checkpoint.pb-c.h"
 #include "client_internal.h"
+#include "image_rootfs.h"
 #include "containers.pb-c.h"
 #include "content.pb-c.h"
 #include "runc.pb-c.h"
@@ -623,7 +624,18 @@ restore_create(lc_client *c, const char *id, const struct restore_source *src,
   Lcpb__RuncOptions none = LCPB__RUNC_OPTIONS__INIT;
   if (spec.runc_base == NULL)
     spec.runc_base = &none;
-  return lc_task_create(c, &spec, NULL, err);
+  /* A container from an image: its snapshot (the writable layer as the task
+   * left it) is the root again; the checkpoint does not carry it. */
+  struct lc_mount *mounts = NULL;
+  size_t n_mounts = 0;
+  if (lc_record_rootfs_mounts(c, b->container->snapshotter, b->container->snapshot_key, &mounts,
+                              &n_mounts, err) < 0)
+    return -1;
+  spec.rootfs = mounts;
+  spec.n_rootfs = n_mounts;
+  int rv = lc_task_create(c, &spec, NULL, err);
+  lc_mounts_free(mounts, n_mounts);
+  return rv;
 }
 
 /* runc restore runs at Start; when it fails, say CRIU, and where its log is

@@ -339,3 +339,20 @@ lc_rootfs_refs_remove_deleted(lc_client *c, const struct lc_rootfs_ref *refs, si
     }
   }
 }
+
+int
+lc_record_rootfs_mounts(lc_client *c, const char *snapshotter, const char *key,
+                        struct lc_mount **mounts, size_t *n, lc_error **err)
+{
+  *mounts = NULL;
+  *n = 0;
+  if (key == NULL || *key == '\0')
+    return 0;
+  const char *sn = snapshotter && *snapshotter ? snapshotter : LC_DEFAULT_SNAPSHOTTER;
+  lc_error *e = NULL;
+  if (lc_snapshot_mounts(c, sn, key, mounts, n, &e) == 0)
+    return 0;
+  if (e->cls == LC_ERR_DAEMON && e->code == LC_GRPC_NOT_FOUND)
+    lc_error_prefix(e, "the container's root filesystem, snapshot %s (%s), is gone", key, sn);
+  return lc_error_pass(err, e);
+}

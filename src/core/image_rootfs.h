@@ -45,6 +45,11 @@ struct lc_delete_result;
 void lc_rootfs_refs_remove_deleted(lc_client *c, const struct lc_rootfs_ref *refs, size_t n,
                                    struct lc_delete_result *res, bool force,
                                    const char *const *ids);
+/* The mounts of the snapshot a container record names (snapshotter, key),
+ * for a task made from the record; none when key is empty. A snapshot that
+ * is gone is said so (NotFound). */
+int lc_record_rootfs_mounts(lc_client *c, const char *snapshotter, const char *key,
+                            struct lc_mount **mounts, size_t *n, lc_error **err);
 void lc_rootfs_refs_clear(struct lc_rootfs_ref *refs, size_t n);
 
 #endif

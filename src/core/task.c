@@ -12,7 +12,7 @@
 #include "client_internal.h"
 #include "containers.pb-c.h"
 #include "runc.pb-c.h"
-#include "snapshot.h"
+#include "image_rootfs.h"
 #include "tasks.pb-c.h"
 #include "util.h"
 
@@ -171,9 +171,7 @@ lc_task_create_from_record(lc_client *c, const char *id, bool *terminal, lc_erro
     /* A container from an image: its snapshot's mounts go with the task. */
     struct lc_mount *mounts = NULL;
     size_t n_mounts = 0;
-    if (ct->snapshot_key != NULL && *ct->snapshot_key != '\0')
-      rv = lc_snapshot_mounts(c, *ct->snapshotter ? ct->snapshotter : LC_DEFAULT_SNAPSHOTTER,
-                              ct->snapshot_key, &mounts, &n_mounts, err);
+    rv = lc_record_rootfs_mounts(c, ct->snapshotter, ct->snapshot_key, &mounts, &n_mounts, err);
     spec.rootfs = mounts;
     spec.n_rootfs = n_mounts;
     if (rv == 0)
