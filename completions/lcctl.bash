@@ -27,8 +27,10 @@ _lcctl_create_opts='--rootfs --bundle -e --env --env-file --cwd --user
 --hostname --label --mount -v --volume --memory --cpus --pids-limit --net-host
 --read-only -t --tty --cap-add --cap-drop --privileged --device
 --no-new-privileges --seccomp --seccomp-profile --runtime --runc-binary --log
---log-max-size --start'
-_lcctl_create_args='--rootfs --bundle -e --env --env-file --cwd --user
+--log-max-size --start --image --pull --entrypoint --snapshotter --platform
+--plain-http --registry-user --certs-dir'
+_lcctl_create_args='--rootfs --bundle --image --pull --entrypoint --snapshotter
+--platform --registry-user --certs-dir -e --env --env-file --cwd --user
 --hostname --label --mount -v --volume --memory --cpus --pids-limit --cap-add
 --cap-drop --device --seccomp-profile --runtime --runc-binary --log --log-max-size'
 
@@ -280,6 +282,8 @@ _lcctl() {
     --rootfs | --bundle | --checkpoint | --dir) _lcctl_files -d ;;
     --log | --runc-binary | --env-file | --seccomp-profile) _lcctl_files ;;
     --certs-dir) _lcctl_files -d ;;
+    --image) _lcctl_reply "$(_lcctl_images)" "$cur" ;;
+    --pull) _lcctl_reply "missing always never" "$cur" ;;
     --platform) _lcctl_reply "linux/amd64 linux/arm64 linux/arm/v7 linux/386 linux/ppc64le linux/s390x" "$cur" ;;
     --snapshotter) _lcctl_reply "overlayfs native" "$cur" ;;
     --cap-add | --cap-drop) _lcctl_reply "$_lcctl_caps" "${cur^^}" ;;

@@ -356,3 +356,22 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
     offered docker.io/other/thing:latest
   fi
 }
+
+@test "completion: run/create --image offers the store's images (bash and zsh), --pull its policies" {
+  need_lcctl
+  tar -C "$LCCTL_TEST_IMAGES/busybox" -cf "$BATS_TEST_TMPDIR/bb.tar" .
+  lcctl import --no-unpack --base-name mybox "$BATS_TEST_TMPDIR/bb.tar" >/dev/null
+  local g="$LCCTL --address $LCCTL_TEST_SOCK --namespace $NS"
+  run complete_bash "$g run --image docker.io/library/my"
+  offered docker.io/library/mybox:latest
+  run complete_bash "$g create --image docker.io/library/my"
+  offered docker.io/library/mybox:latest
+  run complete_bash "lcctl run --pull "
+  offered always missing never
+  run complete_bash "lcctl create --entr"
+  offered --entrypoint
+  if command -v zsh >/dev/null; then
+    run complete_zsh "$g run --image=docker.io/library/my"
+    offered docker.io/library/mybox:latest
+  fi
+}

@@ -26,6 +26,14 @@ no_snapshot() {
   ! snapshot_keys | grep -qx "$1"
 }
 
+# lines_at_least FILE N; last_above FILE N: a counter's log has grown.
+lines_at_least() {
+  (($(wc -l <"$1") >= $2))
+}
+last_above() {
+  (($(tail -n 1 "$1") > $2))
+}
+
 @test "run --rm --image: entrypoint, cmd, env, workdir of the image; record and snapshot gone after" {
   pull_img busybox
   run lcctl run --rm --image "$(IMG busybox)" i1
@@ -281,4 +289,24 @@ EOF2
   [ "$status" -eq 0 ]
   grep -c "got USR1" "$BATS_TEST_TMPDIR/s1.log" | grep -qx 2
   no_snapshot s1
+}
+
+@test "checkpoint --exit and restore --checkpoint of a container from an image: it counts on, its files kept" {
+  need_criu
+  pull_img busybox
+  log=$BATS_TEST_TMPDIR/cp1.log
+  lcctl create --start --log "$log" --image "$(IMG busybox)" cp1 \
+    'echo mine > /srv/state; i=0; while :; do i=$((i+1)); echo $i; sleep 0.1; done' >/dev/null
+  wait_for lines_at_least "$log" 3
+  run lcctl checkpoint --exit --dir "$BATS_TEST_TMPDIR/img" cp1
+  [ "$status" -eq 0 ]
+  wait_for status_is cp1 STOPPED
+  stopped_at=$(tail -n 1 "$log")
+  run lcctl restore --checkpoint "$BATS_TEST_TMPDIR/img" cp1
+  [ "$status" -eq 0 ]
+  wait_for last_above "$log" $((stopped_at + 2))
+  run lcctl exec cp1 cat /srv/state
+  [ "$output" = mine ]
+  lcctl delete -f cp1
+  no_snapshot cp1
 }
