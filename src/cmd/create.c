@@ -46,8 +46,9 @@ static struct argp create_argp = {
     parse_create,
     "ID [CMD [ARG...]]",
     "Create a container and its task, not started.\v"
-    "The root filesystem comes from --rootfs DIR (a default spec is generated) or "
-    "--bundle DIR (DIR/config.json and its root). Without --log the process's output "
+    "The root filesystem comes from --rootfs DIR (a default spec is generated), "
+    "--bundle DIR (DIR/config.json and its root) or --image REF (a snapshot of the "
+    "image; its config gives the command, env, cwd and user by docker's rules). Without --log the process's output "
     "is discarded.",
     create_children,
     NULL,

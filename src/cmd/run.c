@@ -65,7 +65,7 @@ static struct argp_child run_children[] = {{&create_opts_argp, 0, NULL, 0}, {NUL
 static struct argp run_argp = {
     run_own_options,
     parse_run,
-    "ID CMD [ARG...]",
+    "ID [CMD [ARG...]]",
     "Create a container, start it, copy its stdio and wait for it; the exit status is "
     "the container's.\v"
     "Exit status 125 means lcctl failed before the process ran, 126 that the command "
