@@ -110,10 +110,11 @@ report() {
   while IFS= read -r row; do
     key=$(jq -r .row <<<"$row")
     med=null sd=null
-    if [[ -f $RAW/$key.json ]]; then
-      med=$(jq '.results[0].median' "$RAW/$key.json")
-      sd=$(jq '.results[0].stddev // 0' "$RAW/$key.json")
-    fi
+    # A failed row may have no JSON, or an empty one.
+    med=$(jq '.results[0].median // null' "$RAW/$key.json" 2>/dev/null) || med=null
+    sd=$(jq '.results[0].stddev // null' "$RAW/$key.json" 2>/dev/null) || sd=null
+    [[ -n $med ]] || med=null
+    [[ -n $sd ]] || sd=null
     jq -c --argjson med "$med" --argjson sd "$sd" '. + {median_s: $med, stddev_s: $sd}' <<<"$row" \
       >>"$RAW/results.jsonl"
   done <"$RAW/rows.jsonl"
