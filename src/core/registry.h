@@ -48,4 +48,17 @@ typedef int (*lc_blob_sink)(void *ud, const void *data, size_t len, lc_error **e
 int lc_registry_get_blob(lc_registry *r, const struct lc_descriptor *d, lc_blob_sink sink, void *ud,
                          lc_error **err);
 
+/* Several blobs at once (HTTP/2 streams on one connection where the
+ * registry speaks it, else up to max_parallel connections), each to its
+ * own sink. The first failure ends the others; it is returned, and each
+ * job's own outcome is in its err. */
+struct lc_blob_job {
+  const struct lc_descriptor *desc;
+  lc_blob_sink sink;
+  void *ud;
+  lc_error *err;
+};
+int lc_registry_get_blobs(lc_registry *r, struct lc_blob_job *jobs, size_t n, size_t max_parallel,
+                          lc_error **err);
+
 #endif
