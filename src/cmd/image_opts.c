@@ -112,8 +112,9 @@ find_or_pull(struct lc_ctx *ctx, lc_client *c, struct image_opts *io, struct lc_
   if (io->pull == IMAGE_PULL_NEVER)
     return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_NOT_FOUND,
                         "image %s is not in the store (and --pull never)", io->ref);
-  if (registry_opts_finish(ctx, &io->reg) != 0)
-    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "bad registry options");
+  if (io->reg.user != NULL && io->reg.creds.user == NULL &&
+      lc_credentials_parse(io->reg.user, &io->reg.creds, err) < 0)
+    return -1;
   struct lc_pull_opts po;
   registry_opts_pull(ctx, &io->reg, &po);
   struct lc_pull_result res = {0};
@@ -343,6 +344,13 @@ image_opts_create(lc_client *c, struct create_opts *o, struct lc_container_spec 
     return -1;
   int rv = (o->spec.read_only ? lc_snapshot_view : lc_snapshot_prepare)(
       c, snapshotter, cs->id, top, &mark, 1, &io->mounts, &io->n_mounts, err);
+  /* The key is the container ID: a snapshot of that name is another
+   * container's (or one a create left); it is not ours to remove. */
+  if (rv < 0 && err && *err && (*err)->code == LC_GRPC_ALREADY_EXISTS)
+    lc_error_prefix(*err,
+                    "a snapshot keyed %s exists in %s (another container's, or one "
+                    "left by a create cut short: 'lcctl delete -f %s')",
+                    cs->id, snapshotter, cs->id);
   if (rv == 0) {
     io->snapshot_made = true;
     cs->image = io->view.image.name;

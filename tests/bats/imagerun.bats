@@ -310,3 +310,21 @@ EOF2
   lcctl delete -f cp1
   no_snapshot cp1
 }
+
+@test "create --image with an ID in use: exit 1; the other container and its snapshot stay" {
+  pull_img busybox
+  lcctl create --image "$(IMG busybox)" u1 'sleep 1000' >/dev/null
+  run lcctl create --image "$(IMG busybox)" u1 true
+  [ "$status" -eq 1 ]
+  [ "${#lines[@]}" -eq 1 ]
+  [[ $output == "lcctl: create u1: a snapshot keyed u1 exists in overlayfs"* ]]
+  snapshot_keys | grep -qx u1
+  lcctl create --rootfs "$ROOTFS" u2 true >/dev/null
+  run lcctl create --image "$(IMG busybox)" u2 true
+  [ "$status" -eq 1 ]
+  # The snapshot made for the refused create is gone again; u2's record stays.
+  no_snapshot u2
+  [ "$(ctr_ containers info u2 | jq -r .SnapshotKey)" = "" ]
+  lcctl delete -f u1 u2 >/dev/null
+  no_snapshot u1
+}
