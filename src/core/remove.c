@@ -242,10 +242,11 @@ static enum del_state
 after_get_task(struct del_job *j, struct lc_bulk_answer *a)
 {
   if (is_not_found(a->err)) {
-    /* No task now; one may still be on its way (a racing create). */
+    /* No task now; one may still be on its way (a racing create), or be
+     * loaded again by a daemon that just restarted: the task delete that
+     * follows is asked anyway (NotFound there costs nothing). */
     lc_error_free(a->err);
-    j->look_for_orphan = true;
-    return D_DELETE_RECORD;
+    return D_DELETE_TASK;
   }
   if (a->err != NULL)
     return fail(j, a->err);
