@@ -90,6 +90,8 @@ stop_signal_of(const Lcpb__Container *ct)
   return signo;
 }
 
+/* Every process of the task (all): a shell's children would otherwise keep
+ * the task's cgroup and its FIFOs alive after the init died. */
 static struct lc_bulk_call
 kill_call(struct del_job *j, int signo)
 {
@@ -101,6 +103,8 @@ kill_call(struct del_job *j, int signo)
   return (struct lc_bulk_call){LC_SVC_TASKS "Kill", &j->req.kill.base, NULL, -1, 0};
 }
 
+/* A wait bounded by the job itself (give_up_ms > 0), never by --timeout: it
+ * is the grace period, or the time allowed after SIGKILL. */
 static struct lc_bulk_call
 wait_call(struct del_job *j, int64_t give_up_ms)
 {
@@ -111,6 +115,7 @@ wait_call(struct del_job *j, int64_t give_up_ms)
                                &lcpb__wait_response__descriptor, give_up_ms, 0};
 }
 
+/* The stand-in record an orphan task is reached through (see the top). */
 static struct lc_bulk_call
 stand_in_call(struct del_job *j)
 {
