@@ -324,6 +324,13 @@ after_delete_record(struct del_job *j, struct lc_bulk_answer *a)
 static enum del_state
 after_stand_in(struct del_job *j, struct lc_bulk_answer *a)
 {
+  if (a->err != NULL && a->err->code == LC_GRPC_ALREADY_EXISTS) {
+    /* Another client made a record of this ID meanwhile (a delete -f doing
+     * this same cleanup, or a new create): the task is theirs now. */
+    lc_error_prefix(a->err, "a task was left without its container record, and a container of "
+                            "this ID exists again (another client is removing or reusing it)");
+    return fail(j, a->err);
+  }
   if (a->err != NULL) {
     lc_error_prefix(a->err, "a task is left without its container record, and a stand-in record "
                             "to remove it through could not be made");
