@@ -58,7 +58,7 @@ _lcctl_opts() {
   start) echo "-a --attach --help" ;;
   kill) echo "-s --signal --all --exec-id --help" ;;
   delete | rm) echo "-f --force --grace --help" ;;
-  status) echo "-f --filter -q --quiet --help" ;;
+  status) echo "-f --filter -q --help" ;;
   exec) echo "-i --interactive -t --tty -d --detach --exec-id --env --cwd --user --help" ;;
   restore) echo "-a --attach --checkpoint --help" ;;
   checkpoint) echo "--dir --exit --help" ;;

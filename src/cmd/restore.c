@@ -143,7 +143,7 @@ follow(struct lc_ctx *ctx, lc_client *c, const struct lc_status_info *info)
       lc_attach_wait(at, c, &status, NULL, &err) < 0)
     rv = ctx_report(ctx, info->container.id, err);
   else
-    rv = status > 255 ? 255 : (int)status;
+    rv = cmd_exit_of(status);
   lc_attach_free(at);
   return rv;
 }
@@ -162,7 +162,7 @@ reconnect(struct lc_ctx *ctx, lc_client *c, const char *id, bool attach, lc_erro
   if (attach && is_alive(&info))
     rv = follow(ctx, c, &info);
   else if (attach && info.has_task)
-    rv = info.task.exit_status > 255 ? 255 : (int)info.task.exit_status;
+    rv = cmd_exit_of(info.task.exit_status);
   lc_status_info_clear(&info);
   return rv;
 }

@@ -114,7 +114,7 @@ start_attached(struct lc_ctx *ctx, lc_client *c, const char *id, lc_error **err)
     rv = lc_attach_wait(at, c, &status, NULL, err);
   }
   if (rv == 0)
-    rv = status > 255 ? 255 : (int)status;
+    rv = cmd_exit_of(status);
   else
     undo_made_task(c, id, made_here);
   lc_attach_free(at);

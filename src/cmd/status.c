@@ -33,7 +33,7 @@ static struct argp_option status_options[] = {
      "only containers where KEY is VALUE: status=STATUS, label.NAME=VALUE, image=REF "
      "(repeatable; all must hold)",
      0},
-    {"quiet", 'q', NULL, 0, "print only the IDs", 0},
+    {NULL, 'q', NULL, 0, "print only the IDs (as the global -q)", 0},
     {NULL, 0, NULL, 0, NULL, 0},
 };
 

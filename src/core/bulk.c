@@ -111,6 +111,9 @@ is_connection_lost(const lc_error *e)
 bool
 lc_bulk_unreachable(const lc_error *e)
 {
+  /* A peer that broke the protocol would break it again: not worth a retry. */
+  if (is_connection_lost(e) && strstr(e->message, "protocol error") != NULL)
+    return false;
   return is_connection_lost(e) ||
          (e != NULL && e->cls == LC_ERR_TRANSPORT && e->code == LC_GRPC_UNAVAILABLE &&
           strncmp(e->message, "cannot connect to containerd", 28) == 0);

@@ -24,7 +24,7 @@
 
 /* The window when neither the caller nor LCCTL_BULK_WINDOW says otherwise:
  * chosen by bench/bulk.sh (see bench/README.md for the table). */
-#define LC_BULK_WINDOW_DEFAULT 32
+#define LC_BULK_WINDOW_DEFAULT 64
 
 /* The next call of a job. req (and what it points to) must live in the job
  * until the answer is given back. */

@@ -91,6 +91,8 @@ stop_signal_of(const Lcpb__Container *ct)
   return signo;
 }
 
+/* Every process of the task (all): a shell's children would otherwise keep
+ * the task's cgroup and its FIFOs alive after the init died. */
 static struct lc_bulk_call
 kill_call(struct del_job *j, int signo)
 {
@@ -102,6 +104,8 @@ kill_call(struct del_job *j, int signo)
   return (struct lc_bulk_call){LC_SVC_TASKS "Kill", &j->req.kill.base, NULL, -1, 0};
 }
 
+/* A wait bounded by the job itself (give_up_ms > 0), never by --timeout: it
+ * is the grace period, or the time allowed after SIGKILL. */
 static struct lc_bulk_call
 wait_call(struct del_job *j, int64_t give_up_ms)
 {
@@ -112,6 +116,7 @@ wait_call(struct del_job *j, int64_t give_up_ms)
                                &lcpb__wait_response__descriptor, give_up_ms, 0};
 }
 
+/* The stand-in record an orphan task is reached through (see the top). */
 static struct lc_bulk_call
 stand_in_call(struct del_job *j)
 {
@@ -243,10 +248,11 @@ static enum del_state
 after_get_task(struct del_job *j, struct lc_bulk_answer *a)
 {
   if (is_not_found(a->err)) {
-    /* No task now; one may still be on its way (a racing create). */
+    /* No task now; one may still be on its way (a racing create), or be
+     * loaded again by a daemon that just restarted: the task delete that
+     * follows is asked anyway (NotFound there costs nothing). */
     lc_error_free(a->err);
-    j->look_for_orphan = true;
-    return D_DELETE_RECORD;
+    return D_DELETE_TASK;
   }
   if (a->err != NULL)
     return fail(j, a->err);
@@ -319,6 +325,13 @@ after_delete_record(struct del_job *j, struct lc_bulk_answer *a)
 static enum del_state
 after_stand_in(struct del_job *j, struct lc_bulk_answer *a)
 {
+  if (a->err != NULL && a->err->code == LC_GRPC_ALREADY_EXISTS) {
+    /* Another client made a record of this ID meanwhile (a delete -f doing
+     * this same cleanup, or a new create): the task is theirs now. */
+    lc_error_prefix(a->err, "a task was left without its container record, and a container of "
+                            "this ID exists again (another client is removing or reusing it)");
+    return fail(j, a->err);
+  }
   if (a->err != NULL) {
     lc_error_prefix(a->err, "a task is left without its container record, and a stand-in record "
                             "to remove it through could not be made");

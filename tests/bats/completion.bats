@@ -309,7 +309,7 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   run complete_zsh "lcctl events --"
   offered --help --type --container --filter --count --until --timeout --reconnect
   run complete_zsh "lcctl delete -"
-  offered --help -f --force
+  offered --help -f --force --grace
   run complete_zsh "lcctl create --"
   offers --rootfs --bundle --env --cwd --user --hostname --label --memory \
     --cpus --pids-limit --net-host --read-only --tty --runtime --log --start
