@@ -10,7 +10,7 @@
 
 _lcctl_commands='version create start run status kill pause resume delete rm
 wait exec restore checkpoint events update stats pids pull images image
-rmi tag import logs help'
+rmi tag import logs inspect namespaces ns help'
 
 # libcontainerd's event types; "unknown" is any other topic.
 _lcctl_event_types='exit oom create start exec-added exec-started paused
@@ -66,6 +66,7 @@ _lcctl_opts() {
   update) echo "--memory --cpus --pids-limit --help" ;;
   stats) echo "--watch --help" ;;
   logs) echo "-f --follow --tail --since --timestamps --help" ;;
+  namespaces | ns) echo "--label --help" ;;
   *) echo "--help" ;;
   esac
 }
@@ -88,6 +89,7 @@ _lcctl_takes_arg() {
   pull) list=$_lcctl_pull_args ;;
   import) list='--base-name --snapshotter' ;;
   logs) list='--tail --since' ;;
+  namespaces | ns) list='--label' ;;
   *) return 1 ;;
   esac
   list=" ${list//$'\n'/ } "
@@ -133,6 +135,12 @@ _lcctl_dequote() {
 # the global options in _lcctl_glob.
 _lcctl_ids() {
   "$_lcctl_bin" "${_lcctl_glob[@]}" --timeout 2s --format text -q status \
+    2>/dev/null </dev/null
+}
+
+# _lcctl_namespaces: the namespaces of the daemon, asked the same way.
+_lcctl_namespaces() {
+  "$_lcctl_bin" "${_lcctl_glob[@]}" --timeout 2s --format text -q namespaces ls \
     2>/dev/null </dev/null
 }
 
@@ -243,7 +251,11 @@ _lcctl() {
       _lcctl_reply "text json" "$cur"
       return
       ;;
-    -n | --namespace | --timeout) return ;;
+    -n | --namespace)
+      _lcctl_reply "$(_lcctl_namespaces)" "$cur"
+      return
+      ;;
+    --timeout) return ;;
     esac
     $split && return
     if [[ $cur == -* ]]; then
@@ -326,11 +338,22 @@ _lcctl() {
     done
     _lcctl_reply "$ids" "$cur"
     ;;
+  namespaces | ns)
+    if ((nargs == 0)); then
+      _lcctl_reply "ls create rm" "$cur"
+    elif [[ ${args[0]} == rm ]]; then
+      local n left=""
+      for n in $(_lcctl_namespaces); do
+        [[ " ${args[*]} " == *" $n "* ]] || left+=" $n"
+      done
+      _lcctl_reply "$left" "$cur"
+    fi
+    ;;
   start | restore | checkpoint | update | pids | exec | logs)
     ((nargs == 0)) && _lcctl_reply "$(_lcctl_ids)" "$cur"
     ;;
   *)
-    # Commands taking several IDs: leave out those already given.
+    # Commands taking several IDs (inspect too): leave out those already given.
     for id in $(_lcctl_ids); do
       [[ " ${args[*]} " == *" $id "* ]] || ids+=" $id"
     done

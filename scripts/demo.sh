@@ -18,7 +18,7 @@ private=0
 # cleanup leaves nothing: the demo's containers, and the private daemon if ours.
 cleanup() {
   ./lcctl --namespace "$NS" delete -f web job >/dev/null 2>&1 || true
-  ctr --address "$CONTAINERD_ADDRESS" namespaces rm "$NS" >/dev/null 2>&1 || true
+  ./lcctl namespaces rm "$NS" >/dev/null 2>&1 || true
   bash scripts/registry.sh stop "$WORK/registry" >/dev/null 2>&1 || true
   ((private)) && bash scripts/containerd.sh stop "$WORK/containerd"
   rm -rf "$WORK"
@@ -35,6 +35,8 @@ LCCTL_REGISTRY_KINDS=plain bash scripts/registry.sh start "$WORK/registry" busyb
 source "$WORK/registry/env"
 IMAGE=$LCCTL_REGISTRY/lcctl/busybox:latest
 export CONTAINERD_NAMESPACE=$NS
+# lcctl's own logs of detached tasks go with the demo's directory.
+export LCCTL_LOG_DIR=$WORK/logs
 
 # show runs one lcctl command, echoing it first as an operator would type it.
 show() {
@@ -46,6 +48,7 @@ show() {
 echo "containerd at $CONTAINERD_ADDRESS, namespace $NS"
 echo
 show version
+show namespaces create "$NS" --label purpose=demo
 show pull --plain-http "$IMAGE"
 show images
 # The image's Entrypoint is sh -c: the command given is its script.
@@ -64,6 +67,7 @@ show update --memory 128m web
 show stats web
 show create --start --image "$IMAGE" job 'echo working; exit 3'
 show wait job
+show logs --timestamps job
 show status
 sleep 1
 echo "\$ cat web.log"
@@ -78,7 +82,11 @@ sleep 0.5
 wait "$events_pid" || true
 ./lcctl delete job2 >/dev/null
 echo
+echo "\$ lcctl --json inspect web | jq -c '{status, pid: .task.pid, labels, runtime}'"
+./lcctl --json inspect web | jq -c '{status, pid: .task.pid, labels, runtime}'
+echo
 show kill -s KILL web
 show wait web
 show delete web job
 show status missing
+show namespaces rm "$NS"

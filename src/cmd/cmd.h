@@ -25,6 +25,10 @@ struct lc_ctx {
 
 typedef int (*lc_command_fn)(struct lc_ctx *ctx, int argc, char **argv);
 
+/* The global options as a parser of their own (input: struct lc_ctx), which
+ * cmd_parse adds after each command's options (lcctl.c). */
+extern const struct argp cmd_global_after_argp;
+
 /* The client, made on first use so that usage errors never reach the socket. */
 lc_client *ctx_client(struct lc_ctx *ctx, lc_error **err);
 
@@ -109,5 +113,7 @@ int cmd_rmi(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_tag(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_import(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_logs(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_inspect(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_namespaces(struct lc_ctx *ctx, int argc, char **argv);
 
 #endif

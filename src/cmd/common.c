@@ -137,6 +137,10 @@ cmd_arg_report(struct lc_ctx *ctx)
  * before; the wrapper's help filter notes that they did, so that we exit 0
  * after them as argp would have. (--version exits in its own hook.) */
 static bool help_printed;
+/* While a command parses (cmd_parse): the global options as a second child,
+ * and the context they set. */
+static const struct argp *globals_child;
+static struct lc_ctx *globals_ctx;
 
 static error_t
 parse_wrap(int key, char *arg, struct argp_state *state)
@@ -144,6 +148,8 @@ parse_wrap(int key, char *arg, struct argp_state *state)
   if (key != ARGP_KEY_INIT)
     return ARGP_ERR_UNKNOWN;
   state->child_inputs[0] = state->input;
+  if (globals_child != NULL)
+    state->child_inputs[1] = globals_ctx;
   state->flags |= ARGP_NO_EXIT;
   return 0;
 }
@@ -176,7 +182,12 @@ option_message(const char *text, const char *argv0)
 int
 cmd_argp_parse(const struct argp *argp, int argc, char **argv, void *input, const char *help_name)
 {
-  struct argp_child children[] = {{argp, 0, NULL, 0}, {NULL, 0, NULL, 0}};
+  struct argp_child children[] = {
+      {argp, 0, NULL, 0},
+      /* group 100: listed under --help after the command's own options */
+      {globals_child, 0, globals_child ? "Global options (also accepted after the command):" : NULL,
+       100},
+      {NULL, 0, NULL, 0}};
   struct argp wrap = {NULL, parse_wrap, NULL, NULL, children, note_help, argp->argp_domain};
   char *text = NULL;
   size_t text_len = 0;
@@ -208,7 +219,11 @@ cmd_parse(struct lc_ctx *ctx, const struct argp *argp, int argc, char **argv, vo
   static char name[64];
   snprintf(name, sizeof(name), "lcctl %s", ctx->command);
   argv[0] = name;
+  globals_child = &cmd_global_after_argp;
+  globals_ctx = ctx;
   int rv = cmd_argp_parse(argp, argc, argv, input, name);
+  globals_child = NULL;
+  globals_ctx = NULL;
   return rv == 0 ? 0 : cmd_arg_report(ctx);
 }
 

@@ -48,8 +48,9 @@ static struct argp create_argp = {
     "Create a container and its task, not started.\v"
     "The root filesystem comes from --rootfs DIR (a default spec is generated), "
     "--bundle DIR (DIR/config.json and its root) or --image REF (a snapshot of the "
-    "image; its config gives the command, env, cwd and user by docker's rules). Without --log the process's output "
-    "is discarded.",
+    "image; its config gives the command, env, cwd and user by docker's rules). Without "
+    "--log the process's output goes to lcctl's own log (lcctl logs ID); --log none "
+    "discards it.",
     create_children,
     NULL,
     NULL};
@@ -119,6 +120,8 @@ cmd_create(struct lc_ctx *ctx, int argc, char **argv)
       (struct lc_stdio_paths){"", log_uri ? log_uri : "", log_uri ? log_uri : "", a.opts.spec.tty};
   if (c == NULL || image_opts_create(c, &a.opts, &cs, &ts, &pid, &err) < 0 ||
       (a.opts.start && start_created(ctx, c, &a.opts, a.id, &pid, &err) < 0)) {
+    if (c != NULL)
+      create_opts_abandon_log(&a.opts, err);
     rv = ctx_report(ctx, a.id, err);
     goto out;
   }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "logfile.h"
+#include "logs.h"
 #include "parse.h"
 #include "readfile.h"
 #include "util.h"
@@ -497,6 +498,8 @@ log_setup(struct create_opts *o, const char *ns, const char *id, char **uri, lc_
     if (default_log(o, ns, id, &path, uri, err) < 0)
       return -1;
     push_label(o, xstrdup(LC_LOG_OWNED_LABEL), xstrdup("true"));
+    free(o->owned_log);
+    o->owned_log = xstrdup(path);
   }
   push_label(o, xstrdup(LC_LOG_LABEL), xstrdup(path));
   return 0;
@@ -616,5 +619,13 @@ create_opts_clear(struct create_opts *o)
   free(o->cap_drop);
   lc_user_clear(&o->user);
   image_opts_clear(&o->image);
+  free(o->owned_log);
   memset(o, 0, sizeof(*o));
+}
+
+void
+create_opts_abandon_log(const struct create_opts *o, const lc_error *err)
+{
+  if (o->owned_log != NULL && (err == NULL || err->code != LC_GRPC_ALREADY_EXISTS))
+    cmd_logs_remove(o->owned_log);
 }

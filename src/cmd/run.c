@@ -71,7 +71,8 @@ static struct argp run_argp = {
     "Exit status 125 means lcctl failed before the process ran, 126 that the command "
     "could not be invoked, 127 that it was not found; 1 that the daemon refused (the ID "
     "is taken), 2 a usage error. With -d, lcctl returns once the process runs and its "
-    "output is discarded unless --log FILE is given.",
+    "output goes to lcctl's own log (lcctl logs ID), to --log FILE, or nowhere with "
+    "--log none.",
     run_children,
     NULL,
     NULL};
@@ -149,10 +150,13 @@ run_detached(struct run_state *st)
   ts.io = (struct lc_stdio_paths){"", log, log, false};
   lc_error *err = NULL;
   uint32_t pid = 0;
-  if (image_opts_create(st->client, &st->args->opts, &cs, &ts, &pid, &err) < 0)
+  if (image_opts_create(st->client, &st->args->opts, &cs, &ts, &pid, &err) < 0) {
+    create_opts_abandon_log(&a->opts, err);
     return fail_before_run(st, err);
+  }
   if (lc_task_start(st->client, a->id, NULL, &pid, &err) < 0) {
     remove_container(st->client, &st->args->opts, a->id);
+    create_opts_abandon_log(&a->opts, NULL);
     return fail_before_run(st, err);
   }
   print_detached(st->ctx, a->id, pid);

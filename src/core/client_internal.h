@@ -16,6 +16,7 @@
 #define LC_SVC_SNAPSHOTS "/containerd.services.snapshots.v1.Snapshots/"
 #define LC_SVC_DIFF "/containerd.services.diff.v1.Diff/"
 #define LC_SVC_LEASES "/containerd.services.leases.v1.Leases/"
+#define LC_SVC_NAMESPACES "/containerd.services.namespaces.v1.Namespaces/"
 
 /* One unary call in a batch: the request goes out packed, the answer comes
  * back unpacked with resp_desc (NULL to ignore it), or err is set. */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -216,8 +217,46 @@ lc_user_resolve(const char *spec, const char *passwd_text, const char *group_tex
   return 0;
 }
 
+/* Without openat2 (kernels before 5.6, valgrind): rel resolved a component
+ * at a time under root, never following a link as the kernel would; a link
+ * is read and its target taken from root (absolute) or from its directory
+ * (relative), at most 16 times. ".." is refused rather than emulated. */
+static int
+open_beneath(int root, const char *rel, int depth)
+{
+  cleanup_free char *path = xstrdup(rel);
+  cleanup_close int dir = openat(root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  char *save = NULL, *next = NULL;
+  for (char *part = strtok_r(path, "/", &save); part != NULL; part = next) {
+    next = strtok_r(NULL, "/", &save);
+    if (strcmp(part, "..") == 0 || depth > 16)
+      return errno = ELOOP, -1;
+    int flags =
+        O_NOFOLLOW | O_CLOEXEC | (next != NULL ? O_DIRECTORY | O_RDONLY : O_RDONLY | O_NONBLOCK);
+    int fd = openat(dir, part, flags);
+    if (fd < 0 && (errno == ELOOP || errno == ENOTDIR)) {
+      char target[PATH_MAX];
+      ssize_t n = readlinkat(dir, part, target, sizeof(target) - 1);
+      if (n <= 0)
+        return -1;
+      target[n] = '\0';
+      cleanup_free char *prefix = NULL; /* the directory so far, relative to root */
+      size_t done = (size_t)(part - path);
+      prefix = target[0] == '/' ? xstrdup("") : xstrndup(rel, done);
+      cleanup_free char *again =
+          xasprintf("%s%s%s%s", prefix, target, next ? "/" : "", next ? rel + (next - path) : "");
+      return open_beneath(root, again, depth + 1);
+    }
+    if (fd < 0)
+      return -1;
+    close(dir);
+    dir = fd;
+  }
+  return steal_fd(&dir);
+}
+
 /* ROOT/etc/NAME with every link resolved inside ROOT (openat2's
- * RESOLVE_IN_ROOT); on kernels before 5.6, with no link followed at all. */
+ * RESOLVE_IN_ROOT, or open_beneath where there is none). */
 static int
 open_in_root(int root, const char *name)
 {
@@ -225,12 +264,9 @@ open_in_root(int root, const char *name)
   struct open_how how = {.flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC,
                          .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
   long fd = syscall(SYS_openat2, root, rel, &how, sizeof(how));
-  if (fd >= 0 || errno != ENOSYS)
+  if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
     return (int)fd;
-  cleanup_close int etc = openat(root, "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (etc < 0)
-    return -1;
-  return openat(etc, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+  return open_beneath(root, rel, 0);
 }
 
 /* The file's text, or NULL when it does not exist; other failures are

@@ -222,7 +222,8 @@ each_id_command() {
   usage start a b :: "only one container ID is allowed"
   usage pids a b :: "only one container ID is allowed"
   usage events extra :: "events takes no operands"
-  usage status --quiet=3 :: "unrecognized option '--quiet=3'"
+  # --quiet is the global option, also accepted after the command name
+  usage status --quiet=3 :: "option '--quiet' doesn't allow an argument"
   json_usage status --bogus
   [[ $(jq -r .error.message <<<"$stderr") == *"unrecognized option '--bogus'"* ]]
   json_usage -Z status

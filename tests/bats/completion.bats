@@ -120,7 +120,7 @@ need_zsh() {
 }
 
 ALL_COMMANDS=(version create start run status kill pause resume delete rm wait
-  exec restore checkpoint events update stats pids pull images image rmi tag import logs help)
+  exec restore checkpoint events update stats pids pull images image rmi tag import logs inspect namespaces ns help)
 EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   unknown)
 
@@ -374,4 +374,32 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
     run complete_zsh "$g run --image=docker.io/library/my"
     offered docker.io/library/mybox:latest
   fi
+}
+
+@test "completion: bash offers the container options, logs options, capabilities, namespaces" {
+  need_lcctl
+  run complete_bash "lcctl run --"
+  offers --mount --volume --env-file --cap-add --cap-drop --privileged --device \
+    --no-new-privileges --seccomp --seccomp-profile --log-max-size
+  run complete_bash "lcctl create --cap-add net_"
+  offers NET_ADMIN NET_RAW NET_BIND_SERVICE NET_BROADCAST
+  run complete_bash "lcctl logs --"
+  offers --follow --tail --since --timestamps
+  run complete_bash "lcctl namespaces "
+  offered ls create rm
+  "$LCCTL" -a "$LCCTL_TEST_SOCK" namespaces create "$NS"
+  run complete_bash "$LCCTL -a $LCCTL_TEST_SOCK -n "
+  offers "$NS"
+  run complete_bash "$LCCTL -a $LCCTL_TEST_SOCK namespaces rm "
+  offers "$NS"
+}
+
+@test "completion: zsh offers namespaces after -n and the new commands" {
+  need_zsh
+  need_lcctl
+  "$LCCTL" -a "$LCCTL_TEST_SOCK" namespaces create "$NS"
+  run complete_zsh "$LCCTL -a $LCCTL_TEST_SOCK -n "
+  offers "$NS"
+  run complete_zsh "lcctl "
+  offers logs inspect namespaces
 }

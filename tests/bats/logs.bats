@@ -141,3 +141,31 @@ wait_exit() {
   run -1 --separate-stderr lcctl logs ghost
   [[ $stderr == "lcctl: logs ghost: "*"not found"* ]]
 }
+
+@test "a task logging through lcctl's logger checkpoints and restores; the log goes on" {
+  need_criu
+  lcctl run -d --rootfs "$ROOTFS" k1 sh -c 'i=0; while :; do i=$((i+1)); echo $i; sleep 0.1; done'
+  wait_for bash -c "[ \$(wc -l <'$(LOG k1)') -ge 3 ]"
+  run -0 lcctl checkpoint --exit --dir "$BATS_TEST_TMPDIR/img" k1
+  wait_for status_is k1 STOPPED
+  before=$(tail -n 1 "$(LOG k1)")
+  run -0 lcctl restore --checkpoint "$BATS_TEST_TMPDIR/img" k1
+  wait_for bash -c "[ \$(tail -n 1 '$(LOG k1)') -gt $((before + 2)) ]"
+  # the counter continued where it was: no restart from 1
+  run -0 lcctl logs k1
+  diff <(seq 1 "${#lines[@]}") <(printf '%s\n' "${lines[@]}")
+  lcctl kill -s KILL k1
+}
+
+@test "a create that fails leaves no log behind; a taken ID leaves the other's log alone" {
+  run -127 lcctl run -d --rootfs "$ROOTFS" bad /no/such/command
+  [ ! -e "$(LOG bad)" ]
+  [ ! -e "$(LOG bad).idx" ]
+  run -1 lcctl create --start --rootfs "$ROOTFS" bad2 /no/such/command
+  [ ! -e "$(LOG bad2)" ]
+  lcctl run -d --rootfs "$ROOTFS" taken sh -c 'echo first'
+  wait_exit taken
+  run -1 lcctl run -d --rootfs "$ROOTFS" taken sh -c 'echo second'
+  run -0 lcctl logs taken
+  [ "$output" = first ]
+}
