@@ -50,8 +50,10 @@ parse_kill(int key, char *arg, struct argp_state *state)
 }
 
 static struct argp kill_argp = {
-    kill_options, parse_kill, "ID...", "Send a signal to each task (default SIGTERM).",
-    NULL,         NULL,       NULL};
+    kill_options, parse_kill,
+    "ID...",      "Send a signal to each task (default: the image's StopSignal, else SIGTERM).",
+    NULL,         NULL,
+    NULL};
 
 /* Without -s each container gets its image's stop signal (containerd's
  * label on the record), else SIGTERM: one batch per signal. */
