@@ -234,7 +234,8 @@ resolve_image_user(lc_client *c, struct image_opts *io, struct create_opts *o, c
     return -1;
   int rv = lc_image_read_files(c, snapshotter_of(io), top, view_key, paths, 2, texts, err);
   lc_lease_end(c, lease, NULL);
-  cleanup_free char *where = xasprintf("image %s", io->view.image.name);
+  /* passwd.c appends /etc/passwd: "in image NAME's /etc/passwd". */
+  cleanup_free char *where = xasprintf("image %s's ", io->view.image.name);
   if (rv == 0)
     rv = lc_user_resolve(user, texts[0], texts[1], where, &o->user, err);
   free(texts[0]);
