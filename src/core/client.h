@@ -51,6 +51,8 @@ struct lc_version {
 struct lc_container {
   char *id;
   char *image;
+  char *snapshotter;  /* with snapshot_key: the root filesystem's snapshot, if any */
+  char *snapshot_key;
   char *runtime;
   char *spec_type_url;
   char *spec_json; /* the OCI spec as containerd keeps it (JSON) */
