@@ -15,16 +15,6 @@
 #include "tasks.pb-c.h"
 #include "util.h"
 
-static Lcpb__Any
-any_of(const char *type_url, const void *data, size_t len)
-{
-  Lcpb__Any any = LCPB__ANY__INIT;
-  any.type_url = MUT(type_url);
-  any.value.data = (uint8_t *)data;
-  any.value.len = len;
-  return any;
-}
-
 /* The runc options of a container or a task, packed once here: the base
  * options (a container's own, or none) with the runc binary and a CRIU image
  * directory on top. Returns false (nothing to send, so the shim's defaults
@@ -46,10 +36,9 @@ runc_options_any(const Lcpb__RuncOptions *base, const char *binary, const char *
     opts.criu_image_path = MUT(criu_dir);
     opts.criu_work_path = MUT(criu_dir);
   }
-  size_t len = lcpb__runc_options__get_packed_size(&opts);
-  *packed = xmalloc(len);
-  lcpb__runc_options__pack(&opts, *packed);
-  *any = any_of(LC_RUNC_OPTIONS_TYPE_URL, *packed, len);
+  size_t len;
+  *packed = lc_pack(&opts.base, &len);
+  *any = lc_any(LC_RUNC_OPTIONS_TYPE_URL, *packed, len);
   return true;
 }
 
@@ -60,7 +49,7 @@ container_create(lc_client *c, const struct lc_container_spec *spec, const char 
 {
   Lcpb__Container ct = LCPB__CONTAINER__INIT;
   Lcpb__Container__Runtime rt = LCPB__CONTAINER__RUNTIME__INIT;
-  Lcpb__Any spec_any = any_of(LC_SPEC_TYPE_URL, spec->spec_json, strlen(spec->spec_json));
+  Lcpb__Any spec_any = lc_any(LC_SPEC_TYPE_URL, spec->spec_json, strlen(spec->spec_json));
   Lcpb__Container__LabelsEntry entries[spec->n_labels + 1];
   Lcpb__Container__LabelsEntry *labels[spec->n_labels + 1];
   for (size_t i = 0; i < spec->n_labels; i++) {
@@ -248,7 +237,7 @@ int
 lc_task_exec(lc_client *c, const struct lc_exec_spec *spec, lc_error **err)
 {
   Lcpb__ExecProcessRequest req = LCPB__EXEC_PROCESS_REQUEST__INIT;
-  Lcpb__Any process = any_of(LC_PROCESS_TYPE_URL, spec->process_json, strlen(spec->process_json));
+  Lcpb__Any process = lc_any(LC_PROCESS_TYPE_URL, spec->process_json, strlen(spec->process_json));
   req.container_id = MUT(spec->id);
   req.exec_id = MUT(spec->exec_id);
   req.spec = &process;

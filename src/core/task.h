@@ -8,7 +8,6 @@
 #define LC_PROCESS_TYPE_URL "types.containerd.io/opencontainers/runtime-spec/1/Process"
 #define LC_RESOURCES_TYPE_URL "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources"
 #define LC_DEFAULT_RUNTIME "io.containerd.runc.v2"
-#define LC_RUNC_OPTIONS_TYPE_URL "containerd.runc.v1.Options"
 
 struct lc_container_spec {
   const char *id;
@@ -136,7 +135,8 @@ int lc_resize_start(lc_client *c, const char *id, const char *exec_id, unsigned 
 /* Same for closing a process's stdin once ours has ended (CloseIO). */
 int lc_close_stdin_start(lc_client *c, const char *id, const char *exec_id, lc_error **err);
 /* Drives the connection until p is done or stop(ud) is true, polling the extra
- * descriptors of ext as well. Returns 0, or -1 when the connection failed. */
+ * descriptors of ext as well. Returns 0, or -1 when the connection failed or
+ * polling ext did (then p is done with that error too; see grpc_wait). */
 int lc_client_wait_until(lc_client *c, lc_pending *p, const h2_poll_ext *ext,
                          bool (*stop)(void *ud), void *ud, lc_error **err);
 
