@@ -7,6 +7,7 @@
 #include "cmd.h"
 #include "parse.h"
 #include "util.h"
+#include "logs.h"
 
 struct delete_args {
   struct cmd_ids ids;
@@ -90,15 +91,23 @@ cmd_delete(struct lc_ctx *ctx, int argc, char **argv)
   lc_client *c = ctx_client(ctx, &err);
   size_t n = a.ids.n;
   cleanup_free struct lc_delete_result *res = xcalloc(n, sizeof(*res));
-  if (c == NULL || lc_delete_many(c, &a.opts, (const char *const *)a.ids.ids, n, res, &err) < 0)
+  if (c == NULL)
     return ctx_report(ctx, NULL, err);
+  /* lcctl's own logs go with their containers: found before the records go. */
+  char **logs = cmd_logs_owned(c, a.ids.ids, n);
+  if (lc_delete_many(c, &a.opts, (const char *const *)a.ids.ids, n, res, &err) < 0) {
+    cmd_logs_owned_free(logs, n);
+    return ctx_report(ctx, NULL, err);
+  }
   for (size_t i = 0; i < n; i++) {
     if (res[i].err != NULL) {
       int code = ctx_report(ctx, a.ids.ids[i], steal_pointer(&res[i].err));
       rv = code > rv ? code : rv;
     } else {
       print_deleted(ctx, a.ids.ids[i], &res[i]);
+      cmd_logs_remove(logs[i]);
     }
   }
+  cmd_logs_owned_free(logs, n);
   return rv;
 }
