@@ -288,10 +288,6 @@ write_env() {
 start_all() {
   local kinds=" ${LCCTL_REGISTRY_KINDS:-plain tls token} " ports name port images=("$@")
   ((${#images[@]})) || images=(busybox busybox-docker multi zstd whiteout user)
-  if [[ -e $DIR/env ]]; then
-    say "$DIR already holds registries; stop them first"
-    return 1
-  fi
   bash "$TOP/scripts/testimages.sh" "$IMAGES"
   if [[ " ${images[*]} " == *" big "* ]]; then
     bash "$TOP/scripts/testimages.sh" "$IMAGES" big
@@ -341,10 +337,14 @@ start)
   for tool in docker-registry skopeo htpasswd openssl curl jq "$PY"; do
     command -v "$tool" >/dev/null || { say "$tool missing (bash scripts/deps.sh)"; exit 1; }
   done
-  if ! start_all "$@"; then
-    stop_all
+  if [[ -e $DIR ]]; then
+    say "$DIR exists; stop what is there first (scripts/registry.sh stop $DIR)"
     exit 1
   fi
+  # Any step that fails ends the script (set -e); what was started goes too.
+  trap 'stop_all; say "start failed"' EXIT
+  start_all "$@"
+  trap - EXIT
   ;;
 down)
   name_arg "$@"
