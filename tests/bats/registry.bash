@@ -119,3 +119,69 @@ registry_log() {
 registry_blob_gets() {
   grep -c "\"GET /v2/[^ ]*/blobs/$2 " "$(registry_log "$1")" || true
 }
+
+# registry_url NAME prints the base URL of registry NAME (no trailing slash).
+registry_url() {
+  local port
+  port=$(cat "$LCCTL_REGISTRY_DIR/$1/port")
+  if [[ $1 == plain ]]; then echo "http://127.0.0.1:$port"; else echo "https://127.0.0.1:$port"; fi
+}
+
+# registry_curl NAME PATH [CURL_ARG...] makes one request to registry NAME as
+# lcuser: Basic credentials for tls, a token with pull and push on the path's
+# repository for token. For tests that need what skopeo will not push (a
+# hand-made or oversized manifest, a blob alone). Prints the body; the curl
+# arguments may ask for more (-i, -w ...).
+registry_curl() {
+  local name=$1 path=$2 repo token
+  shift 2
+  local -a auth=()
+  case $name in
+  tls) auth=(-u "$LCCTL_REGISTRY_USER:$LCCTL_REGISTRY_PASSWORD") ;;
+  token)
+    repo=${path#/v2/}
+    repo=${repo%/manifests/*}
+    repo=${repo%/blobs/*}
+    token=$(curl -sf --cacert "$LCCTL_REGISTRY_CA" -u "$LCCTL_REGISTRY_USER:$LCCTL_REGISTRY_PASSWORD" \
+      "https://127.0.0.1:$(cat "$LCCTL_REGISTRY_DIR/token-server/port")/token?service=lcctl-registry&scope=repository:$repo:pull,push" |
+      jq -r .token) || return 1
+    auth=(-H "Authorization: Bearer $token")
+    ;;
+  esac
+  curl -s --cacert "$LCCTL_REGISTRY_CA" "${auth[@]}" "$@" "$(registry_url "$name")$path"
+}
+
+# registry_push_blob NAME REPO FILE uploads FILE as a blob of REPO (POST,
+# then PUT with the digest) and prints its digest.
+registry_push_blob() {
+  local name=$1 repo=$2 file=$3 digest location
+  digest=sha256:$(sha256sum "$file" | cut -d' ' -f1)
+  location=$(registry_curl "$name" "/v2/$repo/blobs/uploads/" -X POST -o /dev/null \
+    -w '%header{location}') || return 1
+  [[ -n $location ]] || { echo "registry_push_blob: no upload location from $name" >&2; return 1; }
+  location=${location#"$(registry_url "$name")"}
+  [[ $location == *\?* ]] && location+="&digest=$digest" || location+="?digest=$digest"
+  [[ "$(registry_curl "$name" "$location" -X PUT --data-binary "@$file" \
+    -H 'Content-Type: application/octet-stream' -o /dev/null -w '%{http_code}')" == 201 ]] || {
+    echo "registry_push_blob: $name refused the blob $digest" >&2
+    return 1
+  }
+  echo "$digest"
+}
+
+# registry_push_manifest NAME REPO REF FILE [MEDIA_TYPE] stores FILE as the
+# manifest REPO:REF (a tag or a digest) byte for byte and prints its digest.
+# The registry checks that the blobs it names are in REPO. MEDIA_TYPE
+# defaults to FILE's own mediaType field.
+registry_push_manifest() {
+  local name=$1 repo=$2 ref=$3 file=$4 type=${5:-} code
+  [[ -n $type ]] || type=$(jq -r .mediaType "$file")
+  code=$(registry_curl "$name" "/v2/$repo/manifests/$ref" -X PUT --data-binary "@$file" \
+    -H "Content-Type: $type" -o "$BATS_TEST_TMPDIR/push-manifest.out" -w '%{http_code}')
+  if [[ $code != 201 ]]; then
+    echo "registry_push_manifest: $name answered $code:" >&2
+    cat "$BATS_TEST_TMPDIR/push-manifest.out" >&2
+    return 1
+  fi
+  echo "sha256:$(sha256sum "$file" | cut -d' ' -f1)"
+}

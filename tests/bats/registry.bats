@@ -25,13 +25,16 @@ run_image() {
   run ctr_ run --rm "$1" "$2" </dev/null
 }
 
-# manifest_of HOST NAME prints the manifest (or index) the plain registry
-# serves for lcctl/NAME:latest.
-manifest_of() {
+# manifest_of_ref NAME REF prints the manifest (or index) the plain registry
+# serves for lcctl/NAME:REF; manifest_of NAME, for lcctl/NAME:latest.
+manifest_of_ref() {
   curl -sf -H 'Accept: application/vnd.oci.image.index.v1+json' \
     -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
     -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-    "http://$LCCTL_REGISTRY/v2/lcctl/$1/manifests/latest"
+    "http://$LCCTL_REGISTRY/v2/lcctl/$1/manifests/$2"
+}
+manifest_of() {
+  manifest_of_ref "$1" latest
 }
 
 @test "busybox over plain HTTP: ctr pulls it and runs its entrypoint, cmd, env, workdir" {
@@ -233,4 +236,24 @@ manifest_of() {
   bash "$LCCTL_SRC_DIR/scripts/testimages.sh" "$BATS_TEST_TMPDIR/b"
   diff -r -x '.lock' "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
   diff -r -x '.lock' -x '.stamp-big' -x big -x '.build.*' "$BATS_TEST_TMPDIR/a" "$LCCTL_TEST_IMAGES"
+}
+
+@test "registry_push_blob / registry_push_manifest: hand-made content, byte for byte, on every registry" {
+  local name m digest
+  head -c 4096 /dev/urandom >"$BATS_TEST_TMPDIR/blob"
+  for name in plain tls token; do
+    digest=$(registry_push_blob "$name" "lcctl/hand-$NS" "$BATS_TEST_TMPDIR/blob")
+    [ "$(registry_curl "$name" "/v2/lcctl/hand-$NS/blobs/$digest" -f | sha256sum | cut -d' ' -f1)" = "${digest#sha256:}" ]
+  done
+  # busybox's manifest with a 1 MiB annotation: the blobs it names must be in
+  # the repository first, so it goes into lcctl/busybox itself.
+  m=$LCCTL_TEST_IMAGES/busybox/blobs/sha256/$(image_digest busybox | cut -c8-)
+  head -c 1048576 /dev/zero | tr '\0' x >"$BATS_TEST_TMPDIR/pad"
+  jq -c --rawfile pad "$BATS_TEST_TMPDIR/pad" '. + {annotations: {"org.lcctl.pad": $pad}}' \
+    "$m" >"$BATS_TEST_TMPDIR/manifest.json"
+  digest=$(registry_push_manifest plain lcctl/busybox "padded-$NS" "$BATS_TEST_TMPDIR/manifest.json")
+  [ "$(manifest_of_ref busybox "padded-$NS" | sha256sum | cut -d' ' -f1)" = "${digest#sha256:}" ]
+  ctr_ images pull --plain-http "$LCCTL_REGISTRY/lcctl/busybox:padded-$NS" >/dev/null
+  run ctr_ images ls -q
+  [[ $output == *"lcctl/busybox:padded-$NS"* ]]
 }
