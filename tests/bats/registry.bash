@@ -4,6 +4,8 @@
 #   LCCTL_REGISTRY          plain HTTP, no auth               (host:port)
 #   LCCTL_REGISTRY_TLS      HTTPS + Basic auth (htpasswd)     (host:port)
 #   LCCTL_REGISTRY_TOKEN    HTTPS + Bearer token auth         (host:port)
+#   LCCTL_REGISTRY_SLOW     plain's content, bodies sent at 1 MiB/s (host:port;
+#                           $LCCTL_REGISTRY_SLOW_RATE bytes/s when set at registry_start slow)
 #   LCCTL_REGISTRY_USER / LCCTL_REGISTRY_PASSWORD   lcuser / lcpass (tls and token)
 #   LCCTL_REGISTRY_CA       the CA that signed both HTTPS registries' certificate
 #   LCCTL_CERTS_DIR         certs.d in containerd's layout (HOST:PORT/ca.crt)
@@ -13,7 +15,8 @@
 # Each registry holds lcctl/NAME:latest for every image of
 # scripts/testimages.sh (busybox, busybox-docker, multi, zstd, whiteout, user);
 # its header says what each holds and what its default command prints.
-# Registry names below: plain, tls, token (and token-server, the token issuer).
+# Registry names below: plain, tls, token, slow (and token-server, the token
+# issuer). slow is a proxy to plain: stopping plain stops it too.
 
 # registry_stop NAME stops one registry (to fail a pull in the middle); its
 # port and storage stay. registry_start NAME brings it back on the same port.
@@ -29,7 +32,7 @@ registry_start() {
 # tampering, so the next test finds the registries as the suite made them.
 registry_ensure_up() {
   local name
-  for name in plain tls token-server token; do
+  for name in plain tls token-server token slow; do
     [[ -f $LCCTL_REGISTRY_DIR/$name/port ]] || continue
     registry_start "$name" >/dev/null || return 1
     registry_restore_blobs "$name"
@@ -108,7 +111,8 @@ image_digest() {
 }
 
 # registry_log NAME prints the path of registry NAME's log: one access-log
-# line per request ("GET /v2/lcctl/busybox/blobs/sha256:... HTTP/1.1" 200 ...).
+# line per request ("GET /v2/lcctl/busybox/blobs/sha256:... HTTP/1.1" 200 ...;
+# for slow: "GET /v2/... -> 200 SENT/LENGTH", with " cut" if it was cut off).
 registry_log() {
   echo "$LCCTL_REGISTRY_DIR/$1/registry.log"
 }
@@ -117,7 +121,7 @@ registry_log() {
 # NAME answered so far (any repository, any status): to show a re-pull did
 # not fetch a blob again, compare the count before and after.
 registry_blob_gets() {
-  grep -c "\"GET /v2/[^ ]*/blobs/$2 " "$(registry_log "$1")" || true
+  grep -cE "(\"|^)GET /v2/[^ ]*/blobs/$2 " "$(registry_log "$1")" || true
 }
 
 # registry_url NAME prints the base URL of registry NAME (no trailing slash).
@@ -184,4 +188,10 @@ registry_push_manifest() {
     return 1
   fi
   echo "sha256:$(sha256sum "$file" | cut -d' ' -f1)"
+}
+
+# registry_slow_sending DIGEST: slow has begun to send blob DIGEST (a
+# predicate for wait_for, to stop it in the middle of a pull).
+registry_slow_sending() {
+  grep -qE "^begin GET /v2/[^ ]*/blobs/$1 " "$(registry_log slow)"
 }

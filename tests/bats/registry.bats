@@ -257,3 +257,24 @@ manifest_of() {
   run ctr_ images ls -q
   [[ $output == *"lcctl/busybox:padded-$NS"* ]]
 }
+
+@test "slow: registry_stop slow cuts a ctr pull in the middle; after registry_start slow it completes" {
+  local layer ref=$LCCTL_REGISTRY_SLOW/lcctl/busybox:latest
+  layer=$(registry_blob_digests lcctl/busybox latest | head -n 1)
+  ctr_ images pull --plain-http "$ref" >"$BATS_TEST_TMPDIR/pull.out" 2>&1 &
+  local pid=$!
+  wait_for registry_slow_sending "$layer"
+  sleep 0.2
+  registry_stop slow
+  local rc=0
+  wait "$pid" || rc=$?
+  [ "$rc" -ne 0 ]
+  grep -qE "^GET /v2/lcctl/busybox/blobs/$layer -> 200 [0-9]+/[0-9]+ cut|^begin GET /v2/lcctl/busybox/blobs/$layer" \
+    "$(registry_log slow)"
+  run ctr_ images ls -q
+  [[ $output != *lcctl/busybox* ]]
+  registry_start slow
+  ctr_ images pull --plain-http "$ref" >/dev/null
+  run ctr_ images ls -q
+  [[ $output == *"$ref"* ]]
+}
