@@ -16,7 +16,8 @@
 #   token   HTTPS + Bearer token auth from scripts/registry-token.py, the
 #           suite's own token server (HTTPS too, GET with Basic credentials or
 #           POST grant_type=password; RS256 JWTs signed with openssl, header
-#           x5c checked against auth.token.rootcertbundle)
+#           x5c checked against auth.token.rootcertbundle; started with
+#           LCCTL_TOKEN_REFUSE_GET=1 it answers GET with 405, POST only)
 #   slow    plain's content through scripts/registry-throttle.py, which sends
 #           bodies at $LCCTL_REGISTRY_SLOW_RATE bytes/s (default 1 MiB/s, read
 #           at each start): stop it (down DIR slow) in the middle of a pull
@@ -135,7 +136,8 @@ pid_of() {
 }
 
 # answers NAME: the process NAME serves HTTP(S) on its port (a 401 counts:
-# auth is part of what it serves).
+# auth is part of what it serves; so does the token server's 405 to GET when
+# it was told to refuse GET).
 answers() {
   local port code url
   port=$(cat "$DIR/$1/port")
@@ -145,7 +147,7 @@ answers() {
   *) url=https://127.0.0.1:$port/v2/ ;;
   esac
   code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --cacert "$PKI/ca.crt" "$url") || true
-  [[ $code == 200 || $code == 401 ]]
+  [[ $code == 200 || $code == 401 || ($1 == token-server && $code == 405) ]]
 }
 
 # launch NAME starts DIR's registry (or the token server) in its own session,
@@ -163,6 +165,11 @@ launch() {
       --tls-cert "$PKI/server.crt" --tls-key "$PKI/server.key"
       --sign-cert "$PKI/token.crt" --sign-key "$PKI/token.key"
       --issuer "$ISSUER" --service "$SERVICE" --user "$USER_NAME" --password "$USER_PASSWORD")
+    rm -f "$d/refuse-get"
+    if [[ ${LCCTL_TOKEN_REFUSE_GET:-0} == 1 ]]; then
+      run+=(--refuse-get)
+      touch "$d/refuse-get" # registry_ensure_up restarts it in the normal mode
+    fi
   else
     run=(docker-registry serve "$d/config.yml")
   fi

@@ -18,6 +18,12 @@
 # Registry names below: plain, tls, token, slow (and token-server, the token
 # issuer). slow is a proxy to plain: stopping plain stops it too.
 
+# The token server logs one line per request in $(registry_log token-server):
+# "GET /token user=lcuser scopes=repository:lcctl/busybox:pull -> 200" (or
+# POST), so a test can tell which way a client asked.
+# LCCTL_TOKEN_REFUSE_GET=1 registry_start token-server (after registry_stop
+# token-server) makes it answer GET with 405, to test a fall back to POST.
+
 # registry_stop NAME stops one registry (to fail a pull in the middle); its
 # port and storage stay. registry_start NAME brings it back on the same port.
 # A file that stops one should call registry_ensure_up in its teardown.
@@ -28,10 +34,14 @@ registry_start() {
   bash "$LCCTL_SRC_DIR/scripts/registry.sh" up "$LCCTL_REGISTRY_DIR" "$1"
 }
 
-# registry_ensure_up starts again whatever a test left stopped and undoes any
-# tampering, so the next test finds the registries as the suite made them.
+# registry_ensure_up starts again whatever a test left stopped (or the token
+# server left refusing GET) and undoes any tampering, so the next test finds
+# the registries as the suite made them.
 registry_ensure_up() {
   local name
+  if [[ -f $LCCTL_REGISTRY_DIR/token-server/refuse-get ]]; then
+    registry_stop token-server
+  fi
   for name in plain tls token-server token slow; do
     [[ -f $LCCTL_REGISTRY_DIR/$name/port ]] || continue
     registry_start "$name" >/dev/null || return 1

@@ -278,3 +278,21 @@ manifest_of() {
   run ctr_ images ls -q
   [[ $output == *"$ref"* ]]
 }
+
+@test "token server with LCCTL_TOKEN_REFUSE_GET=1: GET gets 405, POST still works, ctr still pulls" {
+  registry_stop token-server
+  LCCTL_TOKEN_REFUSE_GET=1 registry_start token-server
+  local url
+  url=https://127.0.0.1:$(cat "$LCCTL_REGISTRY_DIR/token-server/port")/token
+  run curl -s -o /dev/null -w '%{http_code}' --cacert "$LCCTL_REGISTRY_CA" \
+    -u "$LCCTL_REGISTRY_USER:$LCCTL_REGISTRY_PASSWORD" "$url?service=lcctl-registry&scope=repository:lcctl/busybox:pull"
+  [ "$output" = 405 ]
+  ctr_ images pull --user "$LCCTL_REGISTRY_USER:$LCCTL_REGISTRY_PASSWORD" --hosts-dir "$LCCTL_CERTS_DIR" \
+    "$LCCTL_REGISTRY_TOKEN/lcctl/zstd:latest" >/dev/null
+  grep -q '^POST /token user=lcuser scopes=repository:lcctl/zstd:pull -> 200' "$(registry_log token-server)"
+  registry_ensure_up
+  [ ! -e "$LCCTL_REGISTRY_DIR/token-server/refuse-get" ]
+  run curl -s -o /dev/null -w '%{http_code}' --cacert "$LCCTL_REGISTRY_CA" \
+    -u "$LCCTL_REGISTRY_USER:$LCCTL_REGISTRY_PASSWORD" "$url?service=lcctl-registry&scope=repository:lcctl/busybox:pull"
+  [ "$output" = 200 ]
+}
