@@ -9,11 +9,16 @@
 # means that no ID is offered.
 
 _lcctl_commands='version create start run status kill pause resume delete rm
-wait exec restore checkpoint events update stats pids help'
+wait exec restore checkpoint events update stats pids logs inspect namespaces ns
+help'
 
-# libcontainerd's event types; "unknown" is any other topic.
+# libcontainerd's event types, then the other services'; "unknown" is any
+# other topic.
 _lcctl_event_types='exit oom create start exec-added exec-started paused
-resumed delete unknown'
+resumed delete container-create container-update container-delete
+image-create image-update image-delete namespace-create namespace-update
+namespace-delete snapshot-prepare snapshot-commit snapshot-remove
+content-delete unknown'
 
 _lcctl_signals='HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE
 ALRM TERM STKFLT CHLD CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF
@@ -22,11 +27,22 @@ WINCH IO PWR SYS'
 _lcctl_global_opts='-a --address -n --namespace --timeout --format --json
 -q --quiet --debug -V --version -? --help --usage'
 
-_lcctl_create_opts='--rootfs --bundle --env --cwd --user --hostname --label
---memory --cpus --pids-limit --net-host --read-only -t --tty --runtime
---runc-binary --log --start'
-_lcctl_create_args='--rootfs --bundle --env --cwd --user --hostname --label
---memory --cpus --pids-limit --runtime --runc-binary --log'
+_lcctl_create_opts='--rootfs --bundle -e --env --env-file --cwd --user
+--hostname --label --mount -v --volume --memory --cpus --pids-limit --net-host
+--read-only -t --tty --cap-add --cap-drop --privileged --device
+--no-new-privileges --seccomp --seccomp-profile --runtime --runc-binary --log
+--log-max-size --start'
+_lcctl_create_args='--rootfs --bundle -e --env --env-file --cwd --user
+--hostname --label --mount -v --volume --memory --cpus --pids-limit --cap-add
+--cap-drop --device --seccomp-profile --runtime --runc-binary --log --log-max-size'
+
+# Capability names as --cap-add and --cap-drop take them (CAP_ is optional).
+_lcctl_caps='ALL AUDIT_CONTROL AUDIT_READ AUDIT_WRITE BLOCK_SUSPEND BPF
+CHECKPOINT_RESTORE CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID IPC_LOCK
+IPC_OWNER KILL LEASE LINUX_IMMUTABLE MAC_ADMIN MAC_OVERRIDE MKNOD NET_ADMIN
+NET_BIND_SERVICE NET_BROADCAST NET_RAW PERFMON SETFCAP SETGID SETPCAP SETUID
+SYSLOG SYS_ADMIN SYS_BOOT SYS_CHROOT SYS_MODULE SYS_NICE SYS_PACCT SYS_PTRACE
+SYS_RAWIO SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG WAKE_ALARM'
 
 # _lcctl_opts CMD: every option of CMD.
 _lcctl_opts() {
@@ -42,6 +58,8 @@ _lcctl_opts() {
   events) echo "--type --container --filter --count --until --timeout --reconnect --help" ;;
   update) echo "--memory --cpus --pids-limit --help" ;;
   stats) echo "--watch --help" ;;
+  logs) echo "-f --follow --tail --since --timestamps --help" ;;
+  namespaces | ns) echo "--label --help" ;;
   *) echo "--help" ;;
   esac
 }
@@ -59,6 +77,8 @@ _lcctl_takes_arg() {
   checkpoint) list='--dir' ;;
   events) list='--type --container --filter --count --until --timeout' ;;
   update) list='--memory --cpus --pids-limit' ;;
+  logs) list='--tail --since' ;;
+  namespaces | ns) list='--label' ;;
   *) return 1 ;;
   esac
   list=" ${list//$'\n'/ } "
@@ -104,6 +124,12 @@ _lcctl_dequote() {
 # the global options in _lcctl_glob.
 _lcctl_ids() {
   "$_lcctl_bin" "${_lcctl_glob[@]}" --timeout 2s --format text -q status \
+    2>/dev/null </dev/null
+}
+
+# _lcctl_namespaces: the namespaces of the daemon, asked the same way.
+_lcctl_namespaces() {
+  "$_lcctl_bin" "${_lcctl_glob[@]}" --timeout 2s --format text -q namespaces ls \
     2>/dev/null </dev/null
 }
 
@@ -195,7 +221,11 @@ _lcctl() {
       _lcctl_reply "text json" "$cur"
       return
       ;;
-    -n | --namespace | --timeout) return ;;
+    -n | --namespace)
+      _lcctl_reply "$(_lcctl_namespaces)" "$cur"
+      return
+      ;;
+    --timeout) return ;;
     esac
     $split && return
     if [[ $cur == -* ]]; then
@@ -232,7 +262,10 @@ _lcctl() {
   if ! $dashdash && _lcctl_takes_arg "$cmd" "$prev"; then
     case $prev in
     --rootfs | --bundle | --checkpoint | --dir) _lcctl_files -d ;;
-    --log | --runc-binary) _lcctl_files ;;
+    --log | --runc-binary | --env-file | --seccomp-profile) _lcctl_files ;;
+    --cap-add | --cap-drop) _lcctl_reply "$_lcctl_caps" "${cur^^}" ;;
+    --device) _lcctl_reply "$(compgen -f -- "${cur:-/dev/}")" "$cur" ;;
+    --mount) _lcctl_reply "type=bind,src= type=tmpfs,dst=" "$cur" ;;
     --runtime) _lcctl_reply "io.containerd.runc.v2" "$cur" ;;
     -s | --signal)
       # Any case is accepted; names are offered in upper case.
@@ -260,11 +293,22 @@ _lcctl() {
   case $cmd in
   help) ((nargs == 0)) && _lcctl_reply "$_lcctl_commands" "$cur" ;;
   version | events | create | run) ;;
-  start | restore | checkpoint | update | pids | exec)
+  namespaces | ns)
+    if ((nargs == 0)); then
+      _lcctl_reply "ls create rm" "$cur"
+    elif [[ ${args[0]} == rm ]]; then
+      local n left=""
+      for n in $(_lcctl_namespaces); do
+        [[ " ${args[*]} " == *" $n "* ]] || left+=" $n"
+      done
+      _lcctl_reply "$left" "$cur"
+    fi
+    ;;
+  start | restore | checkpoint | update | pids | exec | logs)
     ((nargs == 0)) && _lcctl_reply "$(_lcctl_ids)" "$cur"
     ;;
   *)
-    # Commands taking several IDs: leave out those already given.
+    # Commands taking several IDs (inspect too): leave out those already given.
     for id in $(_lcctl_ids); do
       [[ " ${args[*]} " == *" $id "* ]] || ids+=" $id"
     done

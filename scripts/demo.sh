@@ -16,7 +16,7 @@ private=0
 # cleanup leaves nothing: the demo's containers, and the private daemon if ours.
 cleanup() {
   ./lcctl --namespace "$NS" delete -f web job >/dev/null 2>&1 || true
-  ctr --address "$CONTAINERD_ADDRESS" namespaces rm "$NS" >/dev/null 2>&1 || true
+  ./lcctl namespaces rm "$NS" >/dev/null 2>&1 || true
   ((private)) && bash scripts/containerd.sh stop "$WORK/containerd"
   rm -rf "$WORK"
 }
@@ -29,6 +29,8 @@ if [[ -z ${CONTAINERD_ADDRESS:-} ]]; then
 fi
 bash scripts/rootfs.sh "$WORK/rootfs" >/dev/null
 export CONTAINERD_NAMESPACE=$NS
+# lcctl's own logs of detached tasks go with the demo's directory.
+export LCCTL_LOG_DIR=$WORK/logs
 
 # show runs one lcctl command, echoing it first as an operator would type it.
 show() {
@@ -40,6 +42,7 @@ show() {
 echo "containerd at $CONTAINERD_ADDRESS, namespace $NS"
 echo
 show version
+show namespaces create "$NS" --label purpose=demo
 show create --rootfs "$WORK/rootfs" --log "$WORK/web.log" --label app=web --memory 64m web \
   sh -c 'while :; do echo tick; sleep 1; done'
 show status
@@ -54,6 +57,7 @@ show update --memory 128m web
 show stats web
 show create --start --rootfs "$WORK/rootfs" job sh -c 'echo working; exit 3'
 show wait job
+show logs --timestamps job
 show status
 sleep 1
 echo "\$ cat web.log"
@@ -68,7 +72,11 @@ sleep 0.5
 wait "$events_pid" || true
 ./lcctl delete job2 >/dev/null
 echo
+echo "\$ lcctl --json inspect web | jq -c '{status, pid: .task.pid, labels, runtime}'"
+./lcctl --json inspect web | jq -c '{status, pid: .task.pid, labels, runtime}'
+echo
 show kill -s KILL web
 show wait web
 show delete web job
 show status missing
+show namespaces rm "$NS"

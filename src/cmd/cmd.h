@@ -25,12 +25,21 @@ struct lc_ctx {
 
 typedef int (*lc_command_fn)(struct lc_ctx *ctx, int argc, char **argv);
 
+/* The global options as a parser of their own (input: struct lc_ctx), which
+ * cmd_parse adds after each command's options (lcctl.c). */
+extern const struct argp cmd_global_after_argp;
+
 /* The client, made on first use so that usage errors never reach the socket. */
 lc_client *ctx_client(struct lc_ctx *ctx, lc_error **err);
 
 /* Prints `lcctl: COMMAND [ID]: message` (or the JSON form) on stderr, frees
  * err and returns the exit code of CLI.md for it. */
 int ctx_report(struct lc_ctx *ctx, const char *id, lc_error *err);
+/* After the command: flushes and closes stdout. A write that failed (a full
+ * disk, a closed descriptor) is reported as one line, `lcctl: COMMAND: write
+ * error: REASON`, and the exit status becomes 1 unless the command already
+ * failed; a reader that went away (EPIPE) is no error. Returns the status. */
+int cmd_finish(struct lc_ctx *ctx, int rv);
 /* A usage error found by a command after argp: one line, exit 2. */
 int ctx_usage(struct lc_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -90,5 +99,8 @@ int cmd_checkpoint(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_update(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_stats(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_pids(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_logs(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_inspect(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_namespaces(struct lc_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -48,7 +48,7 @@ static struct argp create_argp = {
     "Create a container and its task, not started.\v"
     "The root filesystem comes from --rootfs DIR (a default spec is generated) or "
     "--bundle DIR (DIR/config.json and its root). Without --log the process's output "
-    "is discarded.",
+    "goes to lcctl's own log (lcctl logs ID); --log none discards it.",
     create_children,
     NULL,
     NULL};
@@ -110,6 +110,8 @@ cmd_create(struct lc_ctx *ctx, int argc, char **argv)
       (struct lc_stdio_paths){"", log_uri ? log_uri : "", log_uri ? log_uri : "", a.opts.spec.tty};
   if (c == NULL || lc_create(c, &cs, &ts, &pid, &err) < 0 ||
       (a.opts.start && start_created(ctx, c, a.id, &pid, &err) < 0)) {
+    if (c != NULL)
+      create_opts_abandon_log(&a.opts, err);
     rv = ctx_report(ctx, a.id, err);
     goto out;
   }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "cmd.h"
+#include "logs.h"
 
 struct delete_args {
   struct cmd_ids ids;
@@ -94,12 +95,14 @@ cmd_delete(struct lc_ctx *ctx, int argc, char **argv)
   size_t n = a.ids.n;
   struct lc_task_op_result *task = calloc(n, sizeof(*task)), *ct = calloc(n, sizeof(*ct));
   const char **left = calloc(n, sizeof(*left));
+  char **logs = NULL;
   if (c == NULL || task == NULL || ct == NULL || left == NULL) {
     rv = ctx_report(ctx, NULL, err);
     goto out;
   }
   if (a.force)
     force_stop(c, &a.ids);
+  logs = cmd_logs_owned(c, a.ids.ids, n); /* lcctl's own logs go with their containers */
   if (lc_task_op_many(c, LC_OP_DELETE_TASK, NULL, (const char *const *)a.ids.ids, n, task, &err) <
       0) {
     rv = ctx_report(ctx, NULL, err);
@@ -129,6 +132,7 @@ cmd_delete(struct lc_ctx *ctx, int argc, char **argv)
       rv = code > rv ? code : rv;
     } else {
       print_deleted(ctx, left[j], &task[i]);
+      cmd_logs_remove(logs[i]);
     }
     j++;
   }
@@ -138,5 +142,6 @@ out:
   free(task);
   free(ct);
   free(left);
+  cmd_logs_owned_free(logs, n);
   return rv;
 }

@@ -90,12 +90,15 @@ image_dir_remove(const char *abs)
 
 /* ---- the container record kept beside a directory checkpoint ------------ */
 
-/* A file:// URI the shim appends to can serve a restored task too; a FIFO
- * path belonged to a client that is gone. */
+/* A file:// URI the shim appends to can serve a restored task too, and so
+ * can a binary:// logger (lcctl's own: the shim starts a new one that
+ * appends to the same log); a FIFO path belonged to a client that is gone. */
 static char *
 reusable_uri(const char *path)
 {
-  return xstrdup(path != NULL && strncmp(path, "file://", 7) == 0 ? path : "");
+  bool reusable = path != NULL && (strncmp(path, "file://", 7) == 0 ||
+                                   strncmp(path, "binary://", 9) == 0);
+  return xstrdup(reusable ? path : "");
 }
 
 /* Written whole or not at all: a temporary file, checked writes, fsync, then

@@ -12,6 +12,7 @@
 #define LC_SVC_TASKS "/containerd.services.tasks.v1.Tasks/"
 #define LC_SVC_EVENTS "/containerd.services.events.v1.Events/"
 #define LC_SVC_CONTENT "/containerd.services.content.v1.Content/"
+#define LC_SVC_NAMESPACES "/containerd.services.namespaces.v1.Namespaces/"
 
 /* One unary call in a batch: the request goes out packed, the answer comes
  * back unpacked with resp_desc (NULL to ignore it), or err is set. */

@@ -120,9 +120,11 @@ need_zsh() {
 }
 
 ALL_COMMANDS=(version create start run status kill pause resume delete rm wait
-  exec restore checkpoint events update stats pids help)
+  exec restore checkpoint events update stats pids logs inspect namespaces ns help)
 EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
-  unknown)
+  container-create container-update container-delete image-create image-update image-delete
+  namespace-create namespace-update namespace-delete snapshot-prepare snapshot-commit
+  snapshot-remove content-delete unknown)
 
 @test "completion: both scripts parse (bash -n, zsh -n)" {
   bash -n "$LCCTL_SRC_DIR/completions/lcctl.bash"
@@ -227,7 +229,10 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   offered exit,oom
   run complete_bash "lcctl events --type=exit,"
   offered exit,oom exit,create exit,start exit,exec-added exit,exec-started \
-    exit,paused exit,resumed exit,delete exit,unknown
+    exit,paused exit,resumed exit,delete exit,container-create exit,container-update \
+    exit,container-delete exit,image-create exit,image-update exit,image-delete \
+    exit,namespace-create exit,namespace-update exit,namespace-delete exit,snapshot-prepare \
+    exit,snapshot-commit exit,snapshot-remove exit,content-delete exit,unknown
   run complete_bash "lcctl events --until "
   offered "${EVENT_TYPES[@]}"
   run complete_bash "lcctl events --until=p"
@@ -320,7 +325,7 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   run complete_zsh "lcctl events --type "
   offered "${EVENT_TYPES[@]}"
   run complete_zsh "lcctl events --type=exit,"
-  offered oom create start exec-added exec-started paused resumed delete unknown
+  offered "${EVENT_TYPES[@]:1}"
 }
 
 @test "completion: zsh completes live container IDs from -a and -n on the line" {
@@ -337,4 +342,32 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   offered alpha beta-1
   run complete_zsh "$LCCTL -a $LCCTL_TEST_SOCK -n $NS-empty status "
   offered
+}
+
+@test "completion: bash offers the container options, logs options, capabilities, namespaces" {
+  need_lcctl
+  run complete_bash "lcctl run --"
+  offers --mount --volume --env-file --cap-add --cap-drop --privileged --device \
+    --no-new-privileges --seccomp --seccomp-profile --log-max-size
+  run complete_bash "lcctl create --cap-add net_"
+  offers NET_ADMIN NET_RAW NET_BIND_SERVICE NET_BROADCAST
+  run complete_bash "lcctl logs --"
+  offers --follow --tail --since --timestamps
+  run complete_bash "lcctl namespaces "
+  offered ls create rm
+  "$LCCTL" -a "$LCCTL_TEST_SOCK" namespaces create "$NS"
+  run complete_bash "$LCCTL -a $LCCTL_TEST_SOCK -n "
+  offers "$NS"
+  run complete_bash "$LCCTL -a $LCCTL_TEST_SOCK namespaces rm "
+  offers "$NS"
+}
+
+@test "completion: zsh offers namespaces after -n and the new commands" {
+  need_zsh
+  need_lcctl
+  "$LCCTL" -a "$LCCTL_TEST_SOCK" namespaces create "$NS"
+  run complete_zsh "$LCCTL -a $LCCTL_TEST_SOCK -n "
+  offers "$NS"
+  run complete_zsh "lcctl "
+  offers logs inspect namespaces
 }
