@@ -5,7 +5,8 @@
 # `ctr images pull` against `lcctl pull`, side by side in one run, with the
 # floor: the same blobs (manifest, config, layers) fetched by curl alone, in
 # sequence over one connection and all at once (--parallel). Writes
-# bench/out/pull/:
+# bench/out/pull/. Two more rows split download from unpack: `ctr content
+# fetch` and `lcctl pull --no-unpack` (when lcctl has it). Files:
 #   pull.md     the table (median time, spread, peak RSS, ratios)
 #   pull.json   every number it was made from
 #   raw/        hyperfine's JSON per row, RSS samples
@@ -274,6 +275,11 @@ main() {
     say "lcctl: skipped: lcctl pull is not built in $LCCTL yet"
     jq -nc '{row: "lcctl", "label": "lcctl pull", cmd: "", note: "skipped: lcctl pull not built yet"}' \
       >>"$RAW/rows.jsonl"
+  fi
+  # Fetch alone, without unpacking: how much of each pull is the download.
+  measure ctr-fetch "ctr content fetch (no unpack)" "ctr -a $SOCK -n $NS content fetch --plain-http $REF"
+  if lcctl_has_pull && "$LCCTL" pull --help 2>/dev/null | grep -q -- --no-unpack; then
+    measure lcctl-fetch "lcctl pull --no-unpack" "$LCCTL -a $SOCK -n $NS pull --no-unpack --plain-http $REF"
   fi
   measure curl-sequential "floor: curl, blobs in sequence, one connection" "$(floor_cmd sequential)"
   measure curl-parallel "floor: curl --parallel (all blobs at once)" "$(floor_cmd parallel)"

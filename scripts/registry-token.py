@@ -7,6 +7,7 @@ answers the two ways clients ask for a token:
   GET  /token?service=S&scope=repository:NAME:pull,push   Authorization: Basic
   POST /token   form: grant_type=password&username=U&password=P&service=S&scope=...
 
+With --refuse-get, GET gets 405 (a server that only does OAuth2 POST).
 Wrong or missing credentials get 401 (so a client without them fails), an
 unknown grant_type 400, a service other than ours 400. A valid user is granted
 every action asked for. The token is a JWT signed RS256 by `openssl dgst
@@ -16,7 +17,7 @@ auth.token.rootcertbundle (the same self-signed certificate). Claims: iss,
 sub, aud, exp, nbf, iat, jti and access, the set distribution's token
 verifier reads.
 
-Every request is logged on stderr as one line: METHOD grant user scopes status.
+Every request is logged on stderr as one line: METHOD /token user=U scopes=S -> STATUS.
 
   registry-token.py --port P --tls-cert C --tls-key K --sign-cert C2 --sign-key K2
                     --issuer I --service S --user U --password PW
@@ -120,6 +121,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         if url.path != "/token":
             return self.reply(404, {"errors": [{"code": "NOT_FOUND"}]})
+        if self.server.cfg.refuse_get:
+            return self.reply(405, {"errors": [{"code": "UNSUPPORTED", "message": "use POST"}]})
         q = urllib.parse.parse_qs(url.query)
         user, password = self.basic_credentials()
         self.issue(user, password, q.get("service", [""])[0], q.get("scope", []), False)
@@ -161,6 +164,7 @@ def main():
     for opt in ["port", "tls-cert", "tls-key", "sign-cert", "sign-key", "issuer", "service",
                 "user", "password"]:
         p.add_argument("--" + opt, required=True)
+    p.add_argument("--refuse-get", action="store_true", help="answer GET with 405 (POST only)")
     cfg = p.parse_args()
     server = TLSServer(("127.0.0.1", int(cfg.port)), Handler)
     server.cfg = cfg

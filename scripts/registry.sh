@@ -3,8 +3,8 @@
 # (distribution 2.8), everything under DIR, on free ports of 127.0.0.1.
 #
 #   scripts/registry.sh start DIR [IMAGE...]  start them, push the test images
-#   scripts/registry.sh down DIR NAME         stop one (plain, tls, token or
-#                                             token-server); its port stays reserved
+#   scripts/registry.sh down DIR NAME         stop one (plain, tls, token, slow
+#                                             or token-server); its port stays reserved
 #   scripts/registry.sh up DIR NAME           start it again, same port and storage
 #   scripts/registry.sh stop DIR              stop all, remove DIR
 #
@@ -16,7 +16,11 @@
 #   token   HTTPS + Bearer token auth from scripts/registry-token.py, the
 #           suite's own token server (HTTPS too, GET with Basic credentials or
 #           POST grant_type=password; RS256 JWTs signed with openssl, header
-#           x5c checked against auth.token.rootcertbundle)
+#           x5c checked against auth.token.rootcertbundle; started with
+#           LCCTL_TOKEN_REFUSE_GET=1 it answers GET with 405, POST only)
+#   slow    plain's content through scripts/registry-throttle.py, which sends
+#           bodies at $LCCTL_REGISTRY_SLOW_RATE bytes/s (default 1 MiB/s, read
+#           at each start): stop it (down DIR slow) in the middle of a pull
 #
 # IMAGEs are names of scripts/testimages.sh images (default: the standard set;
 # `big` builds that one too), built into $LCCTL_TEST_IMAGES (default
@@ -26,7 +30,8 @@
 # (tests/bats/registry.bats pushes to tls and token with credentials).
 #
 # It writes DIR/env, shell `export` lines for tests:
-#   LCCTL_REGISTRY, LCCTL_REGISTRY_TLS, LCCTL_REGISTRY_TOKEN   host:port
+#   LCCTL_REGISTRY, LCCTL_REGISTRY_TLS, LCCTL_REGISTRY_TOKEN,
+#   LCCTL_REGISTRY_SLOW                                        host:port
 #   LCCTL_REGISTRY_USER, LCCTL_REGISTRY_PASSWORD               lcuser, lcpass
 #   LCCTL_REGISTRY_CA       the CA certificate (PEM)
 #   LCCTL_CERTS_DIR         certs.d in containerd's layout: HOST:PORT/ca.crt
@@ -121,28 +126,28 @@ write_config() {
 }
 
 # pid_of NAME prints the pid of DIR's process NAME if it is still running
-# (and is ours: its command line names DIR).
+# (and is ours: it runs in DIR/NAME, where launch started it).
 pid_of() {
   local pid
   pid=$(cat "$DIR/$1/pid" 2>/dev/null) || return 1
-  [[ -n $pid && -r /proc/$pid/cmdline ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF "$DIR/" || return 1
+  [[ -n $pid && "$(readlink "/proc/$pid/cwd" 2>/dev/null)" == "$DIR/$1" ]] || return 1
   [[ "$(ps -o stat= -p "$pid" 2>/dev/null)" != Z* ]] || return 1
   echo "$pid"
 }
 
 # answers NAME: the process NAME serves HTTP(S) on its port (a 401 counts:
-# auth is part of what it serves).
+# auth is part of what it serves; so does the token server's 405 to GET when
+# it was told to refuse GET).
 answers() {
   local port code url
   port=$(cat "$DIR/$1/port")
   case $1 in
-  plain) url=http://127.0.0.1:$port/v2/ ;;
+  plain | slow) url=http://127.0.0.1:$port/v2/ ;;
   token-server) url=https://127.0.0.1:$port/token ;;
   *) url=https://127.0.0.1:$port/v2/ ;;
   esac
   code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --cacert "$PKI/ca.crt" "$url") || true
-  [[ $code == 200 || $code == 401 ]]
+  [[ $code == 200 || $code == 401 || ($1 == token-server && $code == 405) ]]
 }
 
 # launch NAME starts DIR's registry (or the token server) in its own session,
@@ -152,17 +157,25 @@ launch() {
   local name=$1 d=$DIR/$1 deadline=$((SECONDS + START_TIMEOUT)) pid
   local -a run
   pid_of "$name" >/dev/null && return 0 # already running
-  if [[ $name == token-server ]]; then
+  if [[ $name == slow ]]; then
+    run=("$PY" "$TOP/scripts/registry-throttle.py" --port "$(cat "$d/port")"
+      --upstream "127.0.0.1:$(cat "$DIR/plain/port")" --rate "${LCCTL_REGISTRY_SLOW_RATE:-1048576}")
+  elif [[ $name == token-server ]]; then
     run=("$PY" "$TOP/scripts/registry-token.py" --port "$(cat "$d/port")"
       --tls-cert "$PKI/server.crt" --tls-key "$PKI/server.key"
       --sign-cert "$PKI/token.crt" --sign-key "$PKI/token.key"
       --issuer "$ISSUER" --service "$SERVICE" --user "$USER_NAME" --password "$USER_PASSWORD")
+    rm -f "$d/refuse-get"
+    if [[ ${LCCTL_TOKEN_REFUSE_GET:-0} == 1 ]]; then
+      run+=(--refuse-get)
+      touch "$d/refuse-get" # registry_ensure_up restarts it in the normal mode
+    fi
   else
     run=(docker-registry serve "$d/config.yml")
   fi
   rm -f "$d/pid"
   # shellcheck disable=SC2016 # expanded by the inner shell
-  setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$d/pid" "${run[@]}" \
+  setsid bash -c 'cd "$1" && echo $$ >pid && shift && exec "$@"' _ "$d" "${run[@]}" \
     </dev/null >>"$d/registry.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
   until answers "$name"; do
     if [[ -s $d/pid ]] && ! pid_of "$name" >/dev/null; then
@@ -273,7 +286,7 @@ write_env() {
     echo "export LCCTL_REGISTRY_DIR='$DIR'"
     echo "export LCCTL_TEST_IMAGES='$IMAGES'"
     echo "export LCCTL_REGISTRY=127.0.0.1:$(cat "$DIR/plain/port")"
-    for kind in tls token; do
+    for kind in tls token slow; do
       [[ -f $DIR/$kind/port ]] || continue
       echo "export LCCTL_REGISTRY_${kind^^}=127.0.0.1:$(cat "$DIR/$kind/port")"
     done
@@ -288,20 +301,19 @@ write_env() {
 start_all() {
   local kinds=" ${LCCTL_REGISTRY_KINDS:-plain tls token} " ports name port images=("$@")
   ((${#images[@]})) || images=(busybox busybox-docker multi zstd whiteout user)
-  if [[ -e $DIR/env ]]; then
-    say "$DIR already holds registries; stop them first"
-    return 1
-  fi
   bash "$TOP/scripts/testimages.sh" "$IMAGES"
   if [[ " ${images[*]} " == *" big "* ]]; then
     bash "$TOP/scripts/testimages.sh" "$IMAGES" big
   fi
   mkdir -p "$DIR"
   make_pki
-  read -r -a ports < <(free_ports 4)
+  read -r -a ports < <(free_ports 5)
   write_config plain "${ports[0]}"
   launch plain
   push_images "${images[@]}"
+  mkdir -p "$DIR/slow"
+  echo "${ports[4]}" >"$DIR/slow/port"
+  launch slow
   mkdir -p "$DIR/token-server"
   echo "${ports[3]}" >"$DIR/token-server/port"
   for name in tls token; do
@@ -322,7 +334,7 @@ start_all() {
 stop_all() {
   local name
   [[ -d $DIR ]] || return 0
-  for name in plain tls token token-server; do
+  for name in slow plain tls token token-server; do
     halt "$name"
   done
   rm -rf --one-file-system "$DIR"
@@ -330,7 +342,7 @@ stop_all() {
 
 name_arg() {
   case ${1:-} in
-  plain | tls | token | token-server) [[ -f $DIR/$1/port ]] || { say "no $1 in $DIR"; exit 1; } ;;
+  plain | tls | token | token-server | slow) [[ -f $DIR/$1/port ]] || { say "no $1 in $DIR"; exit 1; } ;;
   *) usage ;;
   esac
 }
@@ -341,10 +353,14 @@ start)
   for tool in docker-registry skopeo htpasswd openssl curl jq "$PY"; do
     command -v "$tool" >/dev/null || { say "$tool missing (bash scripts/deps.sh)"; exit 1; }
   done
-  if ! start_all "$@"; then
-    stop_all
+  if [[ -e $DIR ]]; then
+    say "$DIR exists; stop what is there first (scripts/registry.sh stop $DIR)"
     exit 1
   fi
+  # Any step that fails ends the script (set -e); what was started goes too.
+  trap 'stop_all; say "start failed"' EXIT
+  start_all "$@"
+  trap - EXIT
   ;;
 down)
   name_arg "$@"

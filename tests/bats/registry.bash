@@ -4,6 +4,8 @@
 #   LCCTL_REGISTRY          plain HTTP, no auth               (host:port)
 #   LCCTL_REGISTRY_TLS      HTTPS + Basic auth (htpasswd)     (host:port)
 #   LCCTL_REGISTRY_TOKEN    HTTPS + Bearer token auth         (host:port)
+#   LCCTL_REGISTRY_SLOW     plain's content, bodies sent at 1 MiB/s (host:port;
+#                           $LCCTL_REGISTRY_SLOW_RATE bytes/s when set at registry_start slow)
 #   LCCTL_REGISTRY_USER / LCCTL_REGISTRY_PASSWORD   lcuser / lcpass (tls and token)
 #   LCCTL_REGISTRY_CA       the CA that signed both HTTPS registries' certificate
 #   LCCTL_CERTS_DIR         certs.d in containerd's layout (HOST:PORT/ca.crt)
@@ -13,7 +15,14 @@
 # Each registry holds lcctl/NAME:latest for every image of
 # scripts/testimages.sh (busybox, busybox-docker, multi, zstd, whiteout, user);
 # its header says what each holds and what its default command prints.
-# Registry names below: plain, tls, token (and token-server, the token issuer).
+# Registry names below: plain, tls, token, slow (and token-server, the token
+# issuer). slow is a proxy to plain: stopping plain stops it too.
+
+# The token server logs one line per request in $(registry_log token-server):
+# "GET /token user=lcuser scopes=repository:lcctl/busybox:pull -> 200" (or
+# POST), so a test can tell which way a client asked.
+# LCCTL_TOKEN_REFUSE_GET=1 registry_start token-server (after registry_stop
+# token-server) makes it answer GET with 405, to test a fall back to POST.
 
 # registry_stop NAME stops one registry (to fail a pull in the middle); its
 # port and storage stay. registry_start NAME brings it back on the same port.
@@ -25,11 +34,15 @@ registry_start() {
   bash "$LCCTL_SRC_DIR/scripts/registry.sh" up "$LCCTL_REGISTRY_DIR" "$1"
 }
 
-# registry_ensure_up starts again whatever a test left stopped and undoes any
-# tampering, so the next test finds the registries as the suite made them.
+# registry_ensure_up starts again whatever a test left stopped (or the token
+# server left refusing GET) and undoes any tampering, so the next test finds
+# the registries as the suite made them.
 registry_ensure_up() {
   local name
-  for name in plain tls token-server token; do
+  if [[ -f $LCCTL_REGISTRY_DIR/token-server/refuse-get ]]; then
+    registry_stop token-server
+  fi
+  for name in plain tls token-server token slow; do
     [[ -f $LCCTL_REGISTRY_DIR/$name/port ]] || continue
     registry_start "$name" >/dev/null || return 1
     registry_restore_blobs "$name"
@@ -108,7 +121,8 @@ image_digest() {
 }
 
 # registry_log NAME prints the path of registry NAME's log: one access-log
-# line per request ("GET /v2/lcctl/busybox/blobs/sha256:... HTTP/1.1" 200 ...).
+# line per request ("GET /v2/lcctl/busybox/blobs/sha256:... HTTP/1.1" 200 ...;
+# for slow: "GET /v2/... -> 200 SENT/LENGTH", with " cut" if it was cut off).
 registry_log() {
   echo "$LCCTL_REGISTRY_DIR/$1/registry.log"
 }
@@ -117,5 +131,77 @@ registry_log() {
 # NAME answered so far (any repository, any status): to show a re-pull did
 # not fetch a blob again, compare the count before and after.
 registry_blob_gets() {
-  grep -c "\"GET /v2/[^ ]*/blobs/$2 " "$(registry_log "$1")" || true
+  grep -cE "(\"|^)GET /v2/[^ ]*/blobs/$2 " "$(registry_log "$1")" || true
+}
+
+# registry_url NAME prints the base URL of registry NAME (no trailing slash).
+registry_url() {
+  local port
+  port=$(cat "$LCCTL_REGISTRY_DIR/$1/port")
+  if [[ $1 == plain ]]; then echo "http://127.0.0.1:$port"; else echo "https://127.0.0.1:$port"; fi
+}
+
+# registry_curl NAME PATH [CURL_ARG...] makes one request to registry NAME as
+# lcuser: Basic credentials for tls, a token with pull and push on the path's
+# repository for token. For tests that need what skopeo will not push (a
+# hand-made or oversized manifest, a blob alone). Prints the body; the curl
+# arguments may ask for more (-i, -w ...).
+registry_curl() {
+  local name=$1 path=$2 repo token
+  shift 2
+  local -a auth=()
+  case $name in
+  tls) auth=(-u "$LCCTL_REGISTRY_USER:$LCCTL_REGISTRY_PASSWORD") ;;
+  token)
+    repo=${path#/v2/}
+    repo=${repo%/manifests/*}
+    repo=${repo%/blobs/*}
+    token=$(curl -sf --cacert "$LCCTL_REGISTRY_CA" -u "$LCCTL_REGISTRY_USER:$LCCTL_REGISTRY_PASSWORD" \
+      "https://127.0.0.1:$(cat "$LCCTL_REGISTRY_DIR/token-server/port")/token?service=lcctl-registry&scope=repository:$repo:pull,push" |
+      jq -r .token) || return 1
+    auth=(-H "Authorization: Bearer $token")
+    ;;
+  esac
+  curl -s --cacert "$LCCTL_REGISTRY_CA" "${auth[@]}" "$@" "$(registry_url "$name")$path"
+}
+
+# registry_push_blob NAME REPO FILE uploads FILE as a blob of REPO (POST,
+# then PUT with the digest) and prints its digest.
+registry_push_blob() {
+  local name=$1 repo=$2 file=$3 digest location
+  digest=sha256:$(sha256sum "$file" | cut -d' ' -f1)
+  location=$(registry_curl "$name" "/v2/$repo/blobs/uploads/" -X POST -o /dev/null \
+    -w '%header{location}') || return 1
+  [[ -n $location ]] || { echo "registry_push_blob: no upload location from $name" >&2; return 1; }
+  location=${location#"$(registry_url "$name")"}
+  [[ $location == *\?* ]] && location+="&digest=$digest" || location+="?digest=$digest"
+  [[ "$(registry_curl "$name" "$location" -X PUT --data-binary "@$file" \
+    -H 'Content-Type: application/octet-stream' -o /dev/null -w '%{http_code}')" == 201 ]] || {
+    echo "registry_push_blob: $name refused the blob $digest" >&2
+    return 1
+  }
+  echo "$digest"
+}
+
+# registry_push_manifest NAME REPO REF FILE [MEDIA_TYPE] stores FILE as the
+# manifest REPO:REF (a tag or a digest) byte for byte and prints its digest.
+# The registry checks that the blobs it names are in REPO. MEDIA_TYPE
+# defaults to FILE's own mediaType field.
+registry_push_manifest() {
+  local name=$1 repo=$2 ref=$3 file=$4 type=${5:-} code
+  [[ -n $type ]] || type=$(jq -r .mediaType "$file")
+  code=$(registry_curl "$name" "/v2/$repo/manifests/$ref" -X PUT --data-binary "@$file" \
+    -H "Content-Type: $type" -o "$BATS_TEST_TMPDIR/push-manifest.out" -w '%{http_code}')
+  if [[ $code != 201 ]]; then
+    echo "registry_push_manifest: $name answered $code:" >&2
+    cat "$BATS_TEST_TMPDIR/push-manifest.out" >&2
+    return 1
+  fi
+  echo "sha256:$(sha256sum "$file" | cut -d' ' -f1)"
+}
+
+# registry_slow_sending DIGEST: slow has begun to send blob DIGEST (a
+# predicate for wait_for, to stop it in the middle of a pull).
+registry_slow_sending() {
+  grep -qE "^begin GET /v2/[^ ]*/blobs/$1 " "$(registry_log slow)"
 }

@@ -25,13 +25,16 @@ run_image() {
   run ctr_ run --rm "$1" "$2" </dev/null
 }
 
-# manifest_of HOST NAME prints the manifest (or index) the plain registry
-# serves for lcctl/NAME:latest.
-manifest_of() {
+# manifest_of_ref NAME REF prints the manifest (or index) the plain registry
+# serves for lcctl/NAME:REF; manifest_of NAME, for lcctl/NAME:latest.
+manifest_of_ref() {
   curl -sf -H 'Accept: application/vnd.oci.image.index.v1+json' \
     -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
     -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-    "http://$LCCTL_REGISTRY/v2/lcctl/$1/manifests/latest"
+    "http://$LCCTL_REGISTRY/v2/lcctl/$1/manifests/$2"
+}
+manifest_of() {
+  manifest_of_ref "$1" latest
 }
 
 @test "busybox over plain HTTP: ctr pulls it and runs its entrypoint, cmd, env, workdir" {
@@ -233,4 +236,63 @@ manifest_of() {
   bash "$LCCTL_SRC_DIR/scripts/testimages.sh" "$BATS_TEST_TMPDIR/b"
   diff -r -x '.lock' "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
   diff -r -x '.lock' -x '.stamp-big' -x big -x '.build.*' "$BATS_TEST_TMPDIR/a" "$LCCTL_TEST_IMAGES"
+}
+
+@test "registry_push_blob / registry_push_manifest: hand-made content, byte for byte, on every registry" {
+  local name m digest
+  head -c 4096 /dev/urandom >"$BATS_TEST_TMPDIR/blob"
+  for name in plain tls token; do
+    digest=$(registry_push_blob "$name" "lcctl/hand-$NS" "$BATS_TEST_TMPDIR/blob")
+    [ "$(registry_curl "$name" "/v2/lcctl/hand-$NS/blobs/$digest" -f | sha256sum | cut -d' ' -f1)" = "${digest#sha256:}" ]
+  done
+  # busybox's manifest with a 1 MiB annotation: the blobs it names must be in
+  # the repository first, so it goes into lcctl/busybox itself.
+  m=$LCCTL_TEST_IMAGES/busybox/blobs/sha256/$(image_digest busybox | cut -c8-)
+  head -c 1048576 /dev/zero | tr '\0' x >"$BATS_TEST_TMPDIR/pad"
+  jq -c --rawfile pad "$BATS_TEST_TMPDIR/pad" '. + {annotations: {"org.lcctl.pad": $pad}}' \
+    "$m" >"$BATS_TEST_TMPDIR/manifest.json"
+  digest=$(registry_push_manifest plain lcctl/busybox "padded-$NS" "$BATS_TEST_TMPDIR/manifest.json")
+  [ "$(manifest_of_ref busybox "padded-$NS" | sha256sum | cut -d' ' -f1)" = "${digest#sha256:}" ]
+  ctr_ images pull --plain-http "$LCCTL_REGISTRY/lcctl/busybox:padded-$NS" >/dev/null
+  run ctr_ images ls -q
+  [[ $output == *"lcctl/busybox:padded-$NS"* ]]
+}
+
+@test "slow: registry_stop slow cuts a ctr pull in the middle; after registry_start slow it completes" {
+  local layer ref=$LCCTL_REGISTRY_SLOW/lcctl/busybox:latest
+  layer=$(registry_blob_digests lcctl/busybox latest | head -n 1)
+  ctr_ images pull --plain-http "$ref" >"$BATS_TEST_TMPDIR/pull.out" 2>&1 &
+  local pid=$!
+  wait_for registry_slow_sending "$layer"
+  sleep 0.2
+  registry_stop slow
+  local rc=0
+  wait "$pid" || rc=$?
+  [ "$rc" -ne 0 ]
+  grep -qE "^GET /v2/lcctl/busybox/blobs/$layer -> 200 [0-9]+/[0-9]+ cut|^begin GET /v2/lcctl/busybox/blobs/$layer" \
+    "$(registry_log slow)"
+  run ctr_ images ls -q
+  [[ $output != *lcctl/busybox* ]]
+  registry_start slow
+  ctr_ images pull --plain-http "$ref" >/dev/null
+  run ctr_ images ls -q
+  [[ $output == *"$ref"* ]]
+}
+
+@test "token server with LCCTL_TOKEN_REFUSE_GET=1: GET gets 405, POST still works, ctr still pulls" {
+  registry_stop token-server
+  LCCTL_TOKEN_REFUSE_GET=1 registry_start token-server
+  local url
+  url=https://127.0.0.1:$(cat "$LCCTL_REGISTRY_DIR/token-server/port")/token
+  run curl -s -o /dev/null -w '%{http_code}' --cacert "$LCCTL_REGISTRY_CA" \
+    -u "$LCCTL_REGISTRY_USER:$LCCTL_REGISTRY_PASSWORD" "$url?service=lcctl-registry&scope=repository:lcctl/busybox:pull"
+  [ "$output" = 405 ]
+  ctr_ images pull --user "$LCCTL_REGISTRY_USER:$LCCTL_REGISTRY_PASSWORD" --hosts-dir "$LCCTL_CERTS_DIR" \
+    "$LCCTL_REGISTRY_TOKEN/lcctl/zstd:latest" >/dev/null
+  grep -q '^POST /token user=lcuser scopes=repository:lcctl/zstd:pull -> 200' "$(registry_log token-server)"
+  registry_ensure_up
+  [ ! -e "$LCCTL_REGISTRY_DIR/token-server/refuse-get" ]
+  run curl -s -o /dev/null -w '%{http_code}' --cacert "$LCCTL_REGISTRY_CA" \
+    -u "$LCCTL_REGISTRY_USER:$LCCTL_REGISTRY_PASSWORD" "$url?service=lcctl-registry&scope=repository:lcctl/busybox:pull"
+  [ "$output" = 200 ]
 }

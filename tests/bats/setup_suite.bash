@@ -10,9 +10,10 @@
 #   LCCTL_LOG_DIR          where lcctl keeps the logs of detached tasks
 #   ROOTFS                 a busybox root filesystem (from $LCCTL_TEST_ROOTFS if set)
 #   CONTAINERD_PID         the daemon's pid at suite start (helpers refresh it per test)
-#   LCCTL_REGISTRY, LCCTL_REGISTRY_TLS, LCCTL_REGISTRY_TOKEN, LCCTL_REGISTRY_USER,
-#   LCCTL_REGISTRY_PASSWORD, LCCTL_REGISTRY_CA, LCCTL_CERTS_DIR, LCCTL_REGISTRY_DIR,
-#   LCCTL_TEST_IMAGES      the private registries and their test images
+#   LCCTL_REGISTRY, LCCTL_REGISTRY_TLS, LCCTL_REGISTRY_TOKEN, LCCTL_REGISTRY_SLOW,
+#   LCCTL_REGISTRY_USER, LCCTL_REGISTRY_PASSWORD, LCCTL_REGISTRY_CA, LCCTL_CERTS_DIR,
+#   LCCTL_REGISTRY_DIR, LCCTL_TEST_IMAGES
+#                          the private registries and their test images
 #                          (scripts/registry.sh; helpers in registry.bash)
 
 LCCTL_SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -52,7 +53,7 @@ setup_suite() {
   registry_setup
 }
 
-# registry_setup starts the three private registries with the test images
+# registry_setup starts the private registries with the test images
 # pushed (images built once into ${LCCTL_CACHE_DIR:-/var/cache/lcctl}/images
 # and reused by later runs) and exports what registry.bash describes.
 registry_setup() {
