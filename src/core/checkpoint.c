@@ -22,7 +22,6 @@
 #include "tasks.pb-c.h"
 #include "util.h"
 
-#define RUNC_OPTIONS_TYPE_URL "containerd.runc.v1.Options"
 #define RUNC_RUNTIME_PREFIX "io.containerd.runc."
 /* containerd's words around a failed `runc checkpoint` and `runc restore`. */
 #define CRIU_LOG_MARK " path= "
@@ -30,13 +29,6 @@
 /* A container record is a few KiB (mostly the spec); anything far bigger is
  * not one of ours. */
 #define RECORD_MAX_SIZE (16 << 20)
-
-/* Allocation failures are local errors, exit 1, never the daemon's fault. */
-static int
-oom(lc_error **err)
-{
-  return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-}
 
 /* Hands e to the caller (-1), or drops it when it was expected (0). */
 static int
@@ -220,28 +212,20 @@ checkpoint_options(const struct lc_checkpoint_opts *o, const char *abs_dir, size
   Lcpb__RuncCheckpointOptions opts = LCPB__RUNC_CHECKPOINT_OPTIONS__INIT;
   opts.exit = o->exit;
   opts.image_path = MUT(abs_dir != NULL ? abs_dir : "");
-  *len = lcpb__runc_checkpoint_options__get_packed_size(&opts);
-  uint8_t *buf = malloc(*len ? *len : 1);
-  if (buf != NULL)
-    lcpb__runc_checkpoint_options__pack(&opts, buf);
-  return buf;
+  return lc_pack(&opts.base, len);
 }
 
 /* The descriptors leave the protobuf answer as plain C strings. */
-static int
-descriptors_from_pb(const Lcpb__CheckpointTaskResponse *r, struct lc_checkpoint_result *out,
-                    lc_error **err)
+static void
+descriptors_from_pb(const Lcpb__CheckpointTaskResponse *r, struct lc_checkpoint_result *out)
 {
-  out->descriptors = calloc(r->n_descriptors ? r->n_descriptors : 1, sizeof(*out->descriptors));
-  if (out->descriptors == NULL)
-    return oom(err);
+  out->descriptors = xcalloc(r->n_descriptors, sizeof(*out->descriptors));
   out->n_descriptors = r->n_descriptors;
   for (size_t i = 0; i < r->n_descriptors; i++) {
     out->descriptors[i].media_type = lc_strdup0(r->descriptors[i]->media_type);
     out->descriptors[i].digest = lc_strdup0(r->descriptors[i]->digest);
     out->descriptors[i].size = r->descriptors[i]->size;
   }
-  return 0;
 }
 
 /* containerd writes a checkpoint blob under no lease and no image, so the
@@ -319,11 +303,9 @@ explain_checkpoint_failure(lc_client *c, const char *id, lc_error *e)
   const char *log = mark + strlen(CRIU_LOG_MARK);
   const char *end = strstr(log, ": ");
   int log_len = first_line_len(log, end != NULL ? (size_t)(end - log) : strlen(log));
-  char *msg = NULL;
-  if (asprintf(&msg, "CRIU could not checkpoint the task%s; CRIU's log: %.*s (daemon: %.*s)",
-               task_fate(c, id), log_len, log,
-               first_line_len(e->message, (size_t)(mark - e->message)), e->message) < 0)
-    return;
+  char *msg = xasprintf("CRIU could not checkpoint the task%s; CRIU's log: %.*s (daemon: %.*s)",
+                        task_fate(c, id), log_len, log,
+                        first_line_len(e->message, (size_t)(mark - e->message)), e->message);
   free(e->message);
   e->message = msg;
 }
@@ -345,13 +327,9 @@ store_can_take(lc_client *c, const char *id, lc_error **err)
   const Lcpb__Container *ct = ((Lcpb__GetContainerResponse *)resp)->container;
   char digest[LC_DIGEST_STRLEN] = "";
   if (ct != NULL && ct->spec != NULL) {
-    size_t len = lcpb__any__get_packed_size(ct->spec);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (buf != NULL) {
-      lcpb__any__pack(ct->spec, buf);
-      lc_sha256_digest(buf, len, digest);
-    }
-    free(buf);
+    size_t len;
+    cleanup_free uint8_t *buf = lc_pack(&ct->spec->base, &len);
+    lc_sha256_digest(buf, len, digest);
   }
   protobuf_c_message_free_unpacked(resp, NULL);
   if (*digest == '\0')
@@ -377,13 +355,8 @@ checkpoint_call(lc_client *c, const char *id, const struct lc_checkpoint_opts *o
                 const char *abs_dir, struct lc_checkpoint_result *out, lc_error **err)
 {
   size_t len;
-  uint8_t *packed = checkpoint_options(o, abs_dir, &len);
-  if (packed == NULL)
-    return oom(err);
-  Lcpb__Any any = LCPB__ANY__INIT;
-  any.type_url = MUT(LC_RUNC_CHECKPOINT_OPTIONS_TYPE_URL);
-  any.value.data = packed;
-  any.value.len = len;
+  cleanup_free uint8_t *packed = checkpoint_options(o, abs_dir, &len);
+  Lcpb__Any any = lc_any(LC_RUNC_CHECKPOINT_OPTIONS_TYPE_URL, packed, len);
   Lcpb__CheckpointTaskRequest req = LCPB__CHECKPOINT_TASK_REQUEST__INIT;
   req.container_id = MUT(id);
   req.options = &any;
@@ -391,14 +364,13 @@ checkpoint_call(lc_client *c, const char *id, const struct lc_checkpoint_opts *o
   lc_error *e = NULL;
   int rv = lc_unary_one(c, LC_SVC_TASKS "Checkpoint", &req.base,
                         &lcpb__checkpoint_task_response__descriptor, &resp, &e);
-  free(packed);
   if (rv < 0) {
     explain_checkpoint_failure(c, id, e);
     return pass_error(err, e, false);
   }
-  rv = descriptors_from_pb((Lcpb__CheckpointTaskResponse *)resp, out, err);
+  descriptors_from_pb((Lcpb__CheckpointTaskResponse *)resp, out);
   protobuf_c_message_free_unpacked(resp, NULL);
-  return rv;
+  return 0;
 }
 
 /* Directory first (a usage error sends nothing), then the store's check,
@@ -518,7 +490,7 @@ restore_base_load(lc_client *c, const char *id, const char *abs_dir, struct rest
                         "and this container uses %s",
                         rt && *rt ? rt : "none");
   const Lcpb__Any *o = b->container->runtime->options;
-  if (o != NULL && o->type_url != NULL && strcmp(o->type_url, RUNC_OPTIONS_TYPE_URL) == 0)
+  if (o != NULL && lc_type_url_is(o->type_url, LC_RUNC_OPTIONS_TYPE_URL))
     b->runc_opts = lcpb__runc_options__unpack(NULL, o->value.len, o->value.data);
   return 0;
 }
@@ -547,7 +519,7 @@ clear_old_task(lc_client *c, const char *id, struct restore_io *io, lc_error **e
   if (lc_task_get(c, id, NULL, &t, &e) < 0)
     return pass_error(err, e, e->code == LC_GRPC_NOT_FOUND && e->cls == LC_ERR_DAEMON);
   enum lc_status s = t.status;
-  io->in = strdup("");
+  io->in = xstrdup("");
   io->out = reusable_uri(t.stdout_path);
   io->errp = reusable_uri(t.stderr_path);
   lc_task_clear(&t);
@@ -575,11 +547,7 @@ restore_options(const struct restore_base *b, const char *runc_binary, const cha
     opts.criu_image_path = MUT(abs_dir);
     opts.criu_work_path = MUT(abs_dir);
   }
-  *len = lcpb__runc_options__get_packed_size(&opts);
-  uint8_t *buf = malloc(*len ? *len : 1);
-  if (buf != NULL)
-    lcpb__runc_options__pack(&opts, buf);
-  return buf;
+  return lc_pack(&opts.base, len);
 }
 
 /* What to restore from: an image directory, or an archive in the store. */
@@ -633,13 +601,8 @@ restore_create(lc_client *c, const char *id, const struct restore_source *src,
                const struct lc_stdio_paths *io, lc_error **err)
 {
   size_t len;
-  uint8_t *packed = restore_options(b, runc_binary, src->abs_dir, &len);
-  if (packed == NULL)
-    return oom(err);
-  Lcpb__Any opts = LCPB__ANY__INIT;
-  opts.type_url = MUT(RUNC_OPTIONS_TYPE_URL);
-  opts.value.data = packed;
-  opts.value.len = len;
+  cleanup_free uint8_t *packed = restore_options(b, runc_binary, src->abs_dir, &len);
+  Lcpb__Any opts = lc_any(LC_RUNC_OPTIONS_TYPE_URL, packed, len);
   Lcpb__Descriptor desc = LCPB__DESCRIPTOR__INIT;
   Lcpb__CreateTaskRequest req = LCPB__CREATE_TASK_REQUEST__INIT;
   req.container_id = MUT(id);
@@ -654,9 +617,7 @@ restore_create(lc_client *c, const char *id, const struct restore_source *src,
     desc.size = src->size;
     req.checkpoint = &desc;
   }
-  int rv = lc_unary_one(c, LC_SVC_TASKS "Create", &req.base, NULL, NULL, err);
-  free(packed);
-  return rv;
+  return lc_unary_one(c, LC_SVC_TASKS "Create", &req.base, NULL, NULL, err);
 }
 
 /* runc restore runs at Start; when it fails, say CRIU, and where its log is
@@ -667,19 +628,17 @@ explain_restore_failure(const struct restore_source *src, time_t started, lc_err
 {
   if (e == NULL || strstr(e->message, RESTORE_FAILED_MARK) == NULL)
     return;
-  char *log = NULL, *msg = NULL;
+  char *log = src->abs_dir != NULL ? xasprintf("%s/restore.log", src->abs_dir) : NULL;
   struct stat st;
-  if (src->abs_dir != NULL && asprintf(&log, "%s/restore.log", src->abs_dir) >= 0 &&
-      (stat(log, &st) != 0 || st.st_mtime < started)) {
+  if (log != NULL && (stat(log, &st) != 0 || st.st_mtime < started)) {
     free(log);
     log = NULL;
   }
-  if (asprintf(&msg, "the restore through runc and CRIU failed%s%s (daemon: %.*s)",
-               log ? "; CRIU's log: " : " before CRIU wrote a log", log ? log : "",
-               first_line_len(e->message, strlen(e->message)), e->message) >= 0) {
-    free(e->message);
-    e->message = msg;
-  }
+  char *msg = xasprintf("the restore through runc and CRIU failed%s%s (daemon: %.*s)",
+                        log ? "; CRIU's log: " : " before CRIU wrote a log", log ? log : "",
+                        first_line_len(e->message, strlen(e->message)), e->message);
+  free(e->message);
+  e->message = msg;
   free(log);
 }
 
