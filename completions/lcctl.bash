@@ -9,7 +9,7 @@
 # means that no ID is offered.
 
 _lcctl_commands='version create start run status kill pause resume delete rm
-wait exec restore checkpoint events update stats pids pull images image
+wait exec restore checkpoint events update stats pids pull push images image
 rmi tag import help'
 
 # libcontainerd's event types; "unknown" is any other topic.
@@ -33,10 +33,13 @@ _lcctl_create_args='--rootfs --bundle --env --cwd --user --hostname --label
 _lcctl_pull_opts='--platform --snapshotter --no-unpack --plain-http --user
 --password-stdin --certs-dir'
 _lcctl_pull_args='--platform --snapshotter --user --certs-dir'
+_lcctl_push_opts='--platform --plain-http --user --password-stdin --certs-dir'
+_lcctl_push_args='--platform --user --certs-dir'
 
 _lcctl_opts() {
   case $1 in
   pull) echo "$_lcctl_pull_opts --help" ;;
+  push) echo "$_lcctl_push_opts --help" ;;
   images) echo "--digests --help" ;;
   rmi) echo "--sync --help" ;;
   import) echo "--base-name --snapshotter --no-unpack --help" ;;
@@ -69,6 +72,7 @@ _lcctl_takes_arg() {
   events) list='--type --container --filter --count --until --timeout' ;;
   update) list='--memory --cpus --pids-limit' ;;
   pull) list=$_lcctl_pull_args ;;
+  push) list=$_lcctl_push_args ;;
   import) list='--base-name --snapshotter' ;;
   *) return 1 ;;
   esac
@@ -282,7 +286,7 @@ _lcctl() {
   version | events | create | run | pull) ;;
   image) ((nargs == 0)) && _lcctl_reply "ls rm" "$cur" ;;
   import) ((nargs == 0)) && _lcctl_files ;;
-  tag) ((nargs == 0)) && _lcctl_reply "$(_lcctl_images)" "$cur" ;;
+  tag | push) ((nargs == 0)) && _lcctl_reply "$(_lcctl_images)" "$cur" ;;
   images | rmi)
     for id in $(_lcctl_images); do
       [[ " ${args[*]} " == *" $id "* ]] || ids+=" $id"

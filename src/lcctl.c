@@ -49,6 +49,7 @@ static const struct command commands[] = {
     {"stats", NULL, cmd_stats, "cgroup metrics of tasks"},
     {"pids", NULL, cmd_pids, "the pids inside a task"},
     {"pull", NULL, cmd_pull, "fetch an image from a registry and unpack it"},
+    {"push", NULL, cmd_push, "upload an image to a registry"},
     {"images", NULL, cmd_images, "list images"},
     {"image", NULL, cmd_image, "image ls, image rm"},
     {"rmi", NULL, cmd_rmi, "remove images"},

@@ -91,6 +91,7 @@ int cmd_update(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_stats(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_pids(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_pull(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_push(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_images(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_image(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_rmi(struct lc_ctx *ctx, int argc, char **argv);
