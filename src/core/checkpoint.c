@@ -393,7 +393,7 @@ lc_task_checkpoint(lc_client *c, const char *id, const struct lc_checkpoint_opts
     lc_checkpoint_result_clear(out);
     return -1;
   }
-  if (o->dir == NULL && keep_blobs(c, out, err) < 0) {
+  if (o->dir == NULL && !o->unlabelled && keep_blobs(c, out, err) < 0) {
     lc_checkpoint_result_clear(out);
     return -1;
   }

@@ -25,6 +25,9 @@ struct lc_checkpoint_opts {
    * containerd's content store. */
   const char *dir;
   bool exit; /* stop the task once it is checkpointed (runc without --leave-running) */
+  /* Content store only: the caller keeps the blobs (a lease, then an image
+   * that references them), so no gc.root label is put on them. */
+  bool unlabelled;
 };
 
 struct lc_checkpoint_result {

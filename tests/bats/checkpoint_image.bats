@@ -1,0 +1,148 @@
+#!/usr/bin/env bats
+# checkpoint --image: a checkpoint as an image in containerd's own format,
+# against real CRIU, read back with ctr (ctr containers restore) and pushed.
+
+load helpers
+load registry
+
+setup() {
+  lcctl_setup
+  IMG=$LCCTL_REGISTRY/lcctl/busybox:latest
+}
+
+teardown() {
+  lcctl_teardown
+}
+
+# COUNT_LOOP: a shell that writes 1, 2, 3, ... into /count in its root
+# filesystem (the writable layer), ten a second, reopening it each time.
+COUNT_LOOP='i=0; while :; do i=$((i+1)); echo $i >/count; sleep 0.1; done'
+
+# count_in ID: the number in the container's /count, read by an exec.
+count_in() {
+  ctr_ tasks exec --exec-id "read$RANDOM" "$1" cat /count 2>/dev/null
+}
+
+count_at_least() {
+  local n
+  n=$(count_in "$1") || return 1
+  ((n >= $2))
+}
+
+# image_counter ID: an image-based counter made and started by ctr.
+image_counter() {
+  lcctl pull --plain-http "$IMG" >/dev/null
+  ctr_ run -d "$IMG" "$1" sh -c "$COUNT_LOOP" >/dev/null
+  wait_for -t 20 count_at_least "$1" 20
+}
+
+# index_of REF: the index document image REF points at.
+index_of() {
+  local digest
+  digest=$(ctr_ images ls | awk -v n="$1" '$1 == n { print $3 }')
+  ctr_ content get "$digest"
+}
+
+@test "checkpoint --image --rw --exit of an image-based container: containerd's index; ctr restores it and it counts on" {
+  need_criu
+  image_counter ic
+  local before
+  before=$(count_in ic)
+  run lcctl --json checkpoint --image ckpt/ic:1 --rw --exit ic
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .name <<<"$output")" = docker.io/ckpt/ic:1 ]
+  [ "$(jq -r .base_image <<<"$output")" = "$IMG" ]
+  [ "$(jq -r .rw <<<"$output")" = true ]
+  [ "$(jq -r .media_type <<<"$output")" = application/vnd.oci.image.index.v1+json ]
+  local digest=$(jq -r .digest <<<"$output")
+  wait_for status_is ic STOPPED
+  local index
+  index=$(index_of docker.io/ckpt/ic:1)
+  [ "sha256:$(printf '%s' "$index" | sha256sum | cut -d' ' -f1)" = "$digest" ]
+  [ "$(jq -r '.annotations["org.opencontainers.image.ref.name"]' <<<"$index")" = "$IMG" ]
+  [ "$(jq -r '.annotations["io.containerd.checkpoint.runtime"]' <<<"$index")" = io.containerd.runc.v2 ]
+  [ "$(jq -r '.annotations["io.containerd.checkpoint.snapshotter"]' <<<"$index")" = overlayfs ]
+  [ "$(jq -r '.manifests[].mediaType' <<<"$index")" = "$(printf '%s\n' \
+    application/vnd.containerd.container.checkpoint.runtime.options+proto \
+    application/vnd.oci.image.manifest.v1+json \
+    application/vnd.containerd.container.criu.checkpoint.criu.tar \
+    application/vnd.containerd.container.checkpoint.config.v1+proto \
+    application/vnd.containerd.container.checkpoint.options.v1+proto \
+    application/vnd.oci.image.layer.v1.tar+gzip)" ]
+  [ "$(jq -r '.manifests[1].digest' <<<"$index")" = "$(image_digest busybox)" ]
+  [ "$(jq -r '.manifests[2].platform.os' <<<"$index")" = linux ]
+  # the writable layer holds /count
+  local rw
+  rw=$(jq -r '.manifests[5].digest' <<<"$index")
+  ctr_ content get "$rw" | tar -tzf - | grep -qx count
+  # every entry is held by the image's GC labels, nothing by a lease
+  [ -z "$(ctr_ leases ls -q)" ]
+  ctr_ content ls | grep "$digest" | grep -q "containerd.io/gc.ref.content.5=$rw"
+  # ctr takes it back: a new container and task from the image
+  ctr_ tasks rm ic >/dev/null
+  ctr_ containers rm ic
+  ctr_ containers restore --live --rw ic docker.io/ckpt/ic:1
+  wait_for -t 20 status_is ic RUNNING
+  local after
+  after=$(count_in ic)
+  # a fresh start would be at 1 or so; CRIU's process goes on from its memory
+  ((after >= before))
+  wait_for -t 10 count_at_least ic $((after + 5))
+}
+
+@test "checkpoint --image of a --rootfs container: no base image entry or name; --rw is refused before CRIU runs" {
+  need_criu
+  lcctl create --start --rootfs "$ROOTFS" rc sh -c 'while :; do sleep 1; done' >/dev/null
+  run lcctl checkpoint --image ckpt/rc:1 --rw rc
+  [ "$status" -eq 2 ]
+  [[ $output == "lcctl: checkpoint rc: --rw: the container has no snapshot"* ]]
+  status_is rc RUNNING
+  [ -z "$(ctr_ images ls -q)" ]
+  run lcctl checkpoint --image ckpt/rc:1 rc
+  [ "$status" -eq 0 ]
+  [[ $output == "docker.io/ckpt/rc:1 sha256:"* ]]
+  status_is rc RUNNING
+  local index
+  index=$(index_of docker.io/ckpt/rc:1)
+  [ "$(jq -r '.annotations["org.opencontainers.image.ref.name"] // "none"' <<<"$index")" = none ]
+  [ "$(jq -r '.manifests[].mediaType' <<<"$index" | grep -c manifest)" -eq 0 ]
+  jq -r '.manifests[].mediaType' <<<"$index" | grep -qx application/vnd.containerd.container.criu.checkpoint.criu.tar
+}
+
+@test "checkpoint --image is pushed as is: every entry uploaded as a blob, the registry serves the same index" {
+  need_criu
+  image_counter pc
+  local ref=$LCCTL_REGISTRY/lcctl/ckpt-$NS:1
+  run lcctl --json checkpoint --image "$ref" --exit pc
+  [ "$status" -eq 0 ]
+  local digest=$(jq -r .digest <<<"$output")
+  run lcctl --json push --plain-http "$ref"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .digest <<<"$output")" = "$digest" ]
+  local raw
+  raw=$(skopeo inspect --raw --tls-verify=false "docker://$ref")
+  [ "sha256:$(printf '%s' "$raw" | sha256sum | cut -d' ' -f1)" = "$digest" ]
+}
+
+@test "checkpoint --image: an existing name, no container, usage errors; the task is left alone" {
+  lcctl create --start --rootfs "$ROOTFS" ex sh -c 'while :; do sleep 1; done' >/dev/null
+  lcctl pull --plain-http "$IMG" >/dev/null
+  lcctl tag "$IMG" ckpt/taken:1 >/dev/null
+  run lcctl checkpoint --image ckpt/taken:1 ex
+  [ "$status" -eq 1 ]
+  [ "${#lines[@]}" -eq 1 ]
+  [[ $output == *"image docker.io/ckpt/taken:1 exists already"* ]]
+  status_is ex RUNNING
+  run lcctl checkpoint --image ckpt/x:1 nosuch
+  [ "$status" -eq 1 ]
+  [[ $output == "lcctl: checkpoint nosuch: "* ]]
+  run lcctl checkpoint --rw ex
+  [ "$status" -eq 2 ]
+  run lcctl checkpoint --image ckpt/x:1 --dir "$BATS_TEST_TMPDIR/d" ex
+  [ "$status" -eq 2 ]
+  run lcctl checkpoint --image 'Bad/Name' ex
+  [ "$status" -eq 2 ]
+  status_is ex RUNNING
+  [ -z "$(ctr_ leases ls -q)" ]
+}
