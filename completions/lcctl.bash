@@ -50,7 +50,7 @@ _lcctl_opts() {
   delete | rm) echo "-f --force --help" ;;
   exec) echo "-i --interactive -t --tty -d --detach --exec-id --env --cwd --user --help" ;;
   restore) echo "-a --attach --checkpoint --help" ;;
-  checkpoint) echo "--dir --exit --help" ;;
+  checkpoint) echo "--dir --exit --image --rw --help" ;;
   events) echo "--type --container --filter --count --until --timeout --reconnect --help" ;;
   update) echo "--memory --cpus --pids-limit --help" ;;
   stats) echo "--watch --help" ;;
@@ -68,7 +68,7 @@ _lcctl_takes_arg() {
   kill) list='-s --signal --exec-id' ;;
   exec) list='--exec-id --env --cwd --user' ;;
   restore) list='--checkpoint' ;;
-  checkpoint) list='--dir' ;;
+  checkpoint) list='--dir --image' ;;
   events) list='--type --container --filter --count --until --timeout' ;;
   update) list='--memory --cpus --pids-limit' ;;
   pull) list=$_lcctl_pull_args ;;

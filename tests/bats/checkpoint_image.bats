@@ -117,7 +117,6 @@ index_of() {
   [ "$status" -eq 0 ]
   local digest=$(jq -r .digest <<<"$output")
   run lcctl --json push --plain-http "$ref"
-  echo "$output"
   [ "$status" -eq 0 ]
   [ "$(jq -r .digest <<<"$output")" = "$digest" ]
   local raw
