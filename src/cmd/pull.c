@@ -47,7 +47,8 @@ static struct argp pull_argp = {
     "REF is normalised as docker does: busybox is docker.io/library/busybox:latest. Every "
     "blob is checked against its digest as it streams in. Credentials come from --user or "
     "docker's config.json; certificates from /etc/containerd/certs.d/HOST[:PORT]/. A "
-    "registry on localhost or 127.0.0.1 is tried with HTTPS, then plain HTTP.",
+    "registry on localhost or 127.0.0.1 is tried with HTTPS, and with plain HTTP when it does not "
+    "speak TLS.",
     pull_children,
     NULL,
     NULL};

@@ -12,7 +12,7 @@
 
 /* Bytes per WRITE message, and how many may be unanswered at once: enough
  * to keep containerd busy, little enough to bound our memory. */
-#define CHUNK_BYTES (1024 * 1024)
+#define CHUNK_BYTES (256 * 1024)
 #define MAX_IN_FLIGHT 4
 
 void
@@ -320,8 +320,10 @@ writer_send(lc_content_writer *w, Lcpb__WriteContentRequest *req, bool last, lc_
   return 0;
 }
 
-/* Sends the buffered bytes as one WRITE, then waits only while too many
- * are unanswered: containerd's pace is the pace. */
+/* Sends the buffered bytes as one WRITE; once too many are unanswered it
+ * waits until all are (containerd's pace is the pace). Waiting for all, not
+ * just for fewer, lets the HTTP/2 send buffer of the stream drain and start
+ * again from empty; otherwise it would grow by what is appended meanwhile. */
 static int
 writer_flush(lc_content_writer *w, lc_error **err)
 {
@@ -340,7 +342,7 @@ writer_flush(lc_content_writer *w, lc_error **err)
   if (writer_caught_up(w)) /* push the bytes out without blocking */
     return grpc_wait_until(w->ch, &w->call, 1, NULL, NULL, NULL, lc_monotonic_ms(), err) < 0 ? -1
                                                                                              : 0;
-  return writer_wait(w, writer_caught_up, err);
+  return writer_wait(w, writer_all_answered, err);
 }
 
 /* STAT opens the ingest; containerd answers AlreadyExists when it holds the

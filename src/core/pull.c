@@ -13,6 +13,9 @@
 #include "util.h"
 
 /* containerd's own pull lease lives a day; so does ours when interrupted. */
+/* Layers fetched at once: what ctr does too (3), and a bound on the memory
+ * the content writers hold (about 5 MiB each). */
+#define PARALLEL_BLOBS 4
 #define PULL_LEASE_SEC (24 * 3600)
 
 void
@@ -165,30 +168,62 @@ to_writer(void *ud, const void *data, size_t len, lc_error **err)
   return 0;
 }
 
-/* A layer (or any blob) streamed from the registry into the store; one
- * the store holds whole already is only labelled. */
+/* Opens the blob's ingest; 1 when the store holds it already (then it is
+ * only labelled). */
 static int
-stream_blob(struct pull *p, const struct lc_descriptor *d, lc_error **err)
+open_blob(struct pull *p, const struct lc_descriptor *d, lc_content_writer **w, lc_error **err)
 {
   size_t n_labels;
   cleanup_free lc_label *labels = blob_labels(p, NULL, 0, &n_labels);
   cleanup_free char *ingest = ingest_ref(d->media_type, d->digest);
-  lc_content_writer *w = NULL;
-  int rv = lc_content_writer_open(p->c, ingest, d, &w, err);
+  int rv = lc_content_writer_open(p->c, ingest, d, w, err);
   if (rv == 1) {
     report(p, LC_PULL_BLOB_EXISTS, d, d->size);
-    return lc_content_set_labels(p->c, d->digest, labels, n_labels, err);
+    return lc_content_set_labels(p->c, d->digest, labels, n_labels, err) < 0 ? -1 : 1;
   }
-  if (rv < 0)
+  if (rv == 0)
+    report(p, LC_PULL_BLOB_START, d, 0);
+  return rv;
+}
+
+static int
+commit_blob(struct pull *p, struct stream_sink *s, lc_error **err)
+{
+  size_t n_labels;
+  cleanup_free lc_label *labels = blob_labels(p, NULL, 0, &n_labels);
+  if (lc_content_writer_commit(s->w, labels, n_labels, err) < 0)
     return -1;
-  report(p, LC_PULL_BLOB_START, d, 0);
-  struct stream_sink s = {p, w, d, 0};
-  rv = lc_registry_get_blob(p->reg, d, to_writer, &s, err);
-  if (rv == 0)
-    rv = lc_content_writer_commit(w, labels, n_labels, err);
-  lc_content_writer_free(w);
-  if (rv == 0)
-    report(p, LC_PULL_BLOB_DONE, d, d->size);
+  report(p, LC_PULL_BLOB_DONE, s->d, s->d->size);
+  return 0;
+}
+
+/* Up to PARALLEL_BLOBS layers at once, each streamed from the registry into
+ * its own Content.Write; those the store holds whole are only labelled. */
+static int
+stream_blobs(struct pull *p, const struct lc_descriptor *layers, size_t n, lc_error **err)
+{
+  struct stream_sink sinks[PARALLEL_BLOBS] = {0};
+  struct lc_blob_job jobs[PARALLEL_BLOBS] = {0};
+  size_t n_jobs = 0;
+  int rv = 0;
+  for (size_t i = 0; i < n && rv == 0; i++) {
+    lc_content_writer *w = NULL;
+    int opened = open_blob(p, &layers[i], &w, err);
+    if (opened < 0)
+      rv = -1;
+    if (opened != 0)
+      continue;
+    sinks[n_jobs] = (struct stream_sink){p, w, &layers[i], 0};
+    jobs[n_jobs] = (struct lc_blob_job){&layers[i], to_writer, &sinks[n_jobs], NULL};
+    n_jobs++;
+  }
+  if (rv == 0 && n_jobs > 0)
+    rv = lc_registry_get_blobs(p->reg, jobs, n_jobs, PARALLEL_BLOBS, err);
+  for (size_t i = 0; i < n_jobs; i++) {
+    if (rv == 0)
+      rv = commit_blob(p, &sinks[i], err);
+    lc_content_writer_free(sinks[i].w);
+  }
   return rv;
 }
 
@@ -304,9 +339,11 @@ store_all(struct pull *p, struct chosen *ch, lc_error **err)
    * in the layers and is not fetched again */
   if (store_document(p, &m->config, ch->config_data, ch->config_len, NULL, err) < 0)
     return -1;
-  for (size_t i = 0; i < m->n_layers; i++)
-    if (stream_blob(p, &m->layers[i], err) < 0)
+  for (size_t i = 0; i < m->n_layers; i += PARALLEL_BLOBS) {
+    size_t n = m->n_layers - i < PARALLEL_BLOBS ? m->n_layers - i : PARALLEL_BLOBS;
+    if (stream_blobs(p, m->layers + i, n, err) < 0)
       return -1;
+  }
   if (indexed && store_document(p, &ch->manifest, ch->manifest_data, ch->manifest_len, m, err) < 0)
     return -1;
   return store_document(p, &ch->root, ch->root_data, ch->root_len, &ch->root_doc, err);

@@ -2,12 +2,12 @@
 
 #include "registry.h"
 
-#include <curl/curl.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "curl_load.h"
 #include "util.h"
 
 /* Bytes of an error answer kept for its message. */
@@ -31,6 +31,7 @@ struct lc_registry {
 /* One request's answer as it comes. */
 struct exchange {
   lc_registry *reg;
+  CURL *curl; /* the handle this answer comes on */
   lc_blob_sink sink;
   void *sink_ud;
   char *content_type;
@@ -102,7 +103,7 @@ on_body(char *data, size_t size, size_t n, void *ud)
   struct exchange *x = ud;
   size_t len = size * n;
   long status = 0;
-  curl_easy_getinfo(x->reg->curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
   if (x->reg->opts->cancelled != NULL && x->reg->opts->cancelled(x->reg->opts->cancel_ud)) {
     lc_error_set(&x->sink_err, LC_ERR_LOCAL, LC_GRPC_CANCELLED, "interrupted");
     return 0;
@@ -168,11 +169,8 @@ int
 lc_registry_new(const struct lc_ref *ref, const struct lc_registry_opts *o, lc_registry **out,
                 lc_error **err)
 {
-  static bool global_done;
-  if (!global_done) {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    global_done = true;
-  }
+  if (lc_curl_load(err) < 0)
+    return -1;
   lc_registry *r = xzalloc(sizeof(*r));
   r->opts = o;
   r->host = xstrdup(ref->host);
@@ -221,10 +219,11 @@ lc_registry_free(lc_registry *r)
 
 /* The same options on every request: the connection stays up between them. */
 static void
-setup_request(lc_registry *r, const char *url, struct exchange *x, struct curl_slist *headers)
+setup_easy(lc_registry *r, CURL *c, const char *url, struct exchange *x, struct curl_slist *headers,
+           char *errbuf)
 {
-  CURL *c = r->curl;
   curl_easy_reset(c);
+  x->curl = c;
   curl_easy_setopt(c, CURLOPT_URL, url);
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
@@ -237,7 +236,7 @@ setup_request(lc_registry *r, const char *url, struct exchange *x, struct curl_s
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, r->errbuf);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -249,13 +248,19 @@ setup_request(lc_registry *r, const char *url, struct exchange *x, struct curl_s
     curl_easy_setopt(c, CURLOPT_SSLCERT, r->cert_file);
     curl_easy_setopt(c, CURLOPT_SSLKEY, r->key_file);
   }
-  r->errbuf[0] = '\0';
+  errbuf[0] = '\0';
+}
+
+static void
+setup_request(lc_registry *r, const char *url, struct exchange *x, struct curl_slist *headers)
+{
+  setup_easy(r, r->curl, url, x, headers, r->errbuf);
 }
 
 static int
-curl_failure(lc_registry *r, CURLcode rc, const char *url, lc_error **err)
+curl_failure_of(lc_registry *r, CURLcode rc, const char *errbuf, lc_error **err)
 {
-  const char *why = r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc);
+  const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
   bool tls = rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CONNECT_ERROR ||
              rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM;
   return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_UNAVAILABLE, "registry %s: %s%s%s", r->host,
@@ -286,6 +291,12 @@ setup_method(lc_registry *r, const struct request_body *b)
   curl_easy_setopt(r->curl, CURLOPT_CUSTOMREQUEST, b->method);
   curl_easy_setopt(r->curl, CURLOPT_POSTFIELDS, b->data != NULL ? b->data : "");
   curl_easy_setopt(r->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b->len);
+}
+
+static int
+curl_failure(lc_registry *r, CURLcode rc, const char *url, lc_error **err)
+{
+  return curl_failure_of(r, rc, r->errbuf, err);
 }
 
 /* One HTTP request, start to end. Returns the status, or -1 when no answer
@@ -711,4 +722,122 @@ lc_registry_put_manifest(lc_registry *r, const char *object, const struct lc_des
   struct api_request q = {.path = path, .extra = extra, .body = &put};
   cleanup_free char *location = NULL;
   return upload_step(r, &q, 201, d->digest, &location, err);
+}
+
+/* One blob transfer of lc_registry_get_blobs. */
+struct transfer {
+  CURL *easy;
+  struct exchange x;
+  struct curl_slist *headers;
+  char *url;
+  struct lc_blob_job *job, *job_base;
+  int64_t started_ms;
+  char errbuf[CURL_ERROR_SIZE];
+};
+
+static struct transfer *
+transfer_start(lc_registry *r, CURLM *multi, struct lc_blob_job *job)
+{
+  struct transfer *t = xzalloc(sizeof(*t));
+  t->easy = curl_easy_init();
+  if (t->easy == NULL)
+    lc_oom();
+  t->job = job;
+  t->x = (struct exchange){.reg = r, .sink = job->sink, .sink_ud = job->ud};
+  t->url = xasprintf("%s/blobs/%s", r->base, job->desc->digest);
+  if (r->authorization != NULL)
+    t->headers = curl_slist_append(NULL, r->authorization);
+  setup_easy(r, t->easy, t->url, &t->x, t->headers, t->errbuf);
+  curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+  t->started_ms = lc_monotonic_ms();
+  curl_multi_add_handle(multi, t->easy);
+  return t;
+}
+
+static void
+transfer_free(CURLM *multi, struct transfer *t)
+{
+  curl_multi_remove_handle(multi, t->easy);
+  curl_easy_cleanup(t->easy);
+  curl_slist_free_all(t->headers);
+  exchange_clear(&t->x);
+  free(t->url);
+  free(t);
+}
+
+/* Settles a finished transfer into its job's error (NULL when it worked);
+ * a 401 (a token that expired meanwhile) is fetched again on its own. */
+static void
+transfer_finish(lc_registry *r, struct transfer *t, CURLcode rc)
+{
+  struct lc_blob_job *job = t->job;
+  long status = 0;
+  curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+  if (r->opts->trace != NULL)
+    r->opts->trace(r->opts->trace_ud, "GET", t->url, status,
+                   (lc_monotonic_ms() - t->started_ms) * 1000);
+  if (t->x.sink_err != NULL) {
+    job->err = steal_pointer(&t->x.sink_err);
+  } else if (rc != CURLE_OK) {
+    curl_failure_of(r, rc, t->errbuf, &job->err);
+  } else if (status == 401) {
+    lc_registry_get_blob(r, job->desc, job->sink, job->ud, &job->err);
+  } else if (status != 200) {
+    cleanup_free char *what = xasprintf("blob %s", job->desc->digest);
+    status_error(r, status, what, &t->x, &job->err);
+  }
+}
+
+/* Takes the finished transfers off the multi handle (their slots in all
+ * emptied); false once one failed. */
+static bool
+reap_transfers(lc_registry *r, CURLM *multi, struct transfer **all, size_t *active)
+{
+  bool ok = true;
+  CURLMsg *msg;
+  int left;
+  while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
+    if (msg->msg != CURLMSG_DONE)
+      continue;
+    struct transfer *t = NULL;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+    transfer_finish(r, t, msg->data.result);
+    ok = ok && t->job->err == NULL;
+    all[t->job - t->job_base] = NULL;
+    transfer_free(multi, t);
+    (*active)--;
+  }
+  return ok;
+}
+
+int
+lc_registry_get_blobs(lc_registry *r, struct lc_blob_job *jobs, size_t n, size_t max_parallel,
+                      lc_error **err)
+{
+  CURLM *multi = curl_multi_init();
+  if (multi == NULL)
+    lc_oom();
+  cleanup_free struct transfer **all = xcalloc(n ? n : 1, sizeof(*all));
+  size_t next = 0, active = 0;
+  bool ok = true;
+  while (ok && (next < n || active > 0)) {
+    for (; active < max_parallel && next < n; next++, active++) {
+      all[next] = transfer_start(r, multi, &jobs[next]);
+      all[next]->job_base = jobs;
+    }
+    int running = 0;
+    curl_multi_perform(multi, &running);
+    ok = reap_transfers(r, multi, all, &active);
+    if (ok && active > 0)
+      curl_multi_poll(multi, NULL, 0, 1000, NULL);
+  }
+  /* After a failure the others are ended: the pull fails anyway. */
+  for (size_t i = 0; i < next; i++)
+    if (all[i] != NULL)
+      transfer_free(multi, all[i]);
+  curl_multi_cleanup(multi);
+  for (size_t i = 0; i < n; i++)
+    if (jobs[i].err != NULL)
+      return lc_error_pass(err, steal_pointer(&jobs[i].err));
+  return 0;
 }

@@ -73,4 +73,17 @@ int lc_registry_put_blob(lc_registry *r, const struct lc_descriptor *d,
 int lc_registry_put_manifest(lc_registry *r, const char *object, const struct lc_descriptor *d,
                              const void *data, size_t len, lc_error **err);
 
+/* Several blobs at once (HTTP/2 streams on one connection where the
+ * registry speaks it, else up to max_parallel connections), each to its
+ * own sink. The first failure ends the others; it is returned, and each
+ * job's own outcome is in its err. */
+struct lc_blob_job {
+  const struct lc_descriptor *desc;
+  lc_blob_sink sink;
+  void *ud;
+  lc_error *err;
+};
+int lc_registry_get_blobs(lc_registry *r, struct lc_blob_job *jobs, size_t n, size_t max_parallel,
+                          lc_error **err);
+
 #endif

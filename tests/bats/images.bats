@@ -379,3 +379,14 @@ stop_slow_proxy() {
   run lcctl import
   [ "$status" -eq 2 ]
 }
+
+@test "progress: live lines per blob and a summary on a terminal, nothing but the result otherwise" {
+  command -v script >/dev/null || skip "script(1) is not installed"
+  run script -qec "$LCCTL --address $LCCTL_TEST_SOCK -n $NS pull --plain-http $(PLAIN_BB busybox)" /dev/null
+  [ "$status" -eq 0 ]
+  [[ $output == *"$(registry_blob_digests lcctl/busybox latest | head -1 | cut -c1-19) "*"done"* ]]
+  [[ $output == *"blobs, "*" fetched in "* ]]
+  [[ $output == *"$(PLAIN_BB busybox) $(image_digest busybox)"* ]]
+  run lcctl -n "$NS2" pull --plain-http "$(PLAIN_BB busybox)"
+  [ "$output" = "$(PLAIN_BB busybox) $(image_digest busybox)" ]
+}

@@ -54,9 +54,20 @@ static void
 test_reference_rejected(void **state)
 {
   static const char *const bad[] = {
-      "",           "Busybox", "busybox:",      "busybox@sha256:abc", "a//b",
-      "-a",         "a/",      "busybox:-tag",  "host:5000/",         "a..b",
-      "x@sha1:" D1, "a b",     "busybox:t a g", "HOST/x/../y",
+      "",
+      "Busybox",
+      "busybox:",
+      "busybox@sha256:abc",
+      "a//b",
+      "-a",
+      "a/",
+      "busybox:-tag",
+      "host:5000/",
+      "a..b",
+      ("x@sha1:" D1),
+      "a b",
+      "busybox:t a g",
+      "HOST/x/../y",
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     struct lc_ref r;
