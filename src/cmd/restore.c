@@ -8,6 +8,7 @@
 
 #include "attach.h"
 #include "checkpoint.h"
+#include "checkpoint_restore.h"
 #include "cmd.h"
 #include "taskio.h"
 
@@ -15,16 +16,18 @@ struct restore_args {
   const char *id;
   const char *checkpoint;
   bool attach;
+  bool pull; /* --pull: fetch a checkpoint image that is not here */
 };
 
-enum { OPT_CHECKPOINT = 0x700 };
+enum { OPT_CHECKPOINT = 0x700, OPT_PULL };
 
 static struct argp_option restore_options[] = {
     {"attach", 'a', NULL, 0, "follow the task's output until it exits; exit with its status", 0},
     {"checkpoint", OPT_CHECKPOINT, "DIR", 0,
-     "start the task from a checkpoint: a directory made by checkpoint --dir, or a content-store "
-     "digest",
+     "start the task from a checkpoint: a directory made by checkpoint --dir, a content-store "
+     "digest, or a checkpoint image (checkpoint --image) to make the container from",
      0},
+    {"pull", OPT_PULL, NULL, 0, "fetch the checkpoint image and its base image when not here", 0},
     {NULL, 0, NULL, 0, NULL, 0},
 };
 
@@ -39,6 +42,13 @@ parse_restore(int key, char *arg, struct argp_state *state)
     return 0;
   case OPT_CHECKPOINT:
     a->checkpoint = arg;
+    return 0;
+  case OPT_PULL:
+    a->pull = true;
+    return 0;
+  case ARGP_KEY_END:
+    if (a->pull && (a->checkpoint == NULL || !lc_checkpoint_is_image_ref(a->checkpoint)))
+      return cmd_arg_error(state, "--pull needs --checkpoint with an image reference");
     return 0;
   case ARGP_KEY_ARG:
   case ARGP_KEY_NO_ARGS:
@@ -164,8 +174,11 @@ cmd_restore(struct lc_ctx *ctx, int argc, char **argv)
    * followed with --attach) like any other. */
   if (c != NULL && a.checkpoint != NULL) {
     struct lc_restore_opts ro = {.checkpoint = a.checkpoint};
+    struct lc_checkpoint_restore_opts io = {.ref = a.checkpoint, .pull = a.pull};
     uint32_t pid = 0;
-    if (lc_task_restore_checkpoint(c, a.id, &ro, &pid, &err) < 0)
+    if ((lc_checkpoint_is_image_ref(a.checkpoint)
+             ? lc_checkpoint_image_restore(c, a.id, &io, &pid, &err)
+             : lc_task_restore_checkpoint(c, a.id, &ro, &pid, &err)) < 0)
       return ctx_report(ctx, a.id, err);
   }
   if (c == NULL || lc_status_many(c, &a.id, 1, &info, &one, &err) < 0)

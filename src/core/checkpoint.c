@@ -18,6 +18,7 @@
 #include "containers.pb-c.h"
 #include "content.pb-c.h"
 #include "runc.pb-c.h"
+#include "snapshot.h"
 #include "digest.h"
 #include "tasks.pb-c.h"
 #include "util.h"
@@ -617,7 +618,20 @@ restore_create(lc_client *c, const char *id, const struct restore_source *src,
     desc.size = src->size;
     req.checkpoint = &desc;
   }
-  return lc_unary_one(c, LC_SVC_TASKS "Create", &req.base, NULL, NULL, err);
+  /* A container from an image: its snapshot is the root filesystem again. */
+  struct lc_mount *mounts = NULL;
+  size_t n_mounts = 0;
+  const Lcpb__Container *ct = b->container;
+  if (ct != NULL && ct->snapshot_key != NULL && *ct->snapshot_key &&
+      lc_snapshot_mounts(c, ct->snapshotter, ct->snapshot_key, &mounts, &n_mounts, err) < 0)
+    return -1;
+  cleanup_free Lcpb__Mount *storage = xcalloc(n_mounts ? n_mounts : 1, sizeof(*storage));
+  cleanup_free Lcpb__Mount **pm = lc_mounts_to_pb(mounts, n_mounts, storage);
+  req.n_rootfs = n_mounts;
+  req.rootfs = pm;
+  int rv = lc_unary_one(c, LC_SVC_TASKS "Create", &req.base, NULL, NULL, err);
+  lc_mounts_free(mounts, n_mounts);
+  return rv;
 }
 
 /* runc restore runs at Start; when it fails, say CRIU, and where its log is

@@ -313,3 +313,14 @@ lc_checkpoint_image(lc_client *c, const char *id, const struct lc_checkpoint_ima
   lc_ref_clear(&ref);
   return rv;
 }
+
+bool
+lc_checkpoint_index_is(const struct lc_image_doc *doc)
+{
+  if (doc->kind != LC_DOC_INDEX)
+    return false;
+  for (size_t i = 0; i < doc->n_manifests; i++)
+    if (strcmp(doc->manifests[i].desc.media_type, LC_CHECKPOINT_MEDIA_TYPE) == 0)
+      return true;
+  return false;
+}

@@ -21,6 +21,10 @@
 #define LC_CHECKPOINT_RUNTIME "io.containerd.checkpoint.runtime"
 #define LC_CHECKPOINT_SNAPSHOTTER "io.containerd.checkpoint.snapshotter"
 
+/* Whether an index is a checkpoint image's: it lists a CRIU archive. */
+struct lc_image_doc;
+bool lc_checkpoint_index_is(const struct lc_image_doc *doc);
+
 struct lc_checkpoint_image_opts {
   const char *ref; /* the image name to record (normalised as pull does) */
   bool rw;         /* add the writable layer as a gzip diff */

@@ -65,6 +65,13 @@ struct Lcpb__Any lc_any(const char *type_url, const void *data, size_t len);
 /* A message packed into a new buffer of *len bytes. */
 uint8_t *lc_pack(const ProtobufCMessage *m, size_t *len);
 
+/* Mounts as protobuf, pointing into m (storage holds n of them); the array
+ * is the caller's to free. */
+struct lc_mount;
+struct Lcpb__Mount;
+struct Lcpb__Mount **lc_mounts_to_pb(const struct lc_mount *m, size_t n,
+                                     struct Lcpb__Mount *storage);
+
 /* Decoders shared by modules. */
 char *lc_strdup0(const char *s);
 struct Lcpb__Timestamp;

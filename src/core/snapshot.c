@@ -161,8 +161,8 @@ lc_snapshot_stat(lc_client *c, const char *snapshotter, const char *key,
   return 0;
 }
 
-static Lcpb__Mount **
-mounts_to_pb(const struct lc_mount *m, size_t n, Lcpb__Mount *storage)
+Lcpb__Mount **
+lc_mounts_to_pb(const struct lc_mount *m, size_t n, Lcpb__Mount *storage)
 {
   Lcpb__Mount **ptrs = xcalloc(n ? n : 1, sizeof(*ptrs));
   for (size_t i = 0; i < n; i++) {
@@ -186,7 +186,7 @@ lc_diff_apply(lc_client *c, const struct lc_descriptor *layer, const struct lc_m
   desc.digest = layer->digest;
   desc.size = layer->size;
   cleanup_free Lcpb__Mount *storage = xcalloc(n_mounts ? n_mounts : 1, sizeof(*storage));
-  cleanup_free Lcpb__Mount **pm = mounts_to_pb(mounts, n_mounts, storage);
+  cleanup_free Lcpb__Mount **pm = lc_mounts_to_pb(mounts, n_mounts, storage);
   Lcpb__ApplyDiffRequest req = LCPB__APPLY_DIFF_REQUEST__INIT;
   req.diff = &desc;
   req.n_mounts = n_mounts;
@@ -210,9 +210,9 @@ lc_diff_compare(lc_client *c, const struct lc_mount *left, size_t n_left,
                 const char *ref, struct lc_descriptor *out, lc_error **err)
 {
   cleanup_free Lcpb__Mount *ls = xcalloc(n_left ? n_left : 1, sizeof(*ls));
-  cleanup_free Lcpb__Mount **lp = mounts_to_pb(left, n_left, ls);
+  cleanup_free Lcpb__Mount **lp = lc_mounts_to_pb(left, n_left, ls);
   cleanup_free Lcpb__Mount *rs = xcalloc(n_right ? n_right : 1, sizeof(*rs));
-  cleanup_free Lcpb__Mount **rp = mounts_to_pb(right, n_right, rs);
+  cleanup_free Lcpb__Mount **rp = lc_mounts_to_pb(right, n_right, rs);
   Lcpb__DiffRequest req = LCPB__DIFF_REQUEST__INIT;
   req.n_left = n_left;
   req.left = lp;

@@ -145,3 +145,83 @@ index_of() {
   status_is ex RUNNING
   [ -z "$(ctr_ leases ls -q)" ]
 }
+
+# gone ID: the task and the container removed by ctr (with its snapshot).
+gone() {
+  ctr_ tasks kill -s KILL "$1" >/dev/null 2>&1 || true
+  wait_for -t 10 bash -c "! ctr --address '$LCCTL_TEST_SOCK' -n '$NS' tasks ls | awk '\$1 == \"$1\" && \$3 == \"RUNNING\"' | grep -q ."
+  ctr_ tasks rm "$1" >/dev/null 2>&1 || true
+  ctr_ containers rm "$1"
+}
+
+@test "restore --checkpoint REF: lcctl's checkpoint image makes the container anew (spec, runtime, rootfs + rw) and it counts on" {
+  need_criu
+  image_counter rr
+  local before
+  before=$(count_in rr)
+  lcctl checkpoint --image ckpt/rr:1 --rw --exit rr >/dev/null
+  gone rr
+  run lcctl --json restore --checkpoint ckpt/rr:1 rr
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .alive <<<"$output")" = true ]
+  local after
+  after=$(count_in rr)
+  ((after >= before))
+  wait_for -t 10 count_at_least rr $((after + 5))
+  # the record is the checkpoint's: the image, the runtime, the snapshot
+  run ctr_ containers info rr
+  [ "$(jq -r .Image <<<"$output")" = "$IMG" ]
+  [ "$(jq -r .Runtime.Name <<<"$output")" = io.containerd.runc.v2 ]
+  [ "$(jq -r .SnapshotKey <<<"$output")" = rr ]
+}
+
+@test "restore --checkpoint REF of ctr's own checkpoint (ctr containers checkpoint --task --rw --image)" {
+  need_criu
+  image_counter cc
+  local before
+  before=$(count_in cc)
+  ctr_ containers checkpoint --task --rw --image cc ckpt/cc:1
+  gone cc
+  run lcctl restore --checkpoint ckpt/cc:1 cc
+  [ "$status" -eq 0 ]
+  local after
+  after=$(count_in cc)
+  ((after >= before))
+  wait_for -t 10 count_at_least cc $((after + 5))
+}
+
+@test "restore --checkpoint REF refused: an ID in use, no such image, not a checkpoint, another runtime, another platform; nothing made" {
+  need_criu
+  image_counter rf
+  lcctl checkpoint --image "$LCCTL_REGISTRY/lcctl/ckpt-$NS:1" rf >/dev/null
+  run lcctl restore --checkpoint "$LCCTL_REGISTRY/lcctl/ckpt-$NS:1" rf
+  [ "$status" -eq 1 ]
+  [[ $output == *"container rf exists"* ]]
+  run lcctl restore --checkpoint ckpt/none:1 other
+  [ "$status" -eq 1 ]
+  [[ $output == *"not here (restore --pull fetches it)"* ]]
+  run lcctl restore --checkpoint "$IMG" other
+  [ "$status" -eq 1 ]
+  [[ $output == *"is no checkpoint"* ]]
+  # the same checkpoint under two more tags, its index edited, via the registry
+  lcctl push --plain-http "$LCCTL_REGISTRY/lcctl/ckpt-$NS:1" >/dev/null
+  local index
+  index=$(index_of "$LCCTL_REGISTRY/lcctl/ckpt-$NS:1")
+  jq -c '.annotations["io.containerd.checkpoint.runtime"] = "io.containerd.runsc.v1"' <<<"$index" |
+    curl -sf -X PUT -H 'Content-Type: application/vnd.oci.image.index.v1+json' --data-binary @- \
+      "http://$LCCTL_REGISTRY/v2/lcctl/ckpt-$NS/manifests/runsc"
+  jq -c '(.manifests[] | select(.platform) | .platform) |= {os: "linux", architecture: "s390x"}' <<<"$index" |
+    curl -sf -X PUT -H 'Content-Type: application/vnd.oci.image.index.v1+json' --data-binary @- \
+      "http://$LCCTL_REGISTRY/v2/lcctl/ckpt-$NS/manifests/s390x"
+  run lcctl restore --pull --checkpoint "$LCCTL_REGISTRY/lcctl/ckpt-$NS:runsc" other
+  [ "$status" -eq 1 ]
+  [[ $output == *"is of runtime io.containerd.runsc.v1; lcctl restores runc's"* ]]
+  run lcctl restore --pull --checkpoint "$LCCTL_REGISTRY/lcctl/ckpt-$NS:s390x" other
+  [ "$status" -eq 1 ]
+  [[ $output == *"was made on linux/s390x; this host is linux/"* ]]
+  run ctr_ containers ls -q
+  [ "$output" = rf ]
+  [ -z "$(ctr_ snapshots ls | awk '$1 == "other"')" ]
+  run lcctl restore --pull --checkpoint /no/such/dir other
+  [ "$status" -eq 2 ]
+}
