@@ -537,7 +537,7 @@ clear_old_task(lc_client *c, const char *id, struct restore_io *io, lc_error **e
  * failed task's bundle). */
 static uint8_t *
 restore_options(const struct restore_base *b, const char *runc_binary, const char *abs_dir,
-                size_t *len)
+                const char *work_dir, size_t *len)
 {
   Lcpb__RuncOptions opts = LCPB__RUNC_OPTIONS__INIT;
   if (b->runc_opts != NULL)
@@ -548,12 +548,15 @@ restore_options(const struct restore_base *b, const char *runc_binary, const cha
     opts.criu_image_path = MUT(abs_dir);
     opts.criu_work_path = MUT(abs_dir);
   }
+  if (work_dir != NULL)
+    opts.criu_work_path = MUT(work_dir);
   return lc_pack(&opts.base, len);
 }
 
 /* What to restore from: an image directory, or an archive in the store. */
 struct restore_source {
   char *abs_dir;
+  const char *work_dir; /* CRIU's work files, when not abs_dir */
   const char *digest;
   int64_t size;
 };
@@ -602,7 +605,7 @@ restore_create(lc_client *c, const char *id, const struct restore_source *src,
                const struct lc_stdio_paths *io, lc_error **err)
 {
   size_t len;
-  cleanup_free uint8_t *packed = restore_options(b, runc_binary, src->abs_dir, &len);
+  cleanup_free uint8_t *packed = restore_options(b, runc_binary, src->abs_dir, src->work_dir, &len);
   Lcpb__Any opts = lc_any(LC_RUNC_OPTIONS_TYPE_URL, packed, len);
   Lcpb__Descriptor desc = LCPB__DESCRIPTOR__INIT;
   Lcpb__CreateTaskRequest req = LCPB__CREATE_TASK_REQUEST__INIT;
@@ -642,7 +645,8 @@ explain_restore_failure(const struct restore_source *src, time_t started, lc_err
 {
   if (e == NULL || strstr(e->message, RESTORE_FAILED_MARK) == NULL)
     return;
-  char *log = src->abs_dir != NULL ? xasprintf("%s/restore.log", src->abs_dir) : NULL;
+  const char *dir = src->abs_dir != NULL ? src->abs_dir : src->work_dir;
+  char *log = dir != NULL ? xasprintf("%s/restore.log", dir) : NULL;
   struct stat st;
   if (log != NULL && (stat(log, &st) != 0 || st.st_mtime < started)) {
     free(log);
@@ -677,7 +681,7 @@ int
 lc_task_restore_checkpoint(lc_client *c, const char *id, const struct lc_restore_opts *o,
                            uint32_t *pid, lc_error **err)
 {
-  struct restore_source src = {0};
+  struct restore_source src = {.work_dir = o->work_dir};
   struct restore_base base = {0};
   struct restore_io old = {0};
   int rv = -1;

@@ -2,10 +2,13 @@
 
 #include "checkpoint_restore.h"
 
+#include <ftw.h>
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "checkpoint.h"
 #include "checkpoint_image.h"
@@ -244,6 +247,28 @@ id_free(lc_client *c, const char *id, lc_error **err)
   return lc_error_pass(err, e);
 }
 
+static int
+remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+  remove(path); /* best effort: whatever stays is in TMPDIR */
+  return 0;
+}
+
+/* A directory of ours for CRIU's work files, so that its restore.log
+ * outlives a failed task (whose bundle containerd removes): kept, and named
+ * in the error, when the restore fails; removed when it works. */
+static char *
+criu_work_dir(const char *id)
+{
+  const char *tmp = getenv("TMPDIR");
+  char *dir = xasprintf("%s/lcctl-criu-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", id);
+  if (mkdtemp(dir) == NULL) {
+    free(dir);
+    return NULL; /* then the log goes with the bundle */
+  }
+  return dir;
+}
+
 /* Container, then task; each step undone when a later one fails. */
 static int
 restore_from(lc_client *c, const char *id, const struct ckpt_index *x,
@@ -259,8 +284,12 @@ restore_from(lc_client *c, const char *id, const struct ckpt_index *x,
   if (rv >= 0)
     rv = create_container(c, id, x, sn, made == 1, spec, ropts, err);
   if (rv >= 0) {
-    struct lc_restore_opts ro = {.checkpoint = x->criu->desc.digest, .runc_binary = o->runc_binary};
+    cleanup_free char *work = criu_work_dir(id);
+    struct lc_restore_opts ro = {
+        .checkpoint = x->criu->desc.digest, .runc_binary = o->runc_binary, .work_dir = work};
     rv = lc_task_restore_checkpoint(c, id, &ro, pid, err);
+    if (rv == 0 && work != NULL)
+      nftw(work, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
     if (rv < 0) {
       lc_error *e = NULL;
       lc_container_delete(c, id, &e);
