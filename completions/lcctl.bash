@@ -49,7 +49,7 @@ _lcctl_opts() {
   kill) echo "-s --signal --all --exec-id --help" ;;
   delete | rm) echo "-f --force --help" ;;
   exec) echo "-i --interactive -t --tty -d --detach --exec-id --env --cwd --user --help" ;;
-  restore) echo "-a --attach --checkpoint --help" ;;
+  restore) echo "-a --attach --checkpoint --pull --help" ;;
   checkpoint) echo "--dir --exit --image --rw --help" ;;
   events) echo "--type --container --filter --count --until --timeout --reconnect --help" ;;
   update) echo "--memory --cpus --pids-limit --help" ;;

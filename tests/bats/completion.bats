@@ -176,9 +176,9 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   run complete_bash "lcctl exec -"
   offers -i -t -d --exec-id --env --cwd --user
   run complete_bash "lcctl restore --"
-  offers --attach --checkpoint
+  offers --attach --checkpoint --pull
   run complete_bash "lcctl checkpoint --"
-  offers --dir --exit
+  offers --dir --exit --image --rw
   run complete_bash "lcctl events --"
   offers --type --container --filter --count --until --timeout --reconnect
   run complete_bash "lcctl update --"
