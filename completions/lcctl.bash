@@ -12,9 +12,13 @@ _lcctl_commands='version create start run status kill pause resume delete rm
 wait exec restore checkpoint events update stats pids pull push images image
 rmi tag import help'
 
-# libcontainerd's event types; "unknown" is any other topic.
+# libcontainerd's event types, then the other services'; "unknown" is any
+# other topic.
 _lcctl_event_types='exit oom create start exec-added exec-started paused
-resumed delete unknown'
+resumed delete container-create container-update container-delete
+image-create image-update image-delete namespace-create namespace-update
+namespace-delete snapshot-prepare snapshot-commit snapshot-remove
+content-delete unknown'
 
 _lcctl_signals='HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE
 ALRM TERM STKFLT CHLD CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF

@@ -89,6 +89,9 @@ parse_global(int key, char *arg, struct argp_state *state)
   lc_error *err = NULL;
   switch (key) {
   case 'a':
+    /* An empty address could only fail later, as "cannot connect at ''". */
+    if (*arg == '\0')
+      return cmd_arg_error(state, "--address must not be empty");
     g->ctx->address = arg;
     break;
   case 'n':
@@ -212,6 +215,7 @@ main(int argc, char **argv)
 {
   argp_err_exit_status = 2;
   signal(SIGPIPE, SIG_IGN);
+  lc_output_init();
   struct lc_ctx ctx = {
       .address = env_or("CONTAINERD_ADDRESS", "/run/containerd/containerd.sock"),
       .ns = env_or("CONTAINERD_NAMESPACE", "default"),
@@ -219,9 +223,11 @@ main(int argc, char **argv)
       .format = LC_FORMAT_TEXT,
   };
   struct global_state g = {.ctx = &ctx};
+  int rv;
   if (cmd_argp_parse(&global_argp, argc, argv, &g, "lcctl") != 0)
-    return cmd_arg_report(&ctx);
-  int rv = dispatch(&ctx, argc - g.cmd_index, argv + g.cmd_index);
+    rv = cmd_arg_report(&ctx);
+  else
+    rv = dispatch(&ctx, argc - g.cmd_index, argv + g.cmd_index);
   lc_client_free(ctx.client);
-  return rv;
+  return cmd_finish(&ctx, rv);
 }

@@ -31,6 +31,11 @@ lc_client *ctx_client(struct lc_ctx *ctx, lc_error **err);
 /* Prints `lcctl: COMMAND [ID]: message` (or the JSON form) on stderr, frees
  * err and returns the exit code of CLI.md for it. */
 int ctx_report(struct lc_ctx *ctx, const char *id, lc_error *err);
+/* After the command: flushes and closes stdout. A write that failed (a full
+ * disk, a closed descriptor) is reported as one line, `lcctl: COMMAND: write
+ * error: REASON`, and the exit status becomes 1 unless the command already
+ * failed; a reader that went away (EPIPE) is no error. Returns the status. */
+int cmd_finish(struct lc_ctx *ctx, int rv);
 /* A usage error found by a command after argp: one line, exit 2. */
 int ctx_usage(struct lc_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -1,6 +1,7 @@
 /* The pieces every command uses: the client, error lines, argp glue. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "cmd.h"
 #include "parse.h"
+#include "util.h"
 
 /* --debug: one line per call, so a slow or failing call is easy to spot. */
 static void
@@ -37,12 +39,37 @@ ctx_client(struct lc_ctx *ctx, lc_error **err)
   return ctx->client;
 }
 
-/* Control characters in a daemon's message or an ID must not garble a terminal. */
+/* The JSON form of an error line (CLI.md): {"error": {code, message, id}}. */
 static void
-put_sanitized(FILE *out, const char *s)
+report_json(const char *id, const lc_error *err)
 {
-  for (; s != NULL && *s; s++)
-    fputc(((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s, out);
+  json_object *inner = json_object_new_object();
+  const char *name = err->cls == LC_ERR_USAGE ? "InvalidArgument"
+                     : err->cls == LC_ERR_TRANSPORT && err->code != LC_GRPC_DEADLINE_EXCEEDED
+                         ? "Unavailable"
+                         : lc_grpc_code_name(err->code);
+  json_object_object_add(inner, "code", json_object_new_string(name));
+  json_object_object_add(inner, "message", json_object_new_string(err->message));
+  if (id != NULL)
+    json_object_object_add(inner, "id", json_object_new_string(id));
+  json_object *o = json_object_new_object();
+  json_object_object_add(o, "error", inner);
+  lc_json_print_line(o, stderr);
+  json_object_put(o);
+}
+
+/* `lcctl: COMMAND ID: message`, built whole and written with one write(2):
+ * lcctls that share a stderr (xargs -P) never cut into each other's lines.
+ * The ID and the message may come from anyone: they are sanitised. */
+static void
+report_text(const char *command, const char *id, const lc_error *err)
+{
+  cleanup_free char *safe_id = id != NULL && *id != '\0' ? lc_text_sanitize(id, false) : NULL;
+  cleanup_free char *safe_msg = lc_text_sanitize(err->message, false);
+  cleanup_free char *line =
+      xasprintf("lcctl%s%s%s%s: %s\n", command ? ": " : "", command ? command : "",
+                safe_id ? " " : "", safe_id ? safe_id : "", safe_msg);
+  lc_output_err_line(line, strlen(line));
 }
 
 int
@@ -51,34 +78,27 @@ ctx_report(struct lc_ctx *ctx, const char *id, lc_error *err)
   if (err == NULL)
     return 1;
   int code = lc_error_exit_code(err);
-  if (ctx->format == LC_FORMAT_JSON) {
-    json_object *inner = json_object_new_object();
-    const char *name = err->cls == LC_ERR_USAGE ? "InvalidArgument"
-                       : err->cls == LC_ERR_TRANSPORT && err->code != LC_GRPC_DEADLINE_EXCEEDED
-                           ? "Unavailable"
-                           : lc_grpc_code_name(err->code);
-    json_object_object_add(inner, "code", json_object_new_string(name));
-    json_object_object_add(inner, "message", json_object_new_string(err->message));
-    if (id != NULL)
-      json_object_object_add(inner, "id", json_object_new_string(id));
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "error", inner);
-    lc_json_print_line(o, stderr);
-    json_object_put(o);
-  } else {
-    fputs(ctx->command ? "lcctl: " : "lcctl", stderr);
-    if (ctx->command)
-      fputs(ctx->command, stderr);
-    if (id != NULL && *id != '\0') {
-      fputc(' ', stderr);
-      put_sanitized(stderr, id);
-    }
-    fputs(": ", stderr);
-    put_sanitized(stderr, err->message);
-    fputc('\n', stderr);
-  }
+  if (ctx->format == LC_FORMAT_JSON)
+    report_json(id, err);
+  else
+    report_text(ctx->command, id, err);
   lc_error_free(err);
   return code;
+}
+
+int
+cmd_finish(struct lc_ctx *ctx, int rv)
+{
+  int e = lc_output_close();
+  /* A reader that went away (| head) is how pipelines end, not a failure:
+   * the command's own status stands (run and exec: the process's, which
+   * got SIGPIPE). */
+  if (e == 0 || e == EPIPE)
+    return rv;
+  lc_error *err = NULL;
+  lc_error_set(&err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "write error: %s", strerror(e));
+  ctx_report(ctx, NULL, err);
+  return rv != 0 ? rv : 1;
 }
 
 int

@@ -122,7 +122,9 @@ need_zsh() {
 ALL_COMMANDS=(version create start run status kill pause resume delete rm wait
   exec restore checkpoint events update stats pids pull push images image rmi tag import help)
 EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
-  unknown)
+  container-create container-update container-delete image-create image-update image-delete
+  namespace-create namespace-update namespace-delete snapshot-prepare snapshot-commit
+  snapshot-remove content-delete unknown)
 
 @test "completion: both scripts parse (bash -n, zsh -n)" {
   bash -n "$LCCTL_SRC_DIR/completions/lcctl.bash"
@@ -227,7 +229,10 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   offered exit,oom
   run complete_bash "lcctl events --type=exit,"
   offered exit,oom exit,create exit,start exit,exec-added exit,exec-started \
-    exit,paused exit,resumed exit,delete exit,unknown
+    exit,paused exit,resumed exit,delete exit,container-create exit,container-update \
+    exit,container-delete exit,image-create exit,image-update exit,image-delete \
+    exit,namespace-create exit,namespace-update exit,namespace-delete exit,snapshot-prepare \
+    exit,snapshot-commit exit,snapshot-remove exit,content-delete exit,unknown
   run complete_bash "lcctl events --until "
   offered "${EVENT_TYPES[@]}"
   run complete_bash "lcctl events --until=p"
@@ -320,7 +325,7 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   run complete_zsh "lcctl events --type "
   offered "${EVENT_TYPES[@]}"
   run complete_zsh "lcctl events --type=exit,"
-  offered oom create start exec-added exec-started paused resumed delete unknown
+  offered "${EVENT_TYPES[@]:1}"
 }
 
 @test "completion: zsh completes live container IDs from -a and -n on the line" {
