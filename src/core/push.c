@@ -231,8 +231,9 @@ lc_push(lc_client *c, const char *ref, const struct lc_push_opts *o, struct lc_p
   int rv = -1;
   if (lc_image_get(c, p.ref.name, &img, err) < 0)
     goto done;
-  if (o->platform != NULL ? platform_target(&p, &img.target, &target, err) < 0
-                          : (lc_descriptor_copy(&target, &img.target), 0) < 0)
+  if (o->platform == NULL)
+    lc_descriptor_copy(&target, &img.target);
+  else if (platform_target(&p, &img.target, &target, err) < 0)
     goto done;
   if (lc_registry_new(&p.ref, &o->registry, &p.reg, err) < 0)
     goto done;
