@@ -279,6 +279,15 @@ struct request_body {
   size_t len;
 };
 
+/* Ctrl-C during an upload: curl asks this while it sends and waits. */
+static int
+on_upload_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                   curl_off_t ulnow)
+{
+  const lc_registry *r = ud;
+  return r->opts->cancelled != NULL && r->opts->cancelled(r->opts->cancel_ud);
+}
+
 static void
 setup_method(lc_registry *r, const struct request_body *b)
 {
@@ -288,6 +297,9 @@ setup_method(lc_registry *r, const struct request_body *b)
     curl_easy_setopt(r->curl, CURLOPT_NOBODY, 1L);
     return;
   }
+  curl_easy_setopt(r->curl, CURLOPT_XFERINFOFUNCTION, on_upload_progress);
+  curl_easy_setopt(r->curl, CURLOPT_XFERINFODATA, r);
+  curl_easy_setopt(r->curl, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(r->curl, CURLOPT_CUSTOMREQUEST, b->method);
   curl_easy_setopt(r->curl, CURLOPT_POSTFIELDS, b->data != NULL ? b->data : "");
   curl_easy_setopt(r->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b->len);
@@ -627,6 +639,9 @@ static int
 upload_step(lc_registry *r, const struct api_request *q, long want, const char *digest, char **next,
             lc_error **err)
 {
+  /* an upload's answers have no body to notice Ctrl-C in: asked here */
+  if (r->opts->cancelled != NULL && r->opts->cancelled(r->opts->cancel_ud))
+    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_CANCELLED, "interrupted");
   struct exchange x = {.reg = r};
   long status = request(r, q, &x, err);
   int rv = -1;

@@ -211,6 +211,31 @@ blob_put_done() {
   [ "$(pushed_digest "$ref" --tls-verify=false)" = "$(image_digest busybox)" ]
 }
 
+@test "Ctrl-C in the middle of a push: exit 130 at once, not after the upload" {
+  have_image busybox
+  start_slow_proxy 8192
+  local ref=$SLOW/$REPO:v1 rc=0 config
+  config=$(config_of busybox)
+  lcctl tag "$(PLAIN_BB busybox)" "$ref" >/dev/null
+  "$LCCTL" --address "$LCCTL_TEST_SOCK" -n "$NS" push --plain-http "$ref" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+  local pid=$!
+  # the first layer (1 MiB) is now held back by the proxy for about 2 minutes
+  wait_for -t 30 blob_put_done "$config"
+  sleep 0.5
+  kill -INT "$pid"
+  # bounded well below the time the held upload would take
+  local waited=0
+  while kill -0 "$pid" 2>/dev/null && ((waited < 100)); do
+    sleep 0.2
+    waited=$((waited + 1))
+  done
+  kill -0 "$pid" 2>/dev/null && { kill "$pid"; false; }
+  wait "$pid" || rc=$?
+  cat "$BATS_TEST_TMPDIR/out"
+  [ "$rc" -eq 130 ]
+  grep -q interrupted "$BATS_TEST_TMPDIR/out"
+}
+
 @test "an index: --platform pushes one platform's manifest; without it, missing platforms are named" {
   lcctl pull --plain-http --platform linux/amd64 "$(PLAIN_BB multi)" >/dev/null
   local ref=$LCCTL_REGISTRY/$REPO:multi
