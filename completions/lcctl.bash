@@ -9,8 +9,8 @@
 # means that no ID is offered.
 
 _lcctl_commands='version create start run status kill pause resume delete rm
-wait exec restore checkpoint events update stats pids pull push images image
-rmi tag import help'
+wait exec restore checkpoint events update stats pids logs inspect namespaces ns
+pull push images image rmi tag import help'
 
 # libcontainerd's event types, then the other services'; "unknown" is any
 # other topic.
@@ -27,11 +27,24 @@ WINCH IO PWR SYS'
 _lcctl_global_opts='-a --address -n --namespace --timeout --format --json
 -q --quiet --debug -V --version -? --help --usage'
 
-_lcctl_create_opts='--rootfs --bundle --env --cwd --user --hostname --label
---memory --cpus --pids-limit --net-host --read-only -t --tty --runtime
---runc-binary --log --start'
-_lcctl_create_args='--rootfs --bundle --env --cwd --user --hostname --label
---memory --cpus --pids-limit --runtime --runc-binary --log'
+_lcctl_create_opts='--rootfs --bundle -e --env --env-file --cwd --user
+--hostname --label --mount -v --volume --memory --cpus --pids-limit --net-host
+--read-only -t --tty --cap-add --cap-drop --privileged --device
+--no-new-privileges --seccomp --seccomp-profile --runtime --runc-binary --log
+--log-max-size --start --image --pull --entrypoint --snapshotter --platform
+--plain-http --registry-user --certs-dir'
+_lcctl_create_args='--rootfs --bundle --image --pull --entrypoint --snapshotter
+--platform --registry-user --certs-dir -e --env --env-file --cwd --user
+--hostname --label --mount -v --volume --memory --cpus --pids-limit --cap-add
+--cap-drop --device --seccomp-profile --runtime --runc-binary --log --log-max-size'
+
+# Capability names as --cap-add and --cap-drop take them (CAP_ is optional).
+_lcctl_caps='ALL AUDIT_CONTROL AUDIT_READ AUDIT_WRITE BLOCK_SUSPEND BPF
+CHECKPOINT_RESTORE CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID IPC_LOCK
+IPC_OWNER KILL LEASE LINUX_IMMUTABLE MAC_ADMIN MAC_OVERRIDE MKNOD NET_ADMIN
+NET_BIND_SERVICE NET_BROADCAST NET_RAW PERFMON SETFCAP SETGID SETPCAP SETUID
+SYSLOG SYS_ADMIN SYS_BOOT SYS_CHROOT SYS_MODULE SYS_NICE SYS_PACCT SYS_PTRACE
+SYS_RAWIO SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG WAKE_ALARM'
 
 # _lcctl_opts CMD: every option of CMD.
 _lcctl_pull_opts='--platform --snapshotter --no-unpack --plain-http --user
@@ -51,13 +64,16 @@ _lcctl_opts() {
   run) echo "$_lcctl_create_opts --rm -d --detach -i --interactive --help" ;;
   start) echo "-a --attach --help" ;;
   kill) echo "-s --signal --all --exec-id --help" ;;
-  delete | rm) echo "-f --force --help" ;;
+  delete | rm) echo "-f --force --grace --help" ;;
+  status) echo "-f --filter -q --help" ;;
   exec) echo "-i --interactive -t --tty -d --detach --exec-id --env --cwd --user --help" ;;
   restore) echo "-a --attach --checkpoint --pull --help" ;;
   checkpoint) echo "--dir --exit --image --rw --help" ;;
   events) echo "--type --container --filter --count --until --timeout --reconnect --help" ;;
   update) echo "--memory --cpus --pids-limit --help" ;;
   stats) echo "--watch --help" ;;
+  logs) echo "-f --follow --tail --since --timestamps --help" ;;
+  namespaces | ns) echo "--label --help" ;;
   *) echo "--help" ;;
   esac
 }
@@ -70,11 +86,15 @@ _lcctl_takes_arg() {
   '') list='-a --address -n --namespace --timeout --format' ;;
   create | run) list=$_lcctl_create_args ;;
   kill) list='-s --signal --exec-id' ;;
+  delete | rm) list='--grace' ;;
+  status) list='-f --filter' ;;
   exec) list='--exec-id --env --cwd --user' ;;
   restore) list='--checkpoint' ;;
   checkpoint) list='--dir --image' ;;
   events) list='--type --container --filter --count --until --timeout' ;;
   update) list='--memory --cpus --pids-limit' ;;
+  logs) list='--tail --since' ;;
+  namespaces | ns) list='--label' ;;
   pull) list=$_lcctl_pull_args ;;
   push) list=$_lcctl_push_args ;;
   import) list='--base-name --snapshotter' ;;
@@ -126,6 +146,12 @@ _lcctl_ids() {
     2>/dev/null </dev/null
 }
 
+# _lcctl_namespaces: the namespaces of the daemon, asked the same way.
+_lcctl_namespaces() {
+  "$_lcctl_bin" "${_lcctl_glob[@]}" --timeout 2s --format text -q namespaces ls \
+    2>/dev/null </dev/null
+}
+
 # _lcctl_comma_list CUR WORDS: complete the last item of a comma-separated
 # list of WORDS, leaving out the items already given.
 # Image names of the namespace, for rmi, tag and images.
@@ -144,6 +170,19 @@ _lcctl_comma_list() {
     [[ ,$prefix == *,"$w",* ]] || left+=" $w"
   done
   _lcctl_reply "$left" "$cur" "$prefix"
+}
+
+# _lcctl_status_filter: status --filter KEY=VALUE. Readline replaces only
+# what follows the '=' (a word break), so a value is offered without its key.
+_lcctl_status_filter() {
+  case $cur in
+  status=*) _lcctl_reply "running created stopped paused pausing unknown" "${cur#*=}" ;;
+  *=*) ;;
+  *)
+    _lcctl_reply "status= label. image=" "$cur"
+    compopt -o nospace 2>/dev/null
+    ;;
+  esac
 }
 
 # _lcctl_words: cur, prev, words, cword as bash-completion's _init_completion
@@ -220,7 +259,11 @@ _lcctl() {
       _lcctl_reply "text json" "$cur"
       return
       ;;
-    -n | --namespace | --timeout) return ;;
+    -n | --namespace)
+      _lcctl_reply "$(_lcctl_namespaces)" "$cur"
+      return
+      ;;
+    --timeout) return ;;
     esac
     $split && return
     if [[ $cur == -* ]]; then
@@ -257,10 +300,15 @@ _lcctl() {
   if ! $dashdash && _lcctl_takes_arg "$cmd" "$prev"; then
     case $prev in
     --rootfs | --bundle | --checkpoint | --dir) _lcctl_files -d ;;
-    --log | --runc-binary) _lcctl_files ;;
+    --log | --runc-binary | --env-file | --seccomp-profile) _lcctl_files ;;
+    --cap-add | --cap-drop) _lcctl_reply "$_lcctl_caps" "${cur^^}" ;;
+    --device) _lcctl_reply "$(compgen -f -- "${cur:-/dev/}")" "$cur" ;;
+    --mount) _lcctl_reply "type=bind,src= type=tmpfs,dst=" "$cur" ;;
     --certs-dir) _lcctl_files -d ;;
     --platform) _lcctl_reply "linux/amd64 linux/arm64 linux/arm/v7 linux/386 linux/ppc64le linux/s390x" "$cur" ;;
     --snapshotter) _lcctl_reply "overlayfs native" "$cur" ;;
+    --image) _lcctl_reply "$(_lcctl_images)" "$cur" ;;
+    --pull) _lcctl_reply "missing always never" "$cur" ;;
     --runtime) _lcctl_reply "io.containerd.runc.v2" "$cur" ;;
     -s | --signal)
       # Any case is accepted; names are offered in upper case.
@@ -274,6 +322,7 @@ _lcctl() {
     --type) _lcctl_comma_list "$cur" "$_lcctl_event_types" ;;
     --until) _lcctl_reply "$_lcctl_event_types" "$cur" ;;
     --container) _lcctl_reply "$(_lcctl_ids)" "$cur" ;;
+    -f | --filter) [[ $cmd == status ]] && _lcctl_status_filter ;;
     esac
     return
   fi
@@ -288,6 +337,17 @@ _lcctl() {
   case $cmd in
   help) ((nargs == 0)) && _lcctl_reply "$_lcctl_commands" "$cur" ;;
   version | events | create | run | pull) ;;
+  namespaces | ns)
+    if ((nargs == 0)); then
+      _lcctl_reply "ls create rm" "$cur"
+    elif [[ ${args[0]} == rm ]]; then
+      local n left=""
+      for n in $(_lcctl_namespaces); do
+        [[ " ${args[*]} " == *" $n "* ]] || left+=" $n"
+      done
+      _lcctl_reply "$left" "$cur"
+    fi
+    ;;
   image) ((nargs == 0)) && _lcctl_reply "ls rm" "$cur" ;;
   import) ((nargs == 0)) && _lcctl_files ;;
   tag | push) ((nargs == 0)) && _lcctl_reply "$(_lcctl_images)" "$cur" ;;
@@ -297,11 +357,11 @@ _lcctl() {
     done
     _lcctl_reply "$ids" "$cur"
     ;;
-  start | restore | checkpoint | update | pids | exec)
+  start | restore | checkpoint | update | pids | exec | logs)
     ((nargs == 0)) && _lcctl_reply "$(_lcctl_ids)" "$cur"
     ;;
   *)
-    # Commands taking several IDs: leave out those already given.
+    # Commands taking several IDs (inspect too): leave out those already given.
     for id in $(_lcctl_ids); do
       [[ " ${args[*]} " == *" $id "* ]] || ids+=" $id"
     done

@@ -156,6 +156,10 @@ cmd_arg_report(struct lc_ctx *ctx)
  * before; the wrapper's help filter notes that they did, so that we exit 0
  * after them as argp would have. (--version exits in its own hook.) */
 static bool help_printed;
+/* While a command parses (cmd_parse): the global options as a second child,
+ * and the context they set. */
+static const struct argp *globals_child;
+static struct lc_ctx *globals_ctx;
 
 static error_t
 parse_wrap(int key, char *arg, struct argp_state *state)
@@ -163,6 +167,8 @@ parse_wrap(int key, char *arg, struct argp_state *state)
   if (key != ARGP_KEY_INIT)
     return ARGP_ERR_UNKNOWN;
   state->child_inputs[0] = state->input;
+  if (globals_child != NULL)
+    state->child_inputs[1] = globals_ctx;
   state->flags |= ARGP_NO_EXIT;
   return 0;
 }
@@ -195,7 +201,12 @@ option_message(const char *text, const char *argv0)
 int
 cmd_argp_parse(const struct argp *argp, int argc, char **argv, void *input, const char *help_name)
 {
-  struct argp_child children[] = {{argp, 0, NULL, 0}, {NULL, 0, NULL, 0}};
+  struct argp_child children[] = {
+      {argp, 0, NULL, 0},
+      /* group 100: listed under --help after the command's own options */
+      {globals_child, 0, globals_child ? "Global options (also accepted after the command):" : NULL,
+       100},
+      {NULL, 0, NULL, 0}};
   struct argp wrap = {NULL, parse_wrap, NULL, NULL, children, note_help, argp->argp_domain};
   char *text = NULL;
   size_t text_len = 0;
@@ -227,7 +238,11 @@ cmd_parse(struct lc_ctx *ctx, const struct argp *argp, int argc, char **argv, vo
   static char name[64];
   snprintf(name, sizeof(name), "lcctl %s", ctx->command);
   argv[0] = name;
+  globals_child = &cmd_global_after_argp;
+  globals_ctx = ctx;
   int rv = cmd_argp_parse(argp, argc, argv, input, name);
+  globals_child = NULL;
+  globals_ctx = NULL;
   return rv == 0 ? 0 : cmd_arg_report(ctx);
 }
 
@@ -282,14 +297,36 @@ cmd_ids_validate(struct lc_ctx *ctx, const struct cmd_ids *ids)
 }
 
 int
+cmd_exit_of(uint32_t status)
+{
+  return status > 255 ? 255 : (int)status;
+}
+
+int
+cmd_one_id(struct lc_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input,
+           const char *const *id, cmd_one_id_fn call)
+{
+  if (cmd_parse(ctx, argp, argc, argv, input) != 0)
+    return 2;
+  struct cmd_ids ids = {(char **)id, 1};
+  int rv = cmd_ids_validate(ctx, &ids);
+  if (rv != 0)
+    return rv;
+  lc_error *err = NULL;
+  lc_client *c = ctx_client(ctx, &err);
+  if (c == NULL)
+    return ctx_report(ctx, *id, err);
+  rv = call(ctx, c, *id, input, &err);
+  return rv < 0 ? ctx_report(ctx, *id, err) : rv;
+}
+
+int
 cmd_task_op(struct lc_ctx *ctx, enum lc_task_op op, const struct lc_task_op_args *args,
             const struct cmd_ids *ids, struct lc_task_op_result *results)
 {
   lc_error *err = NULL;
   lc_client *c = ctx_client(ctx, &err);
-  struct lc_task_op_result *res = results ? results : calloc(ids->n, sizeof(*res));
-  if (res == NULL)
-    return ctx_usage(ctx, "out of memory");
+  struct lc_task_op_result *res = results ? results : xcalloc(ids->n, sizeof(*res));
   int worst = 0;
   if (c == NULL ||
       lc_task_op_many(c, op, args, (const char *const *)ids->ids, ids->n, res, &err) < 0) {

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "attach.h"
+#include "logfile.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -151,8 +152,13 @@ int
 lc_attach_existing(lc_attach *a, const struct lc_task *t, lc_error **err)
 {
   const char *out = t->stdout_path;
-  if (strncmp(out, "file://", 7) == 0)
-    return lc_attach_follow_uri(a, out, err);
+  /* A file:// log, or the file lcctl's own logger writes. */
+  char *log = lc_log_path_of_uri(out);
+  if (log != NULL) {
+    int rv = lc_copy_follow_log(&a->cp, log, err);
+    free(log);
+    return rv;
+  }
   /* binary:// loggers and the like: the output is theirs, not ours to read. */
   if (strstr(out, "://") != NULL)
     return 0;

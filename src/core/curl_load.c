@@ -12,7 +12,10 @@ struct lc_curl_api lc_curl;
 #define CURL_SONAME "libcurl.so.4"
 
 /* Each entry: where the pointer goes and the symbol it comes from. */
-#define SYM(field, name) {(void **)&lc_curl.field, name}
+#define SYM(field, name)                                                                           \
+  {                                                                                                \
+    (void **)&lc_curl.field, name                                                                  \
+  }
 
 int
 lc_curl_load(lc_error **err)

@@ -273,6 +273,16 @@ fail:
   return -1;
 }
 
+static bool
+interrupted(struct pull *p, lc_error **err)
+{
+  const struct lc_registry_opts *r = &p->o->registry;
+  if (r->cancelled == NULL || !r->cancelled(r->cancel_ud))
+    return false;
+  lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_CANCELLED, "interrupted");
+  return true;
+}
+
 /* The manifest and config for the wanted platform, fetched and parsed. */
 struct chosen {
   struct lc_descriptor root, manifest;
@@ -397,8 +407,14 @@ pull_under_lease(struct pull *p, struct lc_pull_result *out, lc_error **err)
     goto done;
   const struct lc_image_doc *m = ch.root_doc.kind == LC_DOC_INDEX ? &ch.manifest_doc : &ch.root_doc;
   const char *sn = p->o->snapshotter ? p->o->snapshotter : LC_DEFAULT_SNAPSHOTTER;
+  /* Ctrl-C after the last byte arrived still stops before anything is
+   * named; the finished blobs stay for the next pull. */
+  if (interrupted(p, err))
+    goto done;
   if (!p->o->no_unpack &&
       lc_unpack(p->c, m, &ch.config, sn, p->o->progress, p->o->progress_ud, err) < 0)
+    goto done;
+  if (interrupted(p, err))
     goto done;
   struct lc_image img = {.name = p->ref.name, .target = ch.root};
   if (lc_image_put(p->c, &img, err) < 0)

@@ -120,7 +120,7 @@ need_zsh() {
 }
 
 ALL_COMMANDS=(version create start run status kill pause resume delete rm wait
-  exec restore checkpoint events update stats pids pull push images image rmi tag import help)
+  exec restore checkpoint events update stats pids logs inspect namespaces ns pull push images image rmi tag import help)
 EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   container-create container-update container-delete image-create image-update image-delete
   namespace-create namespace-update namespace-delete snapshot-prepare snapshot-commit
@@ -314,7 +314,7 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   run complete_zsh "lcctl events --"
   offered --help --type --container --filter --count --until --timeout --reconnect
   run complete_zsh "lcctl delete -"
-  offered --help -f --force
+  offered --help -f --force --grace
   run complete_zsh "lcctl create --"
   offers --rootfs --bundle --env --cwd --user --hostname --label --memory \
     --cpus --pids-limit --net-host --read-only --tty --runtime --log --start
@@ -344,6 +344,34 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   offered
 }
 
+@test "completion: bash offers the container options, logs options, capabilities, namespaces" {
+  need_lcctl
+  run complete_bash "lcctl run --"
+  offers --mount --volume --env-file --cap-add --cap-drop --privileged --device \
+    --no-new-privileges --seccomp --seccomp-profile --log-max-size
+  run complete_bash "lcctl create --cap-add net_"
+  offers NET_ADMIN NET_RAW NET_BIND_SERVICE NET_BROADCAST
+  run complete_bash "lcctl logs --"
+  offers --follow --tail --since --timestamps
+  run complete_bash "lcctl namespaces "
+  offered ls create rm
+  "$LCCTL" -a "$LCCTL_TEST_SOCK" namespaces create "$NS"
+  run complete_bash "$LCCTL -a $LCCTL_TEST_SOCK -n "
+  offers "$NS"
+  run complete_bash "$LCCTL -a $LCCTL_TEST_SOCK namespaces rm "
+  offers "$NS"
+}
+
+@test "completion: zsh offers namespaces after -n and the new commands" {
+  need_zsh
+  need_lcctl
+  "$LCCTL" -a "$LCCTL_TEST_SOCK" namespaces create "$NS"
+  run complete_zsh "$LCCTL -a $LCCTL_TEST_SOCK -n "
+  offers "$NS"
+  run complete_zsh "lcctl "
+  offers logs inspect namespaces
+}
+
 @test "completion: image names from the store for rmi, tag and images (bash and zsh); pull's options" {
   need_lcctl
   tar -C "$LCCTL_TEST_IMAGES/busybox" -cf "$BATS_TEST_TMPDIR/bb.tar" .
@@ -365,5 +393,24 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
     offered docker.io/other/thing:latest
     run complete_zsh "$g push docker.io/o"
     offered docker.io/other/thing:latest
+  fi
+}
+
+@test "completion: run/create --image offers the store's images (bash and zsh), --pull its policies" {
+  need_lcctl
+  tar -C "$LCCTL_TEST_IMAGES/busybox" -cf "$BATS_TEST_TMPDIR/bb.tar" .
+  lcctl import --no-unpack --base-name mybox "$BATS_TEST_TMPDIR/bb.tar" >/dev/null
+  local g="$LCCTL --address $LCCTL_TEST_SOCK --namespace $NS"
+  run complete_bash "$g run --image docker.io/library/my"
+  offered docker.io/library/mybox:latest
+  run complete_bash "$g create --image docker.io/library/my"
+  offered docker.io/library/mybox:latest
+  run complete_bash "lcctl run --pull "
+  offered always missing never
+  run complete_bash "lcctl create --entr"
+  offered --entrypoint
+  if command -v zsh >/dev/null; then
+    run complete_zsh "$g run --image=docker.io/library/my"
+    offered docker.io/library/mybox:latest
   fi
 }

@@ -185,7 +185,7 @@ load attach_helpers
 }
 
 @test "start -a: a task made without stdio is remade with FIFOs and attached" {
-  lcctl create --rootfs "$ROOTFS" s1 sh -c 'echo from-s1; echo err-s1 >&2; exit 4'
+  lcctl create --log none --rootfs "$ROOTFS" s1 sh -c 'echo from-s1; echo err-s1 >&2; exit 4'
   run -4 --separate-stderr lcctl start -a s1
   [ "$output" = from-s1 ]
   [ "$stderr" = err-s1 ]

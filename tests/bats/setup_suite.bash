@@ -7,6 +7,7 @@
 #   LCCTL_TEST_DIR         this run's scratch directory (removed afterwards)
 #   LCCTL_CONTAINERD_DIR   the private containerd's directory (config, root, state, log)
 #   LCCTL_TEST_SOCK        its gRPC socket
+#   LCCTL_LOG_DIR          where lcctl keeps the logs of detached tasks
 #   ROOTFS                 a busybox root filesystem (from $LCCTL_TEST_ROOTFS if set)
 #   CONTAINERD_PID         the daemon's pid at suite start (helpers refresh it per test)
 #   LCCTL_REGISTRY, LCCTL_REGISTRY_TLS, LCCTL_REGISTRY_TOKEN, LCCTL_REGISTRY_USER,
@@ -40,6 +41,8 @@ setup_suite() {
   export ROOTFS=${LCCTL_TEST_ROOTFS:-$LCCTL_TEST_DIR/rootfs}
   export LCCTL_CONTAINERD_DIR=$LCCTL_TEST_DIR/containerd
   export LCCTL_TEST_SOCK=$LCCTL_CONTAINERD_DIR/containerd.sock
+  # lcctl's own logs of detached tasks stay in the run's directory.
+  export LCCTL_LOG_DIR=$LCCTL_TEST_DIR/logs
 
   bash "$LCCTL_SRC_DIR/scripts/rootfs.sh" "$ROOTFS"
   use_criu
