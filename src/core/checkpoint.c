@@ -97,8 +97,8 @@ image_dir_remove(const char *abs)
 static char *
 reusable_uri(const char *path)
 {
-  bool reusable =
-      path != NULL && (strncmp(path, "file://", 7) == 0 || strncmp(path, "binary://", 9) == 0);
+  bool reusable = path != NULL && (strncmp(path, "file://", 7) == 0 ||
+                                   strncmp(path, "binary://", 9) == 0);
   return xstrdup(reusable ? path : "");
 }
 
