@@ -113,6 +113,7 @@ lc_client_namespace(const lc_client *c)
   return c->ns;
 }
 
+/* The bulk window (bulk.c) runs each call's deadline itself, from its send. */
 int64_t
 lc_client_timeout_ms(const lc_client *c)
 {

@@ -14,6 +14,8 @@
 #include "runc.pb-c.h"
 #include "image_rootfs.h"
 #include "tasks.pb-c.h"
+#include "util.h"
+
 /* The runc options of a container or a task, packed once here: the base
  * options (a container's own, or none) with the runc binary and a CRIU image
  * directory on top. Returns false (nothing to send, so the shim's defaults

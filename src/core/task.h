@@ -10,7 +10,6 @@ struct lc_mount;
 #define LC_PROCESS_TYPE_URL "types.containerd.io/opencontainers/runtime-spec/1/Process"
 #define LC_RESOURCES_TYPE_URL "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources"
 #define LC_DEFAULT_RUNTIME "io.containerd.runc.v2"
-#define LC_RUNC_OPTIONS_TYPE_URL "containerd.runc.v1.Options"
 
 struct lc_container_spec {
   const char *id;
