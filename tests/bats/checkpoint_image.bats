@@ -8,6 +8,8 @@ load registry
 setup() {
   lcctl_setup
   IMG=$LCCTL_REGISTRY/lcctl/busybox:latest
+  # restore keeps CRIU's work directory here when it fails
+  export TMPDIR=$BATS_TEST_TMPDIR
 }
 
 teardown() {
@@ -183,7 +185,7 @@ gone() {
   ctr_ containers checkpoint --task --rw --image cc ckpt/cc:1
   gone cc
   run lcctl restore --checkpoint ckpt/cc:1 cc
-  [ "$status" -eq 0 ]
+  [ "$status" -eq 0 ] || { echo "restore said: $output"; cat "$BATS_TEST_TMPDIR"/lcctl-criu-cc-*/restore.log 2>/dev/null | tail -n 15; false; }
   local after
   after=$(count_in cc)
   ((after >= before))
