@@ -10,7 +10,7 @@
 
 _lcctl_commands='version create start run status kill pause resume delete rm
 wait exec restore checkpoint events update stats pids logs inspect namespaces ns
-pull images image rmi tag import help'
+pull push images image rmi tag import help'
 
 # libcontainerd's event types, then the other services'; "unknown" is any
 # other topic.
@@ -50,10 +50,13 @@ SYS_RAWIO SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG WAKE_ALARM'
 _lcctl_pull_opts='--platform --snapshotter --no-unpack --plain-http --user
 --password-stdin --certs-dir'
 _lcctl_pull_args='--platform --snapshotter --user --certs-dir'
+_lcctl_push_opts='--platform --plain-http --user --password-stdin --certs-dir'
+_lcctl_push_args='--platform --user --certs-dir'
 
 _lcctl_opts() {
   case $1 in
   pull) echo "$_lcctl_pull_opts --help" ;;
+  push) echo "$_lcctl_push_opts --help" ;;
   images) echo "--digests --help" ;;
   rmi) echo "--sync --help" ;;
   import) echo "--base-name --snapshotter --no-unpack --help" ;;
@@ -64,8 +67,8 @@ _lcctl_opts() {
   delete | rm) echo "-f --force --grace --help" ;;
   status) echo "-f --filter -q --help" ;;
   exec) echo "-i --interactive -t --tty -d --detach --exec-id --env --cwd --user --help" ;;
-  restore) echo "-a --attach --checkpoint --help" ;;
-  checkpoint) echo "--dir --exit --help" ;;
+  restore) echo "-a --attach --checkpoint --pull --help" ;;
+  checkpoint) echo "--dir --exit --image --rw --help" ;;
   events) echo "--type --container --filter --count --until --timeout --reconnect --help" ;;
   update) echo "--memory --cpus --pids-limit --help" ;;
   stats) echo "--watch --help" ;;
@@ -87,12 +90,13 @@ _lcctl_takes_arg() {
   status) list='-f --filter' ;;
   exec) list='--exec-id --env --cwd --user' ;;
   restore) list='--checkpoint' ;;
-  checkpoint) list='--dir' ;;
+  checkpoint) list='--dir --image' ;;
   events) list='--type --container --filter --count --until --timeout' ;;
   update) list='--memory --cpus --pids-limit' ;;
   logs) list='--tail --since' ;;
   namespaces | ns) list='--label' ;;
   pull) list=$_lcctl_pull_args ;;
+  push) list=$_lcctl_push_args ;;
   import) list='--base-name --snapshotter' ;;
   *) return 1 ;;
   esac
@@ -346,7 +350,7 @@ _lcctl() {
     ;;
   image) ((nargs == 0)) && _lcctl_reply "ls rm" "$cur" ;;
   import) ((nargs == 0)) && _lcctl_files ;;
-  tag) ((nargs == 0)) && _lcctl_reply "$(_lcctl_images)" "$cur" ;;
+  tag | push) ((nargs == 0)) && _lcctl_reply "$(_lcctl_images)" "$cur" ;;
   images | rmi)
     for id in $(_lcctl_images); do
       [[ " ${args[*]} " == *" $id "* ]] || ids+=" $id"

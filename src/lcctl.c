@@ -54,6 +54,7 @@ static const struct command commands[] = {
     {"inspect", NULL, cmd_inspect, "container record and task as JSON"},
     {"namespaces", "ns", cmd_namespaces, "list, create or remove namespaces"},
     {"pull", NULL, cmd_pull, "fetch an image from a registry and unpack it"},
+    {"push", NULL, cmd_push, "upload an image to a registry"},
     {"images", NULL, cmd_images, "list images"},
     {"image", NULL, cmd_image, "image ls, image rm"},
     {"rmi", NULL, cmd_rmi, "remove images"},

@@ -5,18 +5,23 @@
 #include <stdio.h>
 
 #include "checkpoint.h"
+#include "checkpoint_image.h"
 #include "cmd.h"
 
 struct checkpoint_args {
   const char *id;
   struct lc_checkpoint_opts opts;
+  const char *image; /* --image REF */
+  bool rw;
 };
 
-enum { OPT_DIR = 0xa00, OPT_EXIT };
+enum { OPT_DIR = 0xa00, OPT_EXIT, OPT_IMAGE, OPT_RW };
 
 static struct argp_option checkpoint_options[] = {
     {"dir", OPT_DIR, "DIR", 0, "write the CRIU image into DIR (made 0700 if missing)", 0},
     {"exit", OPT_EXIT, NULL, 0, "stop the task once it is checkpointed", 0},
+    {"image", OPT_IMAGE, "REF", 0, "record the checkpoint as image REF (containerd's format)", 0},
+    {"rw", OPT_RW, NULL, 0, "with --image: add the container's writable layer", 0},
     {NULL, 0, NULL, 0, NULL, 0},
 };
 
@@ -33,6 +38,20 @@ parse_checkpoint(int key, char *arg, struct argp_state *state)
     return 0;
   case OPT_EXIT:
     a->opts.exit = true;
+    return 0;
+  case OPT_IMAGE:
+    if (*arg == '\0')
+      return cmd_arg_error(state, "--image needs an image reference");
+    a->image = arg;
+    return 0;
+  case OPT_RW:
+    a->rw = true;
+    return 0;
+  case ARGP_KEY_END:
+    if (a->image != NULL && a->opts.dir != NULL)
+      return cmd_arg_error(state, "--image and --dir exclude each other");
+    if (a->rw && a->image == NULL)
+      return cmd_arg_error(state, "--rw needs --image");
     return 0;
   case ARGP_KEY_ARG:
   case ARGP_KEY_NO_ARGS:
@@ -53,7 +72,10 @@ static struct argp checkpoint_argp = {
     "stores the checkpoint in its content store and lcctl prints the descriptors (digest, "
     "media type, size) of the archive and of the container's spec; they are kept from "
     "garbage collection until removed (ctr content rm). Without --exit the task keeps "
-    "running. When CRIU fails, the task is left as it was and the error names CRIU's log.",
+    "running. When CRIU fails, the task is left as it was and the error names CRIU's log. "
+    "With --image REF, the checkpoint becomes an image in containerd's checkpoint format "
+    "(what 'ctr containers checkpoint' writes and 'ctr containers restore' reads): push it "
+    "with 'lcctl push REF'.",
     NULL,
     NULL,
     NULL};
@@ -112,11 +134,52 @@ print_descriptors(struct lc_ctx *ctx, const char *id, const struct lc_checkpoint
   lc_table_free(t);
 }
 
+/* The image's name and its index digest, as pull prints an image. */
+static void
+print_image(struct lc_ctx *ctx, const char *id, const struct lc_checkpoint_image_result *r,
+            const struct checkpoint_args *a)
+{
+  if (ctx->format == LC_FORMAT_JSON) {
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "id", json_object_new_string(id));
+    json_object_object_add(o, "name", json_object_new_string(r->name));
+    json_object_object_add(o, "digest", json_object_new_string(r->target.digest));
+    json_object_object_add(o, "media_type", json_object_new_string(r->target.media_type));
+    json_object_object_add(o, "size", json_object_new_int64(r->target.size));
+    json_object_object_add(o, "base_image",
+                           r->base_image ? json_object_new_string(r->base_image) : NULL);
+    json_object_object_add(o, "rw", json_object_new_boolean(a->rw));
+    json_object_object_add(o, "exit", json_object_new_boolean(a->opts.exit));
+    lc_json_print_line(o, stdout);
+    json_object_put(o);
+  } else if (ctx->quiet) {
+    printf("%s\n", r->target.digest);
+  } else {
+    printf("%s %s\n", r->name, r->target.digest);
+  }
+}
+
+/* --image: the checkpoint recorded as an image. */
+static int
+checkpoint_to_image(struct lc_ctx *ctx, lc_client *c, const char *id,
+                    const struct checkpoint_args *a, lc_error **err)
+{
+  struct lc_checkpoint_image_opts o = {.ref = a->image, .rw = a->rw, .exit = a->opts.exit};
+  struct lc_checkpoint_image_result r = {0};
+  if (lc_checkpoint_image(c, id, &o, &r, err) < 0)
+    return -1;
+  print_image(ctx, id, &r, a);
+  lc_checkpoint_image_result_clear(&r);
+  return 0;
+}
+
 /* The core does the work; the ID was checked before anything was sent. */
 static int
 checkpoint_call(struct lc_ctx *ctx, lc_client *c, const char *id, void *input, lc_error **err)
 {
   struct checkpoint_args *a = input;
+  if (a->image != NULL)
+    return checkpoint_to_image(ctx, c, id, a, err);
   struct lc_checkpoint_result res = {0};
   if (lc_task_checkpoint(c, id, &a->opts, &res, err) < 0)
     return -1;

@@ -115,6 +115,7 @@ int cmd_logs(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_inspect(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_namespaces(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_pull(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_push(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_images(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_image(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_rmi(struct lc_ctx *ctx, int argc, char **argv);

@@ -1,6 +1,7 @@
 /* Live progress lines and other pieces the image commands share. */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ struct image_progress {
   size_t n;
   int64_t started_ms;
   int64_t fetched;
+  bool pushing; /* the same lines for an upload: "pushing", "pushed" */
 };
 
 void
@@ -51,6 +53,13 @@ image_progress_new(struct lc_ctx *ctx)
   return p;
 }
 
+void
+image_progress_for_push(struct image_progress *p)
+{
+  if (p != NULL)
+    p->pushing = true;
+}
+
 static void
 draw(const struct progress_line *l)
 {
@@ -58,7 +67,7 @@ draw(const struct progress_line *l)
   image_human_size(l->done, done, sizeof(done));
   image_human_size(l->total, total, sizeof(total));
   int64_t ms = lc_monotonic_ms() - l->started_ms;
-  if (ms > 0 && strcmp(l->state, "fetching") == 0) {
+  if (ms > 0 && (strcmp(l->state, "fetching") == 0 || strcmp(l->state, "pushing") == 0)) {
     image_human_size(l->done * 1000 / ms, rate, sizeof(rate));
     strcat(rate, "/s");
   }
@@ -100,7 +109,7 @@ image_progress_event(void *ud, enum lc_pull_stage stage, const struct lc_descrip
   size_t i = line_for(p, d);
   struct progress_line *l = &p->lines[i];
   static const char *const names[] = {"fetching", "fetching", "done", "exists", "unpacking"};
-  l->state = names[stage];
+  l->state = p->pushing && stage <= LC_PULL_BLOB_PROGRESS ? "pushing" : names[stage];
   if (stage == LC_PULL_BLOB_START)
     l->started_ms = lc_monotonic_ms();
   if (stage == LC_PULL_BLOB_DONE)
@@ -117,7 +126,8 @@ image_progress_free(struct image_progress *p, int ok)
   if (ok) {
     char fetched[32];
     image_human_size(p->fetched, fetched, sizeof(fetched));
-    fprintf(stderr, "%zu blobs, %s fetched in %.1f s\n", p->n, fetched,
+    fprintf(stderr, "%zu blobs, %s %s in %.1f s\n", p->n, fetched,
+            p->pushing ? "pushed" : "fetched",
             (double)(lc_monotonic_ms() - p->started_ms) / 1000.0);
   }
   free(p->lines);

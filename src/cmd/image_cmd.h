@@ -15,6 +15,8 @@ struct image_progress;
 struct image_progress *image_progress_new(struct lc_ctx *ctx);
 void image_progress_event(void *ud, enum lc_pull_stage stage, const struct lc_descriptor *d,
                           int64_t done);
+/* The lines say "pushing" and the summary "pushed". */
+void image_progress_for_push(struct image_progress *p);
 /* Ends the live lines, with a summary when ok. */
 void image_progress_free(struct image_progress *p, int ok);
 

@@ -19,12 +19,18 @@ enum {
   OPT_CERTS_DIR,
 };
 
-static struct argp_option options[] = {
-    {"platform", OPT_PLATFORM, "OS/ARCH[/VARIANT]", 0, "platform to pull (default: this host's)",
-     10},
+/* What pull takes besides the transport options. */
+static struct argp_option unpack_options[] = {
     {"snapshotter", OPT_SNAPSHOTTER, "NAME", 0, "snapshotter to unpack into (default overlayfs)",
      10},
     {"no-unpack", OPT_NO_UNPACK, NULL, 0, "fetch only, do not unpack the layers", 10},
+    {NULL, 0, NULL, 0, NULL, 0},
+};
+
+/* What every command that talks to a registry takes. */
+static struct argp_option options[] = {
+    {"platform", OPT_PLATFORM, "OS/ARCH[/VARIANT]", 0,
+     "platform to pull or push (pull's default: this host's)", 10},
     {"plain-http", OPT_PLAIN_HTTP, NULL, 0, "talk HTTP, not HTTPS, to the registry", 10},
     {"user", OPT_USER, "USER[:PASSWORD]", 0, "registry credentials", 10},
     {"password-stdin", OPT_PASSWORD_STDIN, NULL, 0, "read the password from standard input", 10},
@@ -40,14 +46,6 @@ parse_registry_opt(int key, char *arg, struct argp_state *state)
   switch (key) {
   case OPT_PLATFORM:
     o->platform = arg;
-    return 0;
-  case OPT_SNAPSHOTTER:
-    if (*arg == '\0')
-      return cmd_arg_error(state, "--snapshotter needs a name");
-    o->snapshotter = arg;
-    return 0;
-  case OPT_NO_UNPACK:
-    o->no_unpack = true;
     return 0;
   case OPT_PLAIN_HTTP:
     o->plain_http = true;
@@ -66,7 +64,34 @@ parse_registry_opt(int key, char *arg, struct argp_state *state)
   }
 }
 
-struct argp registry_opts_argp = {options, parse_registry_opt, NULL, NULL, NULL, NULL, NULL};
+struct argp registry_transport_argp = {options, parse_registry_opt, NULL, NULL, NULL, NULL, NULL};
+
+static error_t
+parse_unpack_opt(int key, char *arg, struct argp_state *state)
+{
+  struct registry_opts *o = state->input;
+  switch (key) {
+  case ARGP_KEY_INIT:
+    state->child_inputs[0] = o;
+    return 0;
+  case OPT_SNAPSHOTTER:
+    if (*arg == '\0')
+      return cmd_arg_error(state, "--snapshotter needs a name");
+    o->snapshotter = arg;
+    return 0;
+  case OPT_NO_UNPACK:
+    o->no_unpack = true;
+    return 0;
+  default:
+    return ARGP_ERR_UNKNOWN;
+  }
+}
+
+static struct argp_child unpack_children[] = {{&registry_transport_argp, 0, NULL, 0},
+                                              {NULL, 0, NULL, 0}};
+
+struct argp registry_opts_argp = {
+    unpack_options, parse_unpack_opt, NULL, NULL, unpack_children, NULL, NULL};
 
 /* One line from stdin, without its newline; the buffer is wiped after use. */
 static char *
@@ -147,17 +172,24 @@ cancelled(void *ud)
 }
 
 void
+registry_opts_transport(struct lc_ctx *ctx, struct registry_opts *o, struct lc_registry_opts *out)
+{
+  *out = (struct lc_registry_opts){0};
+  out->creds = o->user != NULL ? &o->creds : NULL;
+  out->plain_http = o->plain_http;
+  out->certs_dir = o->certs_dir;
+  out->trace = ctx->debug ? trace_http : NULL;
+  out->cancelled = cancelled;
+}
+
+void
 registry_opts_pull(struct lc_ctx *ctx, struct registry_opts *o, struct lc_pull_opts *out)
 {
   *out = (struct lc_pull_opts){0};
   out->platform = o->platform;
   out->snapshotter = o->snapshotter;
   out->no_unpack = o->no_unpack;
-  out->registry.creds = o->user != NULL ? &o->creds : NULL;
-  out->registry.plain_http = o->plain_http;
-  out->registry.certs_dir = o->certs_dir;
-  out->registry.trace = ctx->debug ? trace_http : NULL;
-  out->registry.cancelled = cancelled;
+  registry_opts_transport(ctx, o, &out->registry);
 }
 
 void

@@ -20,13 +20,21 @@ struct registry_opts {
   struct lc_credentials creds;
 };
 
+/* pull's options: the transport ones and --snapshotter, --no-unpack. */
 extern struct argp registry_opts_argp;
+/* The transport options alone (--platform, --plain-http, --user,
+ * --password-stdin, --certs-dir), for push. */
+extern struct argp registry_transport_argp;
 
 /* Reads --password-stdin and checks the combination; a usage error (exit 2)
  * is reported and returned as non-zero. */
 int registry_opts_finish(struct lc_ctx *ctx, struct registry_opts *o);
 /* The pull options these make, with --debug tracing and Ctrl-C ending the
  * transfer; progress as given. */
+/* The registry client options these make, with --debug tracing and Ctrl-C
+ * ending the transfer. */
+void registry_opts_transport(struct lc_ctx *ctx, struct registry_opts *o,
+                             struct lc_registry_opts *out);
 void registry_opts_pull(struct lc_ctx *ctx, struct registry_opts *o, struct lc_pull_opts *out);
 void registry_opts_clear(struct registry_opts *o);
 

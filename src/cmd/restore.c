@@ -8,6 +8,7 @@
 
 #include "attach.h"
 #include "checkpoint.h"
+#include "checkpoint_restore.h"
 #include "cmd.h"
 #include "taskio.h"
 
@@ -15,16 +16,18 @@ struct restore_args {
   const char *id;
   const char *checkpoint;
   bool attach;
+  bool pull; /* --pull: fetch a checkpoint image that is not here */
 };
 
-enum { OPT_CHECKPOINT = 0x700 };
+enum { OPT_CHECKPOINT = 0x700, OPT_PULL };
 
 static struct argp_option restore_options[] = {
     {"attach", 'a', NULL, 0, "follow the task's output until it exits; exit with its status", 0},
     {"checkpoint", OPT_CHECKPOINT, "DIR", 0,
-     "start the task from a checkpoint: a directory made by checkpoint --dir, or a content-store "
-     "digest",
+     "start the task from a checkpoint: a directory made by checkpoint --dir, a content-store "
+     "digest, or a checkpoint image (checkpoint --image) to make the container from",
      0},
+    {"pull", OPT_PULL, NULL, 0, "fetch the checkpoint image and its base image when not here", 0},
     {NULL, 0, NULL, 0, NULL, 0},
 };
 
@@ -39,6 +42,13 @@ parse_restore(int key, char *arg, struct argp_state *state)
     return 0;
   case OPT_CHECKPOINT:
     a->checkpoint = arg;
+    return 0;
+  case OPT_PULL:
+    a->pull = true;
+    return 0;
+  case ARGP_KEY_END:
+    if (a->pull && (a->checkpoint == NULL || !lc_checkpoint_is_image_ref(a->checkpoint)))
+      return cmd_arg_error(state, "--pull needs --checkpoint with an image reference");
     return 0;
   case ARGP_KEY_ARG:
   case ARGP_KEY_NO_ARGS:
@@ -167,12 +177,18 @@ reconnect(struct lc_ctx *ctx, lc_client *c, const char *id, bool attach, lc_erro
   return rv;
 }
 
-/* The second meaning: start the task again from a checkpoint. */
+/* The second meaning: start the task again from a checkpoint; a checkpoint
+ * image (lcctl-restore(1) says how it is told apart) makes the container
+ * anew as well. */
 static int
-start_from_checkpoint(lc_client *c, const char *id, const char *checkpoint, lc_error **err)
+start_from_checkpoint(lc_client *c, const char *id, const struct restore_args *a, lc_error **err)
 {
-  struct lc_restore_opts ro = {.checkpoint = checkpoint};
   uint32_t pid = 0;
+  if (lc_checkpoint_is_image_ref(a->checkpoint)) {
+    struct lc_checkpoint_restore_opts io = {.ref = a->checkpoint, .pull = a->pull};
+    return lc_checkpoint_image_restore(c, id, &io, &pid, err);
+  }
+  struct lc_restore_opts ro = {.checkpoint = a->checkpoint};
   return lc_task_restore_checkpoint(c, id, &ro, &pid, err);
 }
 
@@ -183,7 +199,7 @@ static int
 restore_call(struct lc_ctx *ctx, lc_client *c, const char *id, void *input, lc_error **err)
 {
   struct restore_args *a = input;
-  if (a->checkpoint != NULL && start_from_checkpoint(c, id, a->checkpoint, err) < 0)
+  if (a->checkpoint != NULL && start_from_checkpoint(c, id, a, err) < 0)
     return -1;
   int rv = reconnect(ctx, c, id, a->attach, err);
   if (rv >= 0)

@@ -397,7 +397,7 @@ lc_task_checkpoint(lc_client *c, const char *id, const struct lc_checkpoint_opts
     lc_checkpoint_result_clear(out);
     return -1;
   }
-  if (o->dir == NULL && keep_blobs(c, out, err) < 0) {
+  if (o->dir == NULL && !o->unlabelled && keep_blobs(c, out, err) < 0) {
     lc_checkpoint_result_clear(out);
     return -1;
   }
@@ -538,6 +538,7 @@ clear_old_task(lc_client *c, const char *id, struct restore_io *io, lc_error **e
 /* What to restore from: an image directory, or an archive in the store. */
 struct restore_source {
   char *abs_dir;
+  const char *work_dir; /* CRIU's work files, when not abs_dir */
   const char *digest;
   int64_t size;
 };
@@ -600,6 +601,14 @@ restore_create(lc_client *c, const char *id, const struct restore_source *src,
   Lcpb__RuncOptions none = LCPB__RUNC_OPTIONS__INIT;
   if (spec.runc_base == NULL)
     spec.runc_base = &none;
+  /* a content-store checkpoint's CRIU work files where they outlive a
+   * failed task (its bundle goes with it) */
+  Lcpb__RuncOptions with_work;
+  if (src->work_dir != NULL) {
+    with_work = *spec.runc_base;
+    with_work.criu_work_path = MUT(src->work_dir);
+    spec.runc_base = &with_work;
+  }
   /* A container from an image: its snapshot (the writable layer as the task
    * left it) is the root again; the checkpoint does not carry it. */
   struct lc_mount *mounts = NULL;
@@ -622,7 +631,8 @@ explain_restore_failure(const struct restore_source *src, time_t started, lc_err
 {
   if (e == NULL || strstr(e->message, RESTORE_FAILED_MARK) == NULL)
     return;
-  char *log = src->abs_dir != NULL ? xasprintf("%s/restore.log", src->abs_dir) : NULL;
+  const char *dir = src->abs_dir != NULL ? src->abs_dir : src->work_dir;
+  char *log = dir != NULL ? xasprintf("%s/restore.log", dir) : NULL;
   struct stat st;
   if (log != NULL && (stat(log, &st) != 0 || st.st_mtime < started)) {
     free(log);
@@ -657,7 +667,7 @@ int
 lc_task_restore_checkpoint(lc_client *c, const char *id, const struct lc_restore_opts *o,
                            uint32_t *pid, lc_error **err)
 {
-  struct restore_source src = {0};
+  struct restore_source src = {.work_dir = o->work_dir};
   struct restore_base base = {0};
   struct restore_io old = {0};
   int rv = -1;

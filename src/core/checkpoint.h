@@ -25,6 +25,9 @@ struct lc_checkpoint_opts {
    * containerd's content store. */
   const char *dir;
   bool exit; /* stop the task once it is checkpointed (runc without --leave-running) */
+  /* Content store only: the caller keeps the blobs (a lease, then an image
+   * that references them), so no gc.root label is put on them. */
+  bool unlabelled;
 };
 
 struct lc_checkpoint_result {
@@ -57,6 +60,9 @@ struct lc_restore_opts {
    * nobody reads any more is never reused), or for a container made again,
    * those of its record; else none. */
   const struct lc_stdio_paths *io;
+  /* CRIU's work directory (restore.log) for a content-store checkpoint,
+   * which otherwise goes with the failed task's bundle; NULL: the bundle. */
+  const char *work_dir;
 };
 
 /* Creates and starts the container's task from a checkpoint, keeping the

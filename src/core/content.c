@@ -198,11 +198,20 @@ int
 lc_content_read(lc_client *c, const char *digest, size_t max, uint8_t **data, size_t *len,
                 lc_error **err)
 {
+  return lc_content_read_range(c, digest, 0, 0, max, data, len, err);
+}
+
+int
+lc_content_read_range(lc_client *c, const char *digest, int64_t offset, int64_t size, size_t max,
+                      uint8_t **data, size_t *len, lc_error **err)
+{
   grpc_channel *ch = lc_client_channel(c, err);
   if (ch == NULL)
     return -1;
   Lcpb__ReadContentRequest req = LCPB__READ_CONTENT_REQUEST__INIT;
   req.digest = MUT(digest);
+  req.offset = offset;
+  req.size = size;
   uint8_t buf[256];
   size_t n = lcpb__read_content_request__pack(&req, buf);
   struct read_state st = {.max = max, .digest = digest};

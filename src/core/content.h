@@ -40,6 +40,9 @@ int lc_content_delete(lc_client *c, const char *digest, lc_error **err);
 /* A whole blob into memory; refuses blobs over max bytes. */
 int lc_content_read(lc_client *c, const char *digest, size_t max, uint8_t **data, size_t *len,
                     lc_error **err);
+/* Bytes [offset, offset + size) of a blob (size 0: to its end), the same way. */
+int lc_content_read_range(lc_client *c, const char *digest, int64_t offset, int64_t size,
+                          size_t max, uint8_t **data, size_t *len, lc_error **err);
 
 /* One blob being written: the bytes are hashed here as they are sent, and
  * containerd checks size and digest again at commit. */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkpoint_image.h"
 #include "digest.h"
 #include "image_store.h"
 #include "lease.h"
@@ -312,6 +313,8 @@ resolve(struct pull *p, struct chosen *ch, lc_error **err)
   if (fetch_document(p, lc_ref_object(&p->ref), NULL, &ch->root, &ch->root_data, &ch->root_len,
                      &ch->root_doc, err) < 0)
     return -1;
+  if (lc_checkpoint_index_is(&ch->root_doc))
+    return 1; /* no platform to pick: see pull_checkpoint */
   if (ch->root_doc.kind == LC_DOC_INDEX) {
     const struct lc_index_entry *e = NULL;
     if (lc_index_pick(&ch->root_doc, &ch->want, &e, err) < 0 ||
@@ -359,6 +362,31 @@ store_all(struct pull *p, struct chosen *ch, lc_error **err)
   return store_document(p, &ch->root, ch->root_data, ch->root_len, &ch->root_doc, err);
 }
 
+/* A checkpoint image (checkpoint --image, ctr containers checkpoint): its
+ * own blobs, every entry but the base image's manifest, which is an image of
+ * its own to pull by the name the index gives. Nothing is unpacked. */
+static int
+pull_checkpoint(struct pull *p, struct chosen *ch, struct lc_pull_result *out, lc_error **err)
+{
+  const struct lc_image_doc *idx = &ch->root_doc;
+  for (size_t i = 0; i < idx->n_manifests; i++) {
+    const struct lc_descriptor *d = &idx->manifests[i].desc;
+    if (!lc_media_type_is_manifest(d->media_type) && !lc_media_type_is_index(d->media_type) &&
+        stream_blobs(p, d, 1, err) < 0)
+      return -1;
+  }
+  if (store_document(p, &ch->root, ch->root_data, ch->root_len, idx, err) < 0)
+    return -1;
+  struct lc_image img = {.name = p->ref.name, .target = ch->root};
+  if (lc_image_put(p->c, &img, err) < 0)
+    return -1;
+  out->name = xstrdup(p->ref.name);
+  lc_descriptor_copy(&out->target, &ch->root);
+  out->platform = xstrdup("checkpoint");
+  out->unpacked = false;
+  return 0;
+}
+
 static int
 pull_under_lease(struct pull *p, struct lc_pull_result *out, lc_error **err)
 {
@@ -370,7 +398,12 @@ pull_under_lease(struct pull *p, struct lc_pull_result *out, lc_error **err)
   } else {
     lc_platform_host(&ch.want);
   }
-  if (resolve(p, &ch, err) < 0 || store_all(p, &ch, err) < 0)
+  int kind = resolve(p, &ch, err);
+  if (kind == 1) {
+    rv = pull_checkpoint(p, &ch, out, err);
+    goto done;
+  }
+  if (kind < 0 || store_all(p, &ch, err) < 0)
     goto done;
   const struct lc_image_doc *m = ch.root_doc.kind == LC_DOC_INDEX ? &ch.manifest_doc : &ch.root_doc;
   const char *sn = p->o->snapshotter ? p->o->snapshotter : LC_DEFAULT_SNAPSHOTTER;

@@ -36,6 +36,7 @@ struct exchange {
   void *sink_ud;
   char *content_type;
   char *challenge; /* WWW-Authenticate */
+  char *location;  /* where an upload goes next */
   char *body;      /* small bodies: manifests, errors, tokens */
   size_t body_len, body_max;
   bool body_too_large;
@@ -47,6 +48,7 @@ exchange_clear(struct exchange *x)
 {
   free(x->content_type);
   free(x->challenge);
+  free(x->location);
   free(x->body);
   lc_error_free(x->sink_err);
   *x = (struct exchange){0};
@@ -78,7 +80,11 @@ on_header(char *line, size_t size, size_t n, void *ud)
   if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
     free(x->content_type);
     free(x->challenge);
-    x->content_type = x->challenge = NULL;
+    free(x->location);
+    x->content_type = x->challenge = x->location = NULL;
+  } else if ((v = header_value(line, len, "location")) != NULL) {
+    free(x->location);
+    x->location = v;
   } else if ((v = header_value(line, len, "content-type")) != NULL) {
     free(x->content_type);
     x->content_type = v;
@@ -264,6 +270,41 @@ curl_failure_of(lc_registry *r, CURLcode rc, const char *errbuf, lc_error **err)
                           : "");
 }
 
+/* What a request sends besides its headers: a method other than GET, and
+ * for uploads a body held in memory (so that it can be sent again after an
+ * auth challenge). */
+struct request_body {
+  const char *method;
+  const void *data;
+  size_t len;
+};
+
+/* Ctrl-C during an upload: curl asks this while it sends and waits. */
+static int
+on_upload_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                   curl_off_t ulnow)
+{
+  const lc_registry *r = ud;
+  return r->opts->cancelled != NULL && r->opts->cancelled(r->opts->cancel_ud);
+}
+
+static void
+setup_method(lc_registry *r, const struct request_body *b)
+{
+  if (b == NULL || strcmp(b->method, "GET") == 0)
+    return;
+  if (strcmp(b->method, "HEAD") == 0) {
+    curl_easy_setopt(r->curl, CURLOPT_NOBODY, 1L);
+    return;
+  }
+  curl_easy_setopt(r->curl, CURLOPT_XFERINFOFUNCTION, on_upload_progress);
+  curl_easy_setopt(r->curl, CURLOPT_XFERINFODATA, r);
+  curl_easy_setopt(r->curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(r->curl, CURLOPT_CUSTOMREQUEST, b->method);
+  curl_easy_setopt(r->curl, CURLOPT_POSTFIELDS, b->data != NULL ? b->data : "");
+  curl_easy_setopt(r->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b->len);
+}
+
 static int
 curl_failure(lc_registry *r, CURLcode rc, const char *url, lc_error **err)
 {
@@ -273,10 +314,12 @@ curl_failure(lc_registry *r, CURLcode rc, const char *url, lc_error **err)
 /* One HTTP request, start to end. Returns the status, or -1 when no answer
  * came (connection, TLS, cancelled, the sink refused). */
 static long
-perform(lc_registry *r, const char *method, const char *url, struct exchange *x,
+perform(lc_registry *r, const struct request_body *b, const char *url, struct exchange *x,
         struct curl_slist *headers, lc_error **err)
 {
+  const char *method = b != NULL ? b->method : "GET";
   setup_request(r, url, x, headers);
+  setup_method(r, b);
   int64_t start = lc_monotonic_ms();
   CURLcode rc = curl_easy_perform(r->curl);
   r->last_rc = rc;
@@ -387,7 +430,7 @@ token_request(lc_registry *r, const struct lc_challenge *ch, bool post, struct e
     cleanup_free char *url =
         xasprintf("%s%s%s", ch->realm, strchr(ch->realm, '?') ? "&" : "?", query);
     struct curl_slist *h = basic_header(r, NULL);
-    long status = perform(r, "GET", url, x, h, err);
+    long status = perform(r, NULL, url, x, h, err);
     curl_slist_free_all(h);
     return status;
   }
@@ -464,19 +507,28 @@ authenticate(lc_registry *r, const char *challenge, lc_error **err)
   return rv < 0 ? -1 : r->authorization != NULL;
 }
 
+/* One request of the API. path is under the repository ("/blobs/...") or,
+ * starting with a scheme, a whole URL (an upload's Location). extra holds
+ * header lines ("Accept: ...", "Content-Type: ..."), NULL-terminated. */
+struct api_request {
+  const char *path;
+  const char *const *extra;
+  const struct request_body *body;
+};
+
 static long
-request_once(lc_registry *r, const char *path, const char *accept, struct exchange *x,
-             lc_error **err)
+request_once(lc_registry *r, const struct api_request *q, struct exchange *x, lc_error **err)
 {
-  cleanup_free char *url = xasprintf("%s%s", r->base, path);
+  bool whole = strncmp(q->path, "http://", 7) == 0 || strncmp(q->path, "https://", 8) == 0;
+  cleanup_free char *url = whole ? xstrdup(q->path) : xasprintf("%s%s", r->base, q->path);
   struct curl_slist *h = NULL;
-  if (accept != NULL) {
-    cleanup_free char *a = xasprintf("Accept: %s", accept);
-    h = curl_slist_append(h, a);
-  }
+  for (size_t i = 0; q->extra != NULL && q->extra[i] != NULL; i++)
+    h = curl_slist_append(h, q->extra[i]);
+  if (q->body != NULL && q->body->data != NULL)
+    h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip */
   if (r->authorization != NULL)
     h = curl_slist_append(h, r->authorization);
-  long status = perform(r, "GET", url, x, h, err);
+  long status = perform(r, q->body, url, x, h, err);
   curl_slist_free_all(h);
   return status;
 }
@@ -487,15 +539,15 @@ request_once(lc_registry *r, const char *path, const char *accept, struct exchan
  * HTTP); a certificate that does not verify is an error, never a reason to
  * drop TLS. */
 static long
-request(lc_registry *r, const char *path, const char *accept, struct exchange *x, lc_error **err)
+request(lc_registry *r, const struct api_request *q, struct exchange *x, lc_error **err)
 {
   lc_error *e = NULL;
-  long status = request_once(r, path, accept, x, &e);
+  long status = request_once(r, q, x, &e);
   if (status < 0 && r->try_plain_after_tls && r->last_rc == CURLE_SSL_CONNECT_ERROR) {
     lc_error_free(steal_pointer(&e));
     r->try_plain_after_tls = false;
     set_base(r, true);
-    status = request_once(r, path, accept, x, &e);
+    status = request_once(r, q, x, &e);
   }
   r->try_plain_after_tls = false; /* the scheme is settled by the first answer */
   if (status == 401 && x->challenge != NULL) {
@@ -507,7 +559,7 @@ request(lc_registry *r, const char *path, const char *accept, struct exchange *x
       free(x->body);
       x->body = NULL;
       x->body_len = 0;
-      status = request_once(r, path, accept, x, &e);
+      status = request_once(r, q, x, &e);
     }
   }
   if (status < 0)
@@ -521,7 +573,9 @@ lc_registry_get_manifest(lc_registry *r, const char *object, size_t max, char **
 {
   cleanup_free char *path = xasprintf("/manifests/%s", object);
   struct exchange x = {.reg = r, .body_max = max};
-  long status = request(r, path, LC_MANIFEST_ACCEPT, &x, err);
+  const char *extra[] = {"Accept: " LC_MANIFEST_ACCEPT, NULL};
+  struct api_request q = {.path = path, .extra = extra};
+  long status = request(r, &q, &x, err);
   if (status == 200 && x.body == NULL)
     x.body = xzalloc(1);
   if (status == 200) {
@@ -542,13 +596,147 @@ lc_registry_get_blob(lc_registry *r, const struct lc_descriptor *d, lc_blob_sink
 {
   cleanup_free char *path = xasprintf("/blobs/%s", d->digest);
   struct exchange x = {.reg = r, .sink = sink, .sink_ud = ud};
-  long status = request(r, path, NULL, &x, err);
+  struct api_request q = {.path = path};
+  long status = request(r, &q, &x, err);
   if (status > 0 && status != 200) {
     cleanup_free char *what = xasprintf("blob %s", d->digest);
     status_error(r, status, what, &x, err);
   }
   exchange_clear(&x);
   return status == 200 ? 0 : -1;
+}
+
+int
+lc_registry_blob_exists(lc_registry *r, const char *digest, lc_error **err)
+{
+  cleanup_free char *path = xasprintf("/blobs/%s", digest);
+  struct exchange x = {.reg = r};
+  struct request_body head = {.method = "HEAD"};
+  struct api_request q = {.path = path, .body = &head};
+  long status = request(r, &q, &x, err);
+  if (status > 0 && status != 200 && status != 404) {
+    cleanup_free char *what = xasprintf("blob %s", digest);
+    status_error(r, status, what, &x, err);
+  }
+  exchange_clear(&x);
+  return status == 200 ? 1 : status == 404 ? 0 : -1;
+}
+
+/* An upload's Location as a whole URL: distribution sends absolute ones,
+ * others may send a path on the same host. */
+static char *
+upload_url(lc_registry *r, const char *location)
+{
+  if (strncmp(location, "http://", 7) == 0 || strncmp(location, "https://", 8) == 0)
+    return xstrdup(location);
+  const char *scheme_end = strstr(r->base, "://");
+  return xasprintf("%.*s://%s%s", (int)(scheme_end - r->base), r->base, r->host, location);
+}
+
+/* One step of an upload session: sends the request, expects status want,
+ * and returns the next Location in *next (NULL when the answer had none). */
+static int
+upload_step(lc_registry *r, const struct api_request *q, long want, const char *digest, char **next,
+            lc_error **err)
+{
+  /* an upload's answers have no body to notice Ctrl-C in: asked here */
+  if (r->opts->cancelled != NULL && r->opts->cancelled(r->opts->cancel_ud))
+    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_CANCELLED, "interrupted");
+  struct exchange x = {.reg = r};
+  long status = request(r, q, &x, err);
+  int rv = -1;
+  if (status == want) {
+    *next = x.location != NULL ? upload_url(r, x.location) : NULL;
+    rv = 0;
+  } else if (status > 0) {
+    cleanup_free char *what = xasprintf("the upload of blob %s", digest);
+    status_error(r, status, what, &x, err);
+  }
+  exchange_clear(&x);
+  return rv;
+}
+
+/* The URL that ends an upload: the session's Location with ?digest=. */
+static char *
+finish_url(const char *location, const char *digest)
+{
+  return xasprintf("%s%sdigest=%s", location, strchr(location, '?') ? "&" : "?", digest);
+}
+
+/* Sends the blob as PATCH chunks of at most chunk bytes on the session at
+ * *location (replaced by each answer's), reporting progress after each. */
+static int
+upload_chunks(lc_registry *r, const struct lc_descriptor *d, const struct lc_blob_upload *u,
+              char **location, lc_error **err)
+{
+  for (int64_t off = 0; off < d->size;) {
+    size_t n = (size_t)(d->size - off) < u->chunk ? (size_t)(d->size - off) : u->chunk;
+    const void *data;
+    if (u->read(u->ud, off, n, &data, err) < 0)
+      return -1;
+    cleanup_free char *range =
+        xasprintf("Content-Range: %lld-%lld", (long long)off, (long long)(off + (int64_t)n - 1));
+    const char *extra[] = {"Content-Type: application/octet-stream", range, NULL};
+    struct request_body body = {"PATCH", data, n};
+    struct api_request q = {.path = *location, .extra = extra, .body = &body};
+    char *next = NULL;
+    if (upload_step(r, &q, 202, d->digest, &next, err) < 0)
+      return -1;
+    if (next == NULL)
+      return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_UNKNOWN,
+                          "registry %s: no Location after a chunk of blob %s", r->host, d->digest);
+    free(*location);
+    *location = next;
+    off += (int64_t)n;
+    if (u->progress != NULL)
+      u->progress(u->ud, off);
+  }
+  return 0;
+}
+
+int
+lc_registry_put_blob(lc_registry *r, const struct lc_descriptor *d, const struct lc_blob_upload *u,
+                     lc_error **err)
+{
+  struct request_body post = {"POST", NULL, 0};
+  struct api_request start = {.path = "/blobs/uploads/", .body = &post};
+  cleanup_free char *location = NULL;
+  if (upload_step(r, &start, 202, d->digest, &location, err) < 0)
+    return -1;
+  if (location == NULL)
+    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_UNKNOWN,
+                        "registry %s: no Location to upload blob %s to", r->host, d->digest);
+  /* monolithic: one PUT carries the whole blob; chunked: PATCHes, then an
+   * empty PUT */
+  bool monolithic = d->size <= (int64_t)u->chunk;
+  const void *data = NULL;
+  if (monolithic && u->read(u->ud, 0, (size_t)d->size, &data, err) < 0)
+    return -1;
+  if (!monolithic && upload_chunks(r, d, u, &location, err) < 0)
+    return -1;
+  cleanup_free char *url = finish_url(location, d->digest);
+  const char *extra[] = {"Content-Type: application/octet-stream", NULL};
+  struct request_body put = {"PUT", monolithic ? data : NULL, monolithic ? (size_t)d->size : 0};
+  struct api_request q = {.path = url, .extra = extra, .body = &put};
+  cleanup_free char *done = NULL;
+  if (upload_step(r, &q, 201, d->digest, &done, err) < 0)
+    return -1;
+  if (monolithic && u->progress != NULL)
+    u->progress(u->ud, d->size);
+  return 0;
+}
+
+int
+lc_registry_put_manifest(lc_registry *r, const char *object, const struct lc_descriptor *d,
+                         const void *data, size_t len, lc_error **err)
+{
+  cleanup_free char *path = xasprintf("/manifests/%s", object);
+  cleanup_free char *ctype = xasprintf("Content-Type: %s", d->media_type);
+  const char *extra[] = {ctype, NULL};
+  struct request_body put = {"PUT", data, len};
+  struct api_request q = {.path = path, .extra = extra, .body = &put};
+  cleanup_free char *location = NULL;
+  return upload_step(r, &q, 201, d->digest, &location, err);
 }
 
 /* One blob transfer of lc_registry_get_blobs. */

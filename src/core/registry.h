@@ -48,6 +48,31 @@ typedef int (*lc_blob_sink)(void *ud, const void *data, size_t len, lc_error **e
 int lc_registry_get_blob(lc_registry *r, const struct lc_descriptor *d, lc_blob_sink sink, void *ud,
                          lc_error **err);
 
+/* Push. Each answers one auth challenge itself, as the GETs do (a token
+ * scoped for push is asked for when the registry's challenge says so). */
+
+/* 1 when the repository has the blob (HEAD 200), 0 when not (404). */
+int lc_registry_blob_exists(lc_registry *r, const char *digest, lc_error **err);
+
+/* Where an upload takes its bytes: read puts bytes [offset, offset + len)
+ * of the blob at *data, valid until the next read; progress (may be NULL)
+ * hears the bytes the registry has accepted so far. */
+struct lc_blob_upload {
+  size_t chunk; /* blobs up to this size go in one PUT, larger ones in PATCHes of it */
+  int (*read)(void *ud, int64_t offset, size_t len, const void **data, lc_error **err);
+  void (*progress)(void *ud, int64_t done);
+  void *ud;
+};
+/* POST starts an upload session; a blob of at most u->chunk bytes is then
+ * sent in one PUT ?digest= (monolithic), a larger one as PATCH chunks with
+ * Content-Range and an empty PUT ?digest= at the end. The registry checks
+ * the digest. */
+int lc_registry_put_blob(lc_registry *r, const struct lc_descriptor *d,
+                         const struct lc_blob_upload *u, lc_error **err);
+/* PUTs a manifest or index under object (tag or digest) with d's media type. */
+int lc_registry_put_manifest(lc_registry *r, const char *object, const struct lc_descriptor *d,
+                             const void *data, size_t len, lc_error **err);
+
 /* Several blobs at once (HTTP/2 streams on one connection where the
  * registry speaks it, else up to max_parallel connections), each to its
  * own sink. The first failure ends the others; it is returned, and each

@@ -203,3 +203,37 @@ lc_diff_apply(lc_client *c, const struct lc_descriptor *layer, const struct lc_m
   protobuf_c_message_free_unpacked(op.resp, NULL);
   return 0;
 }
+
+int
+lc_diff_compare(lc_client *c, const struct lc_mount *left, size_t n_left,
+                const struct lc_mount *right, size_t n_right, const char *media_type,
+                const char *ref, struct lc_descriptor *out, lc_error **err)
+{
+  cleanup_free Lcpb__Mount *ls = xcalloc(n_left ? n_left : 1, sizeof(*ls));
+  cleanup_free Lcpb__Mount **lp = lc_mounts_to_pb(left, n_left, ls);
+  cleanup_free Lcpb__Mount *rs = xcalloc(n_right ? n_right : 1, sizeof(*rs));
+  cleanup_free Lcpb__Mount **rp = lc_mounts_to_pb(right, n_right, rs);
+  Lcpb__DiffRequest req = LCPB__DIFF_REQUEST__INIT;
+  req.n_left = n_left;
+  req.left = lp;
+  req.n_right = n_right;
+  req.right = rp;
+  req.media_type = MUT(media_type);
+  req.ref = MUT(ref);
+  struct lc_unary op = LC_UNARY(LC_SVC_DIFF "Diff", &req.base, &lcpb__diff_response__descriptor);
+  op.no_deadline = true; /* a large writable layer takes as long as it takes */
+  if (lc_unary_batch(c, &op, 1, err) < 0)
+    return -1;
+  if (op.err != NULL)
+    return lc_error_pass(err, op.err);
+  const Lcpb__DiffResponse *r = (Lcpb__DiffResponse *)op.resp;
+  int rv = 0;
+  if (r->diff == NULL || r->diff->digest == NULL || *r->diff->digest == '\0')
+    rv = lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
+                      "protocol error: Diff.Diff answered without a descriptor");
+  else
+    *out = (struct lc_descriptor){xstrdup(r->diff->media_type ? r->diff->media_type : media_type),
+                                  xstrdup(r->diff->digest), r->diff->size};
+  protobuf_c_message_free_unpacked(op.resp, NULL);
+  return rv;
+}

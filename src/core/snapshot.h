@@ -63,4 +63,11 @@ int lc_snapshot_stat(lc_client *c, const char *snapshotter, const char *key,
 int lc_diff_apply(lc_client *c, const struct lc_descriptor *layer, const struct lc_mount *mounts,
                   size_t n_mounts, char **diff_id, lc_error **err);
 
+/* Diff.Diff: the changes from left to right as a layer of media_type
+ * (gzip for application/vnd.oci.image.layer.v1.tar+gzip) written into the
+ * content store under the ingest ref; *out describes it. */
+int lc_diff_compare(lc_client *c, const struct lc_mount *left, size_t n_left,
+                    const struct lc_mount *right, size_t n_right, const char *media_type,
+                    const char *ref, struct lc_descriptor *out, lc_error **err);
+
 #endif

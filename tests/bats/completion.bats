@@ -120,7 +120,7 @@ need_zsh() {
 }
 
 ALL_COMMANDS=(version create start run status kill pause resume delete rm wait
-  exec restore checkpoint events update stats pids logs inspect namespaces ns pull images image rmi tag import help)
+  exec restore checkpoint events update stats pids logs inspect namespaces ns pull push images image rmi tag import help)
 EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   container-create container-update container-delete image-create image-update image-delete
   namespace-create namespace-update namespace-delete snapshot-prepare snapshot-commit
@@ -141,7 +141,7 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   run complete_bash "lcctl st"
   offered start status stats
   run complete_bash "lcctl --json -n x p"
-  offered pause pids pull
+  offered pause pids pull push
   run complete_bash "lcctl help ch"
   offered checkpoint
 }
@@ -178,9 +178,9 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   run complete_bash "lcctl exec -"
   offers -i -t -d --exec-id --env --cwd --user
   run complete_bash "lcctl restore --"
-  offers --attach --checkpoint
+  offers --attach --checkpoint --pull
   run complete_bash "lcctl checkpoint --"
-  offers --dir --exit
+  offers --dir --exit --image --rw
   run complete_bash "lcctl events --"
   offers --type --container --filter --count --until --timeout --reconnect
   run complete_bash "lcctl update --"
@@ -384,8 +384,14 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   offered docker.io/library/mybox:latest docker.io/other/thing:latest
   run complete_bash "lcctl pull --pl"
   offered --platform --plain-http
+  run complete_bash "$g push doc"
+  offered docker.io/library/mybox:latest docker.io/other/thing:latest
+  run complete_bash "lcctl push --"
+  offered --platform --plain-http --user --password-stdin --certs-dir --help
   if command -v zsh >/dev/null; then
     run complete_zsh "$g rmi docker.io/o"
+    offered docker.io/other/thing:latest
+    run complete_zsh "$g push docker.io/o"
     offered docker.io/other/thing:latest
   fi
 }

@@ -6,7 +6,12 @@ a test can act in the middle of a pull (Ctrl-C, the registry going away).
 
 Listens on 127.0.0.1 on a free port (written to PORTFILE once listening) and
 forwards every request to UPSTREAM (see BIG below); blob bodies are sent in 4 KiB pieces at
-about BYTES_PER_SEC (default 64 KiB/s), everything else at once."""
+about BYTES_PER_SEC (default 64 KiB/s), everything else at once.
+
+Uploads (POST, PUT, PATCH) are forwarded too, each body held back for
+len/BYTES_PER_SEC seconds first, with X-Forwarded-Host so that the registry's
+Location headers lead back through the proxy. With DENY_PUSH set, every upload
+is answered 403 DENIED instead, as a registry that grants pulls only would."""
 import http.client
 import os
 import http.server
@@ -19,6 +24,7 @@ UPSTREAM, PORTFILE = sys.argv[1], sys.argv[2]
 BIG = int(os.environ.get("BIG_MANIFEST", "0"))
 RATE = int(sys.argv[3]) if len(sys.argv) > 3 else 64 * 1024
 CHUNK = 4096
+DENY_PUSH = bool(os.environ.get("DENY_PUSH"))
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -37,7 +43,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.big_manifest()
         conn = http.client.HTTPConnection(UPSTREAM, timeout=30)
         headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-        conn.request(method, self.path, headers=headers)
+        body = None
+        if method in ("POST", "PUT", "PATCH"):
+            if DENY_PUSH:
+                return self.deny()
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            time.sleep(len(body) / RATE)
+            headers["X-Forwarded-Host"] = self.headers.get("Host", "")
+        conn.request(method, self.path, body=body, headers=headers)
         resp = conn.getresponse()
         body = resp.read()
         self.send_response(resp.status)
@@ -54,6 +67,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             if slow:
                 time.sleep(CHUNK / RATE)
+
+    def deny(self):
+        body = b'{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}'
+        self.send_response(403)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        self.forward("POST")
+
+    def do_PUT(self):
+        self.forward("PUT")
+
+    def do_PATCH(self):
+        self.forward("PATCH")
 
     def do_GET(self):
         self.forward("GET")

@@ -13,6 +13,9 @@
 #include <string.h>
 
 #include "auth.h"
+#include "checkpoint.h"
+#include "checkpoint_image.h"
+#include "checkpoint_restore.h"
 #include "import.h"
 #include "manifest.h"
 #include "reference.h"
@@ -297,11 +300,43 @@ test_tar_header(void **state)
   assert_int_equal(lc_tar_header(b, NULL, &e), 0);
 }
 
+/* A checkpoint index is told by its CRIU archive entry; restore's
+ * --checkpoint value is an image only when it is no path and no digest. */
+static void
+test_checkpoint_images(void **state)
+{
+  (void)state;
+  const char *ckpt =
+      "{\"schemaVersion\":2,\"manifests\":["
+      "{\"mediaType\":\"" LC_MT_CHECKPOINT_OPTIONS "\",\"digest\":\"" D1 "\",\"size\":3},"
+      "{\"mediaType\":\"" LC_CHECKPOINT_MEDIA_TYPE "\",\"digest\":\"" D2
+      "\",\"size\":9,\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}}]}";
+  const char *plain = "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" LC_MT_OCI_MANIFEST
+                      "\",\"digest\":\"" D1 "\",\"size\":3}]}";
+  struct lc_image_doc doc = {0};
+  lc_error *e = NULL;
+  assert_int_equal(lc_image_doc_parse(ckpt, strlen(ckpt), LC_MT_OCI_INDEX, &doc, &e), 0);
+  assert_true(lc_checkpoint_index_is(&doc));
+  lc_image_doc_clear(&doc);
+  assert_int_equal(lc_image_doc_parse(plain, strlen(plain), LC_MT_OCI_INDEX, &doc, &e), 0);
+  assert_false(lc_checkpoint_index_is(&doc));
+  lc_image_doc_clear(&doc);
+  assert_true(lc_checkpoint_is_image_ref("ckpt/web:1"));
+  assert_true(lc_checkpoint_is_image_ref("localhost:5000/ckpt/web@" D1));
+  assert_false(lc_checkpoint_is_image_ref("/var/lib/ckpt"));
+  assert_false(lc_checkpoint_is_image_ref("./ckpt"));
+  assert_false(lc_checkpoint_is_image_ref(D1));
+  assert_false(lc_checkpoint_is_image_ref("Bad/Name"));
+  assert_false(lc_checkpoint_is_image_ref(""));
+  assert_false(lc_checkpoint_is_image_ref("tests")); /* a directory here */
+}
+
 int
 main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_reference_normalised),
+      cmocka_unit_test(test_checkpoint_images),
       cmocka_unit_test(test_reference_rejected),
       cmocka_unit_test(test_index_and_platforms),
       cmocka_unit_test(test_platform_match),
