@@ -20,6 +20,11 @@ usage() {
 (($# == 2)) || usage
 cmd=$1
 DIR=$2
+# stop ends in rm -rf DIR: an empty DIR would mean the current directory.
+if [[ -z $DIR || $DIR == / ]]; then
+  echo "$0: DIR must name a directory of its own, not '$DIR'" >&2
+  exit 2
+fi
 [[ $DIR == /* ]] || DIR="$PWD/$DIR"
 DIR=${DIR%/}
 SOCK="$DIR/containerd.sock"
