@@ -52,7 +52,7 @@ _lcctl_opts() {
   start) echo "-a --attach --help" ;;
   kill) echo "-s --signal --all --exec-id --help" ;;
   delete | rm) echo "-f --force --help" ;;
-  exec) echo "-i --interactive -t --tty -d --detach --exec-id --env --cwd --user --help" ;;
+  exec) echo "-i --interactive -t --tty -d --detach --exec-id -e --env --env-file --cwd --user --help" ;;
   restore) echo "-a --attach --checkpoint --help" ;;
   checkpoint) echo "--dir --exit --help" ;;
   events) echo "--type --container --filter --count --until --timeout --reconnect --help" ;;
@@ -72,7 +72,7 @@ _lcctl_takes_arg() {
   '') list='-a --address -n --namespace --timeout --format' ;;
   create | run) list=$_lcctl_create_args ;;
   kill) list='-s --signal --exec-id' ;;
-  exec) list='--exec-id --env --cwd --user' ;;
+  exec) list='--exec-id -e --env --env-file --cwd --user' ;;
   restore) list='--checkpoint' ;;
   checkpoint) list='--dir' ;;
   events) list='--type --container --filter --count --until --timeout' ;;
