@@ -111,7 +111,7 @@ parse_exec(int key, char *arg, struct argp_state *state)
 static struct argp exec_argp = {
     exec_options,
     parse_exec,
-    "[OPTION...] ID CMD [ARG...]",
+    "ID CMD [ARG...]",
     "Run a new process in a container's running task, with the container's environment, "
     "working directory and user unless changed; the exit status is the process's.\v"
     "Exit status 126 means the command could not be invoked, 127 that it was not found, "
