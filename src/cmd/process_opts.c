@@ -76,8 +76,13 @@ env_opt_read_file(char ***env, size_t *n, const char *path, lc_error **err)
                                      : strerror(e));
   if (memchr(text, '\0', len) != NULL)
     return usage_error(err, "--env-file %s: not a text file", path);
-  for (char *save = NULL, *line = strtok_r(text, "\n", &save); line != NULL;
-       line = strtok_r(NULL, "\n", &save)) {
+  /* Line by line, blank ones counted (strtok_r would skip them and the
+   * numbers in messages would not be the editor's). */
+  for (char *line = text, *next; line != NULL && *line != '\0'; line = next) {
+    char *nl = strchr(line, '\n');
+    next = nl ? nl + 1 : NULL;
+    if (nl != NULL)
+      *nl = '\0';
     if (env_file_line(env, n, path, ++lineno, line, err) != 0)
       return -1;
   }

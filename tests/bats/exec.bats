@@ -48,9 +48,10 @@ has_exec() {
   [ "$output" = "1|two words|yes|flag|from-container" ]
   run -0 lcctl exec -e C=flag --env-file "$BATS_TEST_TMPDIR/env" c1 sh -c 'echo $C'
   [ "$output" = file ]
-  printf 'GOOD=1\nBAD KEY=2\n' >"$BATS_TEST_TMPDIR/bad"
+  # The line number counts blank lines too: an editor's line 4.
+  printf 'GOOD=1\n\n\nBAD KEY=2\n' >"$BATS_TEST_TMPDIR/bad"
   run -2 --separate-stderr lcctl exec --env-file "$BATS_TEST_TMPDIR/bad" c1 true
-  [ "$stderr" = "lcctl: exec: --env-file $BATS_TEST_TMPDIR/bad:2: expected KEY=VALUE" ]
+  [ "$stderr" = "lcctl: exec: --env-file $BATS_TEST_TMPDIR/bad:4: expected KEY=VALUE" ]
   run -2 --separate-stderr lcctl exec --env-file /no/such/file c1 true
   [ "${#stderr_lines[@]}" -eq 1 ]
   [[ $stderr == *"No such file"* ]]
