@@ -10,7 +10,7 @@
 
 _lcctl_commands='version create start run status kill pause resume delete rm
 wait exec restore checkpoint events update stats pids logs inspect namespaces ns
-help'
+pull images image rmi tag import help'
 
 # libcontainerd's event types, then the other services'; "unknown" is any
 # other topic.
@@ -45,8 +45,16 @@ SYSLOG SYS_ADMIN SYS_BOOT SYS_CHROOT SYS_MODULE SYS_NICE SYS_PACCT SYS_PTRACE
 SYS_RAWIO SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG WAKE_ALARM'
 
 # _lcctl_opts CMD: every option of CMD.
+_lcctl_pull_opts='--platform --snapshotter --no-unpack --plain-http --user
+--password-stdin --certs-dir'
+_lcctl_pull_args='--platform --snapshotter --user --certs-dir'
+
 _lcctl_opts() {
   case $1 in
+  pull) echo "$_lcctl_pull_opts --help" ;;
+  images) echo "--digests --help" ;;
+  rmi) echo "--sync --help" ;;
+  import) echo "--base-name --snapshotter --no-unpack --help" ;;
   create) echo "$_lcctl_create_opts --help" ;;
   run) echo "$_lcctl_create_opts --rm -d --detach -i --interactive --help" ;;
   start) echo "-a --attach --help" ;;
@@ -79,6 +87,8 @@ _lcctl_takes_arg() {
   update) list='--memory --cpus --pids-limit' ;;
   logs) list='--tail --since' ;;
   namespaces | ns) list='--label' ;;
+  pull) list=$_lcctl_pull_args ;;
+  import) list='--base-name --snapshotter' ;;
   *) return 1 ;;
   esac
   list=" ${list//$'\n'/ } "
@@ -135,6 +145,12 @@ _lcctl_namespaces() {
 
 # _lcctl_comma_list CUR WORDS: complete the last item of a comma-separated
 # list of WORDS, leaving out the items already given.
+# Image names of the namespace, for rmi, tag and images.
+_lcctl_images() {
+  "$_lcctl_bin" "${_lcctl_glob[@]}" --timeout 2s --format text -q images \
+    2>/dev/null </dev/null
+}
+
 _lcctl_comma_list() {
   local cur=$1 prefix="" w left=""
   if [[ $cur == *,* ]]; then
@@ -266,6 +282,9 @@ _lcctl() {
     --cap-add | --cap-drop) _lcctl_reply "$_lcctl_caps" "${cur^^}" ;;
     --device) _lcctl_reply "$(compgen -f -- "${cur:-/dev/}")" "$cur" ;;
     --mount) _lcctl_reply "type=bind,src= type=tmpfs,dst=" "$cur" ;;
+    --certs-dir) _lcctl_files -d ;;
+    --platform) _lcctl_reply "linux/amd64 linux/arm64 linux/arm/v7 linux/386 linux/ppc64le linux/s390x" "$cur" ;;
+    --snapshotter) _lcctl_reply "overlayfs native" "$cur" ;;
     --runtime) _lcctl_reply "io.containerd.runc.v2" "$cur" ;;
     -s | --signal)
       # Any case is accepted; names are offered in upper case.
@@ -292,7 +311,7 @@ _lcctl() {
   local id ids=""
   case $cmd in
   help) ((nargs == 0)) && _lcctl_reply "$_lcctl_commands" "$cur" ;;
-  version | events | create | run) ;;
+  version | events | create | run | pull) ;;
   namespaces | ns)
     if ((nargs == 0)); then
       _lcctl_reply "ls create rm" "$cur"
@@ -303,6 +322,15 @@ _lcctl() {
       done
       _lcctl_reply "$left" "$cur"
     fi
+    ;;
+  image) ((nargs == 0)) && _lcctl_reply "ls rm" "$cur" ;;
+  import) ((nargs == 0)) && _lcctl_files ;;
+  tag) ((nargs == 0)) && _lcctl_reply "$(_lcctl_images)" "$cur" ;;
+  images | rmi)
+    for id in $(_lcctl_images); do
+      [[ " ${args[*]} " == *" $id "* ]] || ids+=" $id"
+    done
+    _lcctl_reply "$ids" "$cur"
     ;;
   start | restore | checkpoint | update | pids | exec | logs)
     ((nargs == 0)) && _lcctl_reply "$(_lcctl_ids)" "$cur"

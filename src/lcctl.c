@@ -53,6 +53,12 @@ static const struct command commands[] = {
     {"logs", NULL, cmd_logs, "a container's file log"},
     {"inspect", NULL, cmd_inspect, "container record and task as JSON"},
     {"namespaces", "ns", cmd_namespaces, "list, create or remove namespaces"},
+    {"pull", NULL, cmd_pull, "fetch an image from a registry and unpack it"},
+    {"images", NULL, cmd_images, "list images"},
+    {"image", NULL, cmd_image, "image ls, image rm"},
+    {"rmi", NULL, cmd_rmi, "remove images"},
+    {"tag", NULL, cmd_tag, "name an image anew"},
+    {"import", NULL, cmd_import, "import an OCI layout or docker save archive"},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

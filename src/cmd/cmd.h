@@ -102,5 +102,11 @@ int cmd_pids(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_logs(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_inspect(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_namespaces(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_pull(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_images(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_image(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_rmi(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_tag(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_import(struct lc_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -18,7 +18,7 @@
 #include "containers.pb-c.h"
 #include "content.pb-c.h"
 #include "runc.pb-c.h"
-#include "sha256.h"
+#include "digest.h"
 #include "tasks.pb-c.h"
 #include "util.h"
 

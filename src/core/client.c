@@ -113,6 +113,18 @@ lc_client_namespace(const lc_client *c)
   return c->ns;
 }
 
+int64_t
+lc_client_timeout_ms(const lc_client *c)
+{
+  return c->timeout_ms;
+}
+
+void
+lc_client_set_lease(lc_client *c, const char *lease_id)
+{
+  c->channel.lease = lease_id;
+}
+
 /* Connects on first use, and again after the old connection died, so that a
  * usage error never touches the socket and a long-lived command can recover. */
 grpc_channel *

@@ -86,6 +86,11 @@ void lc_client_free(lc_client *c);
 const char *lc_client_namespace(const lc_client *c);
 /* Drops the connection so that the next call opens a new one. */
 void lc_client_disconnect(lc_client *c);
+/* Every call from now on runs under this lease (containerd-lease header);
+ * NULL ends that. The string must outlive its use. */
+void lc_client_set_lease(lc_client *c, const char *lease_id);
+/* The per-call deadline the client was made with, for modules that stream. */
+int64_t lc_client_timeout_ms(const lc_client *c);
 /* The channel, connecting if needed; for core modules that stream. */
 grpc_channel *lc_client_channel(lc_client *c, lc_error **err);
 

@@ -13,6 +13,10 @@
 #define LC_SVC_EVENTS "/containerd.services.events.v1.Events/"
 #define LC_SVC_CONTENT "/containerd.services.content.v1.Content/"
 #define LC_SVC_NAMESPACES "/containerd.services.namespaces.v1.Namespaces/"
+#define LC_SVC_IMAGES "/containerd.services.images.v1.Images/"
+#define LC_SVC_SNAPSHOTS "/containerd.services.snapshots.v1.Snapshots/"
+#define LC_SVC_DIFF "/containerd.services.diff.v1.Diff/"
+#define LC_SVC_LEASES "/containerd.services.leases.v1.Leases/"
 
 /* One unary call in a batch: the request goes out packed, the answer comes
  * back unpacked with resp_desc (NULL to ignore it), or err is set. */

@@ -120,7 +120,7 @@ need_zsh() {
 }
 
 ALL_COMMANDS=(version create start run status kill pause resume delete rm wait
-  exec restore checkpoint events update stats pids logs inspect namespaces ns help)
+  exec restore checkpoint events update stats pids logs inspect namespaces ns pull images image rmi tag import help)
 EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   container-create container-update container-delete image-create image-update image-delete
   namespace-create namespace-update namespace-delete snapshot-prepare snapshot-commit
@@ -141,7 +141,7 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   run complete_bash "lcctl st"
   offered start status stats
   run complete_bash "lcctl --json -n x p"
-  offered pause pids
+  offered pause pids pull
   run complete_bash "lcctl help ch"
   offered checkpoint
 }
@@ -372,4 +372,22 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   offers "$NS"
   run complete_zsh "lcctl "
   offers logs inspect namespaces
+}
+
+@test "completion: image names from the store for rmi, tag and images (bash and zsh); pull's options" {
+  need_lcctl
+  tar -C "$LCCTL_TEST_IMAGES/busybox" -cf "$BATS_TEST_TMPDIR/bb.tar" .
+  lcctl import --no-unpack --base-name mybox "$BATS_TEST_TMPDIR/bb.tar" >/dev/null
+  lcctl tag mybox other/thing >/dev/null
+  local g="$LCCTL --address $LCCTL_TEST_SOCK --namespace $NS"
+  run complete_bash "$g rmi docker.io/library/my"
+  offered docker.io/library/mybox:latest
+  run complete_bash "$g tag doc"
+  offered docker.io/library/mybox:latest docker.io/other/thing:latest
+  run complete_bash "lcctl pull --pl"
+  offered --platform --plain-http
+  if command -v zsh >/dev/null; then
+    run complete_zsh "$g rmi docker.io/o"
+    offered docker.io/other/thing:latest
+  fi
 }

@@ -10,6 +10,10 @@
 #   LCCTL_LOG_DIR          where lcctl keeps the logs of detached tasks
 #   ROOTFS                 a busybox root filesystem (from $LCCTL_TEST_ROOTFS if set)
 #   CONTAINERD_PID         the daemon's pid at suite start (helpers refresh it per test)
+#   LCCTL_REGISTRY, LCCTL_REGISTRY_TLS, LCCTL_REGISTRY_TOKEN, LCCTL_REGISTRY_USER,
+#   LCCTL_REGISTRY_PASSWORD, LCCTL_REGISTRY_CA, LCCTL_CERTS_DIR, LCCTL_REGISTRY_DIR,
+#   LCCTL_TEST_IMAGES      the private registries and their test images
+#                          (scripts/registry.sh; helpers in registry.bash)
 
 LCCTL_SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
@@ -45,12 +49,26 @@ setup_suite() {
   bash "$LCCTL_SRC_DIR/scripts/containerd.sh" start "$LCCTL_CONTAINERD_DIR"
   CONTAINERD_PID=$(cat "$LCCTL_CONTAINERD_DIR/containerd.pid")
   export CONTAINERD_PID
+  registry_setup
+}
+
+# registry_setup starts the three private registries with the test images
+# pushed (images built once into ${LCCTL_CACHE_DIR:-/var/cache/lcctl}/images
+# and reused by later runs) and exports what registry.bash describes.
+registry_setup() {
+  if ! bash "$LCCTL_SRC_DIR/scripts/registry.sh" start "$LCCTL_TEST_DIR/registry"; then
+    echo "setup_suite: the test registries could not start (scripts/registry.sh start; see above)" >&2
+    return 1
+  fi
+  # shellcheck source=/dev/null # written by scripts/registry.sh
+  source "$LCCTL_TEST_DIR/registry/env"
 }
 
 # teardown_suite stops the daemon with every task and shim it started and
 # removes the scratch directory (a rootfs given by the caller is kept).
 teardown_suite() {
   [[ -n ${LCCTL_TEST_DIR:-} && -d $LCCTL_TEST_DIR ]] || return 0
+  bash "$LCCTL_SRC_DIR/scripts/registry.sh" stop "$LCCTL_TEST_DIR/registry"
   bash "$LCCTL_SRC_DIR/scripts/containerd.sh" stop "$LCCTL_CONTAINERD_DIR"
   if grep -q " $LCCTL_TEST_DIR/" /proc/self/mountinfo; then
     echo "teardown_suite: mounts left under $LCCTL_TEST_DIR:" >&2
