@@ -31,8 +31,10 @@ _lcctl_create_opts='--rootfs --bundle -e --env --env-file --cwd --user
 --hostname --label --mount -v --volume --memory --cpus --pids-limit --net-host
 --read-only -t --tty --cap-add --cap-drop --privileged --device
 --no-new-privileges --seccomp --seccomp-profile --runtime --runc-binary --log
---log-max-size --start'
-_lcctl_create_args='--rootfs --bundle -e --env --env-file --cwd --user
+--log-max-size --start --image --pull --entrypoint --snapshotter --platform
+--plain-http --registry-user --certs-dir'
+_lcctl_create_args='--rootfs --bundle --image --pull --entrypoint --snapshotter
+--platform --registry-user --certs-dir -e --env --env-file --cwd --user
 --hostname --label --mount -v --volume --memory --cpus --pids-limit --cap-add
 --cap-drop --device --seccomp-profile --runtime --runc-binary --log --log-max-size'
 
@@ -59,7 +61,8 @@ _lcctl_opts() {
   run) echo "$_lcctl_create_opts --rm -d --detach -i --interactive --help" ;;
   start) echo "-a --attach --help" ;;
   kill) echo "-s --signal --all --exec-id --help" ;;
-  delete | rm) echo "-f --force --help" ;;
+  delete | rm) echo "-f --force --grace --help" ;;
+  status) echo "-f --filter -q --help" ;;
   exec) echo "-i --interactive -t --tty -d --detach --exec-id -e --env --env-file --cwd --user --help" ;;
   restore) echo "-a --attach --checkpoint --help" ;;
   checkpoint) echo "--dir --exit --help" ;;
@@ -80,6 +83,8 @@ _lcctl_takes_arg() {
   '') list='-a --address -n --namespace --timeout --format' ;;
   create | run) list=$_lcctl_create_args ;;
   kill) list='-s --signal --exec-id' ;;
+  delete | rm) list='--grace' ;;
+  status) list='-f --filter' ;;
   exec) list='--exec-id -e --env --env-file --cwd --user' ;;
   restore) list='--checkpoint' ;;
   checkpoint) list='--dir' ;;
@@ -161,6 +166,19 @@ _lcctl_comma_list() {
     [[ ,$prefix == *,"$w",* ]] || left+=" $w"
   done
   _lcctl_reply "$left" "$cur" "$prefix"
+}
+
+# _lcctl_status_filter: status --filter KEY=VALUE. Readline replaces only
+# what follows the '=' (a word break), so a value is offered without its key.
+_lcctl_status_filter() {
+  case $cur in
+  status=*) _lcctl_reply "running created stopped paused pausing unknown" "${cur#*=}" ;;
+  *=*) ;;
+  *)
+    _lcctl_reply "status= label. image=" "$cur"
+    compopt -o nospace 2>/dev/null
+    ;;
+  esac
 }
 
 # _lcctl_words: cur, prev, words, cword as bash-completion's _init_completion
@@ -285,6 +303,8 @@ _lcctl() {
     --certs-dir) _lcctl_files -d ;;
     --platform) _lcctl_reply "linux/amd64 linux/arm64 linux/arm/v7 linux/386 linux/ppc64le linux/s390x" "$cur" ;;
     --snapshotter) _lcctl_reply "overlayfs native" "$cur" ;;
+    --image) _lcctl_reply "$(_lcctl_images)" "$cur" ;;
+    --pull) _lcctl_reply "missing always never" "$cur" ;;
     --runtime) _lcctl_reply "io.containerd.runc.v2" "$cur" ;;
     -s | --signal)
       # Any case is accepted; names are offered in upper case.
@@ -298,6 +318,7 @@ _lcctl() {
     --type) _lcctl_comma_list "$cur" "$_lcctl_event_types" ;;
     --until) _lcctl_reply "$_lcctl_event_types" "$cur" ;;
     --container) _lcctl_reply "$(_lcctl_ids)" "$cur" ;;
+    -f | --filter) [[ $cmd == status ]] && _lcctl_status_filter ;;
     esac
     return
   fi

@@ -28,7 +28,7 @@ void (*argp_program_version_hook)(FILE *, struct argp_state *) = print_version;
 struct command {
   const char *name;
   const char *alias;
-  lc_command_fn fn; /* NULL: listed in the contract, not built yet */
+  lc_command_fn fn;
   const char *summary;
 };
 
@@ -162,7 +162,7 @@ parse_global_after(int key, char *arg, struct argp_state *state)
 const struct argp cmd_global_after_argp = {
     global_options, parse_global_after, NULL, NULL, NULL, NULL, NULL};
 
-/* The command list under --help, marking those not built yet. */
+/* The command list under --help. */
 static char *
 help_filter(int key, const char *text, void *input)
 {
@@ -174,8 +174,7 @@ help_filter(int key, const char *text, void *input)
     return (char *)text;
   len += snprintf(out + len, cap - len, "Commands:\n");
   for (size_t i = 0; i < N_COMMANDS; i++)
-    len += snprintf(out + len, cap - len, "  %-12s %s%s\n", commands[i].name, commands[i].summary,
-                    commands[i].fn ? "" : " (not built yet)");
+    len += snprintf(out + len, cap - len, "  %-12s %s\n", commands[i].name, commands[i].summary);
   snprintf(out + len, cap - len,
            "\n'lcctl help COMMAND' or 'lcctl COMMAND --help' shows a command's options.");
   return out;
@@ -298,8 +297,6 @@ dispatch(struct lc_ctx *ctx, int argc, char **argv)
     return ctx_usage(ctx, "unknown command '%s'; see 'lcctl --help'", name);
   }
   ctx->command = cmd->name;
-  if (cmd->fn == NULL)
-    return ctx_usage(ctx, "not built yet in this version of lcctl");
   return cmd->fn(ctx, argc, argv);
 }
 

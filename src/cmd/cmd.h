@@ -75,6 +75,18 @@ error_t cmd_one_id_parse(int key, char *arg, struct argp_state *state, const cha
  * and all (ARGP_KEY_ARG and ARGP_KEY_NO_ARGS). */
 error_t cmd_id_and_command(int key, char *arg, struct argp_state *state, const char **id,
                            char ***cmd);
+/* What a command of one ID does once its ID is checked and the client is
+ * had: returns its exit code, or -1 with *err (reported for the ID). */
+typedef int (*cmd_one_id_fn)(struct lc_ctx *ctx, lc_client *c, const char *id, void *input,
+                             lc_error **err);
+/* The prologue and epilogue of every command of one ID, written once: parse
+ * (argp fills input; *id is where it keeps the ID), check the ID, get the
+ * client, call, report a failure as one line. Returns the exit code. */
+int cmd_one_id(struct lc_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input,
+               const char *const *id, cmd_one_id_fn call);
+/* A process's exit status as lcctl's own: a shell sees only 8 bits, so what
+ * does not fit (containerd's 255+ for "unknown") is 255. */
+int cmd_exit_of(uint32_t status);
 /* Checks every ID before anything is sent; reports the first bad one (exit 2). */
 int cmd_ids_validate(struct lc_ctx *ctx, const struct cmd_ids *ids);
 /* Runs op on every ID at once and reports each failure on stderr. Returns the

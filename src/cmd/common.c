@@ -297,14 +297,36 @@ cmd_ids_validate(struct lc_ctx *ctx, const struct cmd_ids *ids)
 }
 
 int
+cmd_exit_of(uint32_t status)
+{
+  return status > 255 ? 255 : (int)status;
+}
+
+int
+cmd_one_id(struct lc_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input,
+           const char *const *id, cmd_one_id_fn call)
+{
+  if (cmd_parse(ctx, argp, argc, argv, input) != 0)
+    return 2;
+  struct cmd_ids ids = {(char **)id, 1};
+  int rv = cmd_ids_validate(ctx, &ids);
+  if (rv != 0)
+    return rv;
+  lc_error *err = NULL;
+  lc_client *c = ctx_client(ctx, &err);
+  if (c == NULL)
+    return ctx_report(ctx, *id, err);
+  rv = call(ctx, c, *id, input, &err);
+  return rv < 0 ? ctx_report(ctx, *id, err) : rv;
+}
+
+int
 cmd_task_op(struct lc_ctx *ctx, enum lc_task_op op, const struct lc_task_op_args *args,
             const struct cmd_ids *ids, struct lc_task_op_result *results)
 {
   lc_error *err = NULL;
   lc_client *c = ctx_client(ctx, &err);
-  struct lc_task_op_result *res = results ? results : calloc(ids->n, sizeof(*res));
-  if (res == NULL)
-    return ctx_usage(ctx, "out of memory");
+  struct lc_task_op_result *res = results ? results : xcalloc(ids->n, sizeof(*res));
   int worst = 0;
   if (c == NULL ||
       lc_task_op_many(c, op, args, (const char *const *)ids->ids, ids->n, res, &err) < 0) {

@@ -323,13 +323,20 @@ parse_create_opt(int key, char *arg, struct argp_state *state)
   case OPT_SECCOMP:
   case OPT_SECCOMP_PROFILE:
     return parse_security_opt(key, arg, state, o);
+  case ARGP_KEY_INIT:
+    state->child_inputs[0] = &o->image;
+    return 0;
   default:
     return parse_plain_opt(key, arg, state, o);
   }
 }
 
+/* --image and its options are a child of their own (image_opts.c). */
+static const struct argp_child create_opts_children[] = {{&image_opts_argp, 0, NULL, 0},
+                                                         {NULL, 0, NULL, 0}};
+
 const struct argp create_opts_argp = {
-    create_options, parse_create_opt, NULL, NULL, NULL, NULL, NULL};
+    create_options, parse_create_opt, NULL, NULL, create_opts_children, NULL, NULL};
 
 /* The absolute path of a --log FILE: the shim opens it on its side, and
  * its directory must exist now, not fail later inside the shim. */
@@ -458,6 +465,10 @@ load_spec(struct create_opts *o, const char *ns, const char *id, char *const *ar
   o->spec.id = id;
   o->spec.namespace = ns;
   o->spec.args = args;
+  if (o->image.ref != NULL) { /* image_opts_resolve set args, env, cwd and user */
+    o->spec.args = o->image.args;
+    return spec_generate(&o->spec, spec, err);
+  }
   if (o->bundle != NULL) {
     if (spec_load_bundle(o->bundle, spec, rootfs_abs, err) < 0)
       return -1;
@@ -490,9 +501,9 @@ int
 create_opts_prepare(struct create_opts *o, const char *ns, const char *id, char *const *args,
                     char **spec_json, char **log_uri, lc_error **err)
 {
-  if ((o->rootfs == NULL) == (o->bundle == NULL))
+  if ((o->rootfs != NULL) + (o->bundle != NULL) + (o->image.ref != NULL) != 1)
     return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
-                        "exactly one of --rootfs DIR or --bundle DIR is required");
+                        "exactly one of --rootfs DIR, --bundle DIR or --image REF is required");
   if (validate_container_id(id, err) < 0)
     return -1;
   *log_uri = NULL;
@@ -537,6 +548,7 @@ create_opts_clear(struct create_opts *o)
     free(o->cap_drop[i]);
   free(o->cap_drop);
   lc_user_clear(&o->user);
+  image_opts_clear(&o->image);
   free(o->owned_log);
   memset(o, 0, sizeof(*o));
 }

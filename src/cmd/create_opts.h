@@ -6,6 +6,7 @@
 #include <argp.h>
 
 #include "cmd.h"
+#include "image_opts.h"
 #include "passwd.h"
 #include "spec.h"
 #include "task.h"
@@ -34,6 +35,7 @@ struct create_opts {
   size_t n_devices;
   char **cap_add, **cap_drop; /* NULL-terminated, back spec.cap_add/cap_drop */
   size_t n_cap_add, n_cap_drop;
+  struct image_opts image; /* --image and its options (image_opts.c) */
 };
 
 /* The child parser; its input is a struct create_opts. */

@@ -399,6 +399,9 @@ lc_status_to_json(const struct lc_status_info *s, const char *ns)
     json_object_object_add(o, "exited_at", NULL);
   }
   json_object_object_add(o, "runtime", json_object_new_string(s->container.runtime));
+  /* The image a container was made from; null for --rootfs and --bundle. */
+  const char *image = s->container.image;
+  json_object_object_add(o, "image", image && *image ? json_object_new_string(image) : NULL);
   json_object *labels = json_object_new_object();
   for (size_t i = 0; i < s->container.n_labels; i++)
     json_object_object_add(labels, s->container.labels[i].key,

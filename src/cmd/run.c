@@ -67,7 +67,7 @@ static struct argp_child run_children[] = {{&create_opts_argp, 0, NULL, 0}, {NUL
 static struct argp run_argp = {
     run_own_options,
     parse_run,
-    "ID CMD [ARG...]",
+    "ID [CMD [ARG...]]",
     "Create a container, start it, copy its stdio and wait for it; the exit status is "
     "the container's.\v"
     "Exit status 125 means lcctl failed before the process ran, 126 that the command "
@@ -120,7 +120,7 @@ worth_retrying(const lc_error *e)
 /* One attempt: the task, then the record; a part already gone is done.
  * 0 when both are gone; -1 with *err and *task_gone saying how far it got. */
 static int
-remove_once(lc_client *c, const char *id, bool *task_gone, lc_error **err)
+remove_once(lc_client *c, struct create_opts *o, const char *id, bool *task_gone, lc_error **err)
 {
   lc_error *e = NULL;
   if (!*task_gone) {
@@ -133,7 +133,7 @@ remove_once(lc_client *c, const char *id, bool *task_gone, lc_error **err)
   if (lc_container_delete(c, id, &e) < 0 && e->code != LC_GRPC_NOT_FOUND)
     return lc_error_pass(err, e);
   lc_error_free(e);
-  return 0;
+  return image_opts_remove_rootfs(c, o, id, err);
 }
 
 /* Deletes the task (if any) and then the container record, trying again
@@ -141,13 +141,13 @@ remove_once(lc_client *c, const char *id, bool *task_gone, lc_error **err)
  * otherwise what is left, said for the user ("the container record [and its
  * task]"), with the last error. */
 static char *
-remove_container(lc_client *c, const char *id, int64_t retry_for_ms)
+remove_container(lc_client *c, struct create_opts *o, const char *id, int64_t retry_for_ms)
 {
   int64_t give_up = lc_monotonic_ms() + retry_for_ms;
   bool task_gone = false;
   for (;;) {
     lc_error *e = NULL;
-    if (remove_once(c, id, &task_gone, &e) == 0)
+    if (remove_once(c, o, id, &task_gone, &e) == 0)
       return NULL;
     if (!worth_retrying(e) || lc_monotonic_ms() >= give_up) {
       char *left =
@@ -181,7 +181,7 @@ fail_create(struct run_state *st, lc_error *err)
 {
   if (err->cls != LC_ERR_TRANSPORT)
     return fail_before_run(st, err);
-  cleanup_free char *left = remove_container(st->client, st->args->id, 0);
+  cleanup_free char *left = remove_container(st->client, &st->args->opts, st->args->id, 0);
   add_to_message(err, left != NULL ? left
                                    : "containerd may still make the container and its task when "
                                      "it answers again");
@@ -193,7 +193,7 @@ fail_create(struct run_state *st, lc_error *err)
 static int
 fail_and_remove(struct run_state *st, lc_error *err)
 {
-  cleanup_free char *left = remove_container(st->client, st->args->id, CLEANUP_GIVE_UP_MS);
+  cleanup_free char *left = remove_container(st->client, &st->args->opts, st->args->id, CLEANUP_GIVE_UP_MS);
   if (left != NULL)
     add_to_message(err, left);
   return fail_before_run(st, err);
@@ -204,8 +204,11 @@ static struct lc_container_spec
 container_spec(const struct run_state *st)
 {
   const struct run_args *a = st->args;
-  return (struct lc_container_spec){a->id, a->opts.runtime, st->spec_json, a->opts.labels,
-                                    a->opts.n_labels};
+  return (struct lc_container_spec){.id = a->id,
+                                    .runtime = a->opts.runtime,
+                                    .spec_json = st->spec_json,
+                                    .labels = a->opts.labels,
+                                    .n_labels = a->opts.n_labels};
 }
 
 /* -d says what it started, as create does. */
@@ -229,7 +232,7 @@ run_detached(struct run_state *st)
   ts.io = (struct lc_stdio_paths){"", log, log, false};
   lc_error *err = NULL;
   uint32_t pid = 0;
-  if (lc_create(st->client, &cs, &ts, &pid, &err) < 0) {
+  if (image_opts_create(st->client, &st->args->opts, &cs, &ts, &pid, &err) < 0) {
     create_opts_abandon_log(&a->opts, err);
     return fail_create(st, err);
   }
@@ -270,7 +273,7 @@ run_attached_in(struct run_state *st, lc_attach *at, uint32_t *status)
    * what stands in the way of the FIFOs that would follow. */
   if (lc_client_channel(st->client, &err) == NULL || attach_io(st, at, &ts.io, &err) < 0)
     return fail_before_run(st, err);
-  if (lc_create(st->client, &cs, &ts, &pid, &err) < 0)
+  if (image_opts_create(st->client, &st->args->opts, &cs, &ts, &pid, &err) < 0)
     return fail_create(st, err);
   if ((st->log_uri != NULL && lc_attach_follow_uri(at, st->log_uri, &err) < 0) ||
       lc_attach_start(at, st->client, true, &pid, &err) < 0)
@@ -307,7 +310,7 @@ run_attached(struct run_state *st)
   /* --rm across a containerd restart: the exit status came, so the daemon
    * is back or coming back; the cleanup waits for it as the wait did. */
   cleanup_free char *left =
-      rv == 0 && a->rm ? remove_container(st->client, a->id, CLEANUP_GIVE_UP_MS) : NULL;
+      rv == 0 && a->rm ? remove_container(st->client, &st->args->opts, a->id, CLEANUP_GIVE_UP_MS) : NULL;
   if (left != NULL) {
     lc_error_set(&err, LC_ERR_DAEMON, LC_GRPC_UNKNOWN, "--rm: %s", left);
     ctx_report(st->ctx, a->id, err);
@@ -332,6 +335,8 @@ cmd_run(struct lc_ctx *ctx, int argc, char **argv)
   a.opts.attached = !a.detach; /* -d keeps the output in lcctl's own log */
   int rv = check_combination(ctx, &a);
   if (rv == 0 && lc_attach_check_terminal(a.opts.spec.tty, 0, &err) < 0)
+    rv = fail_before_run(&st, err);
+  if (rv == 0 && image_opts_resolve(ctx, &a.opts, a.id, a.cmd, &err) < 0)
     rv = fail_before_run(&st, err);
   if (rv == 0 &&
       create_opts_prepare(&a.opts, ctx->ns, a.id, a.cmd, &st.spec_json, &st.log_uri, &err) < 0)

@@ -113,6 +113,7 @@ lc_client_namespace(const lc_client *c)
   return c->ns;
 }
 
+/* The bulk window (bulk.c) runs each call's deadline itself, from its send. */
 int64_t
 lc_client_timeout_ms(const lc_client *c)
 {
@@ -308,6 +309,8 @@ lc_container_from_pb(const Lcpb__Container *pc, struct lc_container *out)
   memset(out, 0, sizeof(*out));
   out->id = lc_strdup0(pc->id);
   out->image = lc_strdup0(pc->image);
+  out->snapshotter = lc_strdup0(pc->snapshotter);
+  out->snapshot_key = lc_strdup0(pc->snapshot_key);
   out->runtime = lc_strdup0(pc->runtime ? pc->runtime->name : NULL);
   if (pc->spec != NULL) {
     out->spec_type_url = lc_strdup0(pc->spec->type_url);
@@ -332,6 +335,8 @@ lc_container_clear(struct lc_container *ct)
 {
   free(ct->id);
   free(ct->image);
+  free(ct->snapshotter);
+  free(ct->snapshot_key);
   free(ct->runtime);
   free(ct->spec_type_url);
   free(ct->spec_json);

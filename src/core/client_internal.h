@@ -76,5 +76,11 @@ lc_time lc_time_from_pb(const struct Lcpb__Timestamp *ts);
 enum lc_status lc_status_from_pb(int pb_status);
 void lc_task_from_pb(const struct Lcpb__Process *p, struct lc_task *out);
 void lc_container_from_pb(const struct Lcpb__Container *pc, struct lc_container *out);
+/* Mounts as the wire takes them: pointers into storage (n of them, caller's)
+ * and into m; the returned array is the caller's to free. */
+struct lc_mount;
+struct Lcpb__Mount;
+struct Lcpb__Mount **lc_mounts_to_pb(const struct lc_mount *m, size_t n,
+                                     struct Lcpb__Mount *storage);
 
 #endif

@@ -161,8 +161,8 @@ lc_snapshot_stat(lc_client *c, const char *snapshotter, const char *key,
   return 0;
 }
 
-static Lcpb__Mount **
-mounts_to_pb(const struct lc_mount *m, size_t n, Lcpb__Mount *storage)
+Lcpb__Mount **
+lc_mounts_to_pb(const struct lc_mount *m, size_t n, Lcpb__Mount *storage)
 {
   Lcpb__Mount **ptrs = xcalloc(n ? n : 1, sizeof(*ptrs));
   for (size_t i = 0; i < n; i++) {
@@ -186,7 +186,7 @@ lc_diff_apply(lc_client *c, const struct lc_descriptor *layer, const struct lc_m
   desc.digest = layer->digest;
   desc.size = layer->size;
   cleanup_free Lcpb__Mount *storage = xcalloc(n_mounts ? n_mounts : 1, sizeof(*storage));
-  cleanup_free Lcpb__Mount **pm = mounts_to_pb(mounts, n_mounts, storage);
+  cleanup_free Lcpb__Mount **pm = lc_mounts_to_pb(mounts, n_mounts, storage);
   Lcpb__ApplyDiffRequest req = LCPB__APPLY_DIFF_REQUEST__INIT;
   req.diff = &desc;
   req.n_mounts = n_mounts;

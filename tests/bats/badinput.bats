@@ -197,7 +197,7 @@ each_id_command() {
   usage exec c1 :: "a command is required"
   usage create --rootfs "$ROOTFS" c1 :: "a command is required with --rootfs"
   usage run --rm --rootfs "$ROOTFS" c1 :: "a command is required"
-  usage create c1 true :: "exactly one of --rootfs DIR or --bundle DIR is required"
+  usage create c1 true :: "exactly one of --rootfs DIR, --bundle DIR or --image REF is required"
   # An option at the end without its value.
   # (Before the ID: after it, everything is the container's command line.)
   usage create --rootfs :: "option '--rootfs' requires an argument" "see 'lcctl create --help'"
@@ -348,7 +348,7 @@ each_id_command() {
   usage create --bundle "$d/badbundle" c1 :: "config.json"
   usage create --bundle "$d/linkbundle" c1 :: "lcctl: create c1: "
   usage run --rm --bundle ../../../../../../no/such c1 :: "bundle"
-  usage create --rootfs "$ROOTFS" --bundle "$d/nobundle" c1 true :: "exactly one of --rootfs DIR or --bundle DIR"
+  usage create --rootfs "$ROOTFS" --bundle "$d/nobundle" c1 true :: "exactly one of --rootfs DIR, --bundle DIR or --image REF"
   usage create --log '' --rootfs "$ROOTFS" c1 true :: "--log needs a file name"
   usage create --log "$d/" --rootfs "$ROOTFS" c1 true :: "--log needs a file name"
   usage create --log "$d/.." --rootfs "$ROOTFS" c1 true :: "--log needs a file name"

@@ -314,7 +314,7 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   run complete_zsh "lcctl events --"
   offered --help --type --container --filter --count --until --timeout --reconnect
   run complete_zsh "lcctl delete -"
-  offered --help -f --force
+  offered --help -f --force --grace
   run complete_zsh "lcctl create --"
   offers --rootfs --bundle --env --cwd --user --hostname --label --memory \
     --cpus --pids-limit --net-host --read-only --tty --runtime --log --start
@@ -389,5 +389,24 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   if command -v zsh >/dev/null; then
     run complete_zsh "$g rmi docker.io/o"
     offered docker.io/other/thing:latest
+  fi
+}
+
+@test "completion: run/create --image offers the store's images (bash and zsh), --pull its policies" {
+  need_lcctl
+  tar -C "$LCCTL_TEST_IMAGES/busybox" -cf "$BATS_TEST_TMPDIR/bb.tar" .
+  lcctl import --no-unpack --base-name mybox "$BATS_TEST_TMPDIR/bb.tar" >/dev/null
+  local g="$LCCTL --address $LCCTL_TEST_SOCK --namespace $NS"
+  run complete_bash "$g run --image docker.io/library/my"
+  offered docker.io/library/mybox:latest
+  run complete_bash "$g create --image docker.io/library/my"
+  offered docker.io/library/mybox:latest
+  run complete_bash "lcctl run --pull "
+  offered always missing never
+  run complete_bash "lcctl create --entr"
+  offered --entrypoint
+  if command -v zsh >/dev/null; then
+    run complete_zsh "$g run --image=docker.io/library/my"
+    offered docker.io/library/mybox:latest
   fi
 }
