@@ -66,7 +66,7 @@ _lcctl_opts() {
   kill) echo "-s --signal --all --exec-id --help" ;;
   delete | rm) echo "-f --force --grace --help" ;;
   status) echo "-f --filter -q --help" ;;
-  exec) echo "-i --interactive -t --tty -d --detach --exec-id --env --cwd --user --help" ;;
+  exec) echo "-i --interactive -t --tty -d --detach --exec-id -e --env --env-file --cwd --user --help" ;;
   restore) echo "-a --attach --checkpoint --pull --help" ;;
   checkpoint) echo "--dir --exit --image --rw --help" ;;
   events) echo "--type --container --filter --count --until --timeout --reconnect --help" ;;
@@ -88,7 +88,7 @@ _lcctl_takes_arg() {
   kill) list='-s --signal --exec-id' ;;
   delete | rm) list='--grace' ;;
   status) list='-f --filter' ;;
-  exec) list='--exec-id --env --cwd --user' ;;
+  exec) list='--exec-id -e --env --env-file --cwd --user' ;;
   restore) list='--checkpoint' ;;
   checkpoint) list='--dir --image' ;;
   events) list='--type --container --filter --count --until --timeout' ;;

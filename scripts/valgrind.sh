@@ -115,6 +115,9 @@ e2e() {
   vg run 5 run --rm --rootfs "$ROOTFS" r1 sh -c 'echo hello; exit 5'
   plain create --start --rootfs "$ROOTFS" x1 sleep 1000
   vg exec 4 exec x1 sh -c 'echo from-exec; exit 4'
+  printf 'A=1\n\nB=2\n' >"$WORK/env"
+  vg exec-user 0 exec --user nobody -e C=3 --env-file "$WORK/env" x1 true
+  vg exec-no-user 125 exec --user ghost x1 true
   vg delete-force 0 delete -f x1
   check "lcctl unreachable" 3 "$WORK/lcctl-unreachable.vg" \
     "${VG[@]}" --log-file="$WORK/lcctl-unreachable.vg" \

@@ -12,7 +12,7 @@
 #include "logfile.h"
 #include "logs.h"
 #include "parse.h"
-#include "readfile.h"
+#include "process_opts.h"
 #include "util.h"
 
 enum {
@@ -43,9 +43,6 @@ enum {
   OPT_SECCOMP_PROFILE,
   OPT_LOG_MAX_SIZE,
 };
-
-/* An --env-file is a few lines; this bounds a wrong file given by mistake. */
-#define ENV_FILE_MAX (1024 * 1024)
 
 static struct argp_option create_options[] = {
     {"rootfs", OPT_ROOTFS, "DIR", 0, "root filesystem directory (a spec is generated)", 1},
@@ -100,13 +97,6 @@ push_string(char ***list, size_t *n, const char *s)
   (*list)[*n] = NULL;
 }
 
-static void
-push_env(struct create_opts *o, const char *kv)
-{
-  push_string(&o->env, &o->n_env, kv);
-  o->spec.env = o->env;
-}
-
 static int
 push_label(struct create_opts *o, char *key, char *value)
 {
@@ -122,73 +112,15 @@ fail(struct argp_state *state, lc_error *err)
   return cmd_arg_fail(state, err);
 }
 
-/* One line of an env file: blank and '#' lines are skipped, KEY=VALUE is
- * taken as it is (no quotes removed, as docker does), a bare KEY takes
- * lcctl's own value if it has one. */
-static int
-env_file_line(struct create_opts *o, const char *path, size_t lineno, char *line, lc_error **err)
-{
-  size_t len = strlen(line);
-  if (len > 0 && line[len - 1] == '\r')
-    line[--len] = '\0';
-  char *p = line;
-  while (*p == ' ' || *p == '\t')
-    p++;
-  if (*p == '\0' || *p == '#')
-    return 0;
-  char *eq = strchr(p, '=');
-  size_t key_len = eq ? (size_t)(eq - p) : strlen(p);
-  if (key_len == 0 || strcspn(p, " \t") < key_len || (eq == NULL && p[key_len] != '\0'))
-    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
-                        "--env-file %s:%zu: expected KEY=VALUE", path, lineno);
-  if (eq != NULL) {
-    push_env(o, p);
-    return 0;
-  }
-  const char *value = getenv(p);
-  if (value != NULL) {
-    cleanup_free char *kv = xasprintf("%s=%s", p, value);
-    push_env(o, kv);
-  }
-  return 0;
-}
-
-static int
-read_env_file(struct create_opts *o, const char *path, lc_error **err)
-{
-  cleanup_free char *text = NULL;
-  size_t len = 0, lineno = 0;
-  int e = lc_read_file(path, ENV_FILE_MAX, &text, &len);
-  if (e != 0)
-    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "--env-file %s: %s", path,
-                        e == EFBIG    ? "too large"
-                        : e == EINVAL ? "not a regular file"
-                                      : strerror(e));
-  if (memchr(text, '\0', len) != NULL)
-    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
-                        "--env-file %s: not a text file", path);
-  for (char *save = NULL, *line = strtok_r(text, "\n", &save); line != NULL;
-       line = strtok_r(NULL, "\n", &save)) {
-    if (env_file_line(o, path, ++lineno, line, err) != 0)
-      return -1;
-  }
-  return 0;
-}
-
 /* --env/-e and --env-file, in the order given; later ones win. */
 static error_t
 parse_env_opt(int key, char *arg, struct argp_state *state, struct create_opts *o)
 {
   lc_error *err = NULL;
-  char *k = NULL, *v = NULL;
-  if (key == OPT_ENV_FILE)
-    return read_env_file(o, arg, &err) < 0 ? fail(state, err) : 0;
-  if (parse_key_value(arg, &k, &v, &err) < 0)
-    return fail(state, err);
-  free(k);
-  free(v);
-  push_env(o, arg);
-  return 0;
+  int rv = key == OPT_ENV_FILE ? env_opt_read_file(&o->env, &o->n_env, arg, &err)
+                               : env_opt_add(&o->env, &o->n_env, arg, &err);
+  o->spec.env = o->env;
+  return rv < 0 ? fail(state, err) : 0;
 }
 
 /* --label K=V, bounded as containerd bounds it. */
@@ -323,13 +255,13 @@ parse_plain_opt(int key, char *arg, struct argp_state *state, struct create_opts
       return cmd_arg_error(state, "--cwd must be an absolute path inside the container: %s", arg);
     o->spec.cwd = arg;
     return 0;
-  case OPT_USER:
-    if (arg[0] == '\0' || strchr(arg, ':') != strrchr(arg, ':') || arg[0] == ':' ||
-        arg[strlen(arg) - 1] == ':')
-      return cmd_arg_error(state, "invalid user '%s': expected USER[:GROUP] (names or numbers)",
-                           arg);
+  case OPT_USER: {
+    lc_error *err = NULL;
+    if (user_opt_check(arg, &err) < 0)
+      return fail(state, err);
     o->user_arg = arg;
     return 0;
+  }
   case OPT_HOSTNAME:
     o->spec.hostname = arg;
     return 0;
@@ -597,9 +529,7 @@ create_opts_prepare(struct create_opts *o, const char *ns, const char *id, char 
 void
 create_opts_clear(struct create_opts *o)
 {
-  for (size_t i = 0; i < o->n_env; i++)
-    free(o->env[i]);
-  free(o->env);
+  env_opt_clear(&o->env, &o->n_env);
   for (size_t i = 0; i < o->n_labels; i++) {
     free(o->labels[i].key);
     free(o->labels[i].value);

@@ -1,8 +1,10 @@
-/* lcctl exec [-i] [-t] [-d] [--exec-id EID] [--env K=V] [--cwd DIR]
- * [--user UID[:GID]] ID CMD [ARG...]: a new process in a running task. */
+/* lcctl exec [-i] [-t] [-d] [--exec-id EID] [-e K=V] [--env-file FILE]
+ * [--cwd DIR] [--user USER[:GROUP]] ID CMD [ARG...]: a new process in a
+ * running task. */
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,61 +13,52 @@
 #include "attach.h"
 #include "cmd.h"
 #include "parse.h"
+#include "passwd.h"
+#include "process_opts.h"
 #include "spec.h"
 #include "taskio.h"
+#include "util.h"
 
 struct exec_args {
   const char *id;
   const char *exec_id;
   struct exec_opts opts;
-  char **env; /* NULL-terminated, backs opts.env */
+  char **env; /* NULL-terminated, owned, backs opts.env */
   size_t n_env;
+  const char *user_arg; /* resolved in the container's rootfs once it is known */
+  struct lc_user user;  /* what user_arg resolved to; backs opts.additional_gids */
   bool detach, interactive;
 };
 
-enum { OPT_EXEC_ID = 0x600, OPT_ENV, OPT_CWD, OPT_USER };
+enum { OPT_EXEC_ID = 0x600, OPT_ENV_FILE, OPT_CWD, OPT_USER };
 
 static struct argp_option exec_options[] = {
     {"interactive", 'i', NULL, 0, "forward stdin; close the process's stdin at its end", 0},
     {"tty", 't', NULL, 0, "give the process a terminal", 0},
     {"detach", 'd', NULL, 0, "start it and return, printing the exec ID (output discarded)", 0},
     {"exec-id", OPT_EXEC_ID, "EID", 0, "the process's ID in the task (default: generated)", 0},
-    {"env", OPT_ENV, "K=V", 0, "set an environment variable (repeatable)", 0},
+    {"env", 'e', "K=V", 0, "set an environment variable (repeatable)", 0},
+    {"env-file", OPT_ENV_FILE, "FILE", 0, "K=V lines of FILE into the environment (repeatable)", 0},
     {"cwd", OPT_CWD, "DIR", 0, "working directory inside the container", 0},
-    {"user", OPT_USER, "UID[:GID]", 0, "run as this numeric user and group", 0},
+    {"user", OPT_USER, "USER[:GROUP]", 0,
+     "run as this user: names from the container's own /etc/passwd and /etc/group, or numbers", 0},
     {NULL, 0, NULL, 0, NULL, 0},
 };
-
-/* --env values point into argv, which outlives the command. */
-static int
-push_env(struct exec_args *a, const char *kv)
-{
-  char **grown = realloc(a->env, (a->n_env + 2) * sizeof(*grown));
-  if (grown == NULL)
-    return -1;
-  a->env = grown;
-  a->env[a->n_env++] = (char *)kv;
-  a->env[a->n_env] = NULL;
-  a->opts.env = a->env;
-  return 0;
-}
 
 /* Option values are checked here so that a bad one is a usage error (2). */
 static error_t
 parse_value(int key, char *arg, struct argp_state *state, struct exec_args *a)
 {
   lc_error *err = NULL;
-  char *k = NULL, *v = NULL;
   int rv = 0;
-  if (key == OPT_ENV) {
-    rv = parse_key_value(arg, &k, &v, &err);
-    free(k);
-    free(v);
-    if (rv == 0 && push_env(a, arg) < 0)
-      return ENOMEM;
+  if (key == 'e' || key == OPT_ENV_FILE) {
+    /* In the order given, so that a later one wins. */
+    rv = key == 'e' ? env_opt_add(&a->env, &a->n_env, arg, &err)
+                    : env_opt_read_file(&a->env, &a->n_env, arg, &err);
+    a->opts.env = a->env;
   } else if (key == OPT_USER) {
-    rv = parse_user(arg, &a->opts.uid, &a->opts.gid, &a->opts.has_gid, &err);
-    a->opts.has_user = rv == 0;
+    rv = user_opt_check(arg, &err);
+    a->user_arg = arg;
   } else if (key == OPT_EXEC_ID) {
     rv = validate_identifier("exec ID", arg, &err);
     a->exec_id = arg;
@@ -95,7 +88,8 @@ parse_exec(int key, char *arg, struct argp_state *state)
     a->detach = true;
     return 0;
   case OPT_EXEC_ID:
-  case OPT_ENV:
+  case 'e':
+  case OPT_ENV_FILE:
   case OPT_CWD:
   case OPT_USER:
     return parse_value(key, arg, state, a);
@@ -117,12 +111,13 @@ parse_exec(int key, char *arg, struct argp_state *state)
 static struct argp exec_argp = {
     exec_options,
     parse_exec,
-    "[OPTION...] ID CMD [ARG...]",
+    "ID CMD [ARG...]",
     "Run a new process in a container's running task, with the container's environment, "
     "working directory and user unless changed; the exit status is the process's.\v"
     "Exit status 126 means the command could not be invoked, 127 that it was not found, "
     "1 that the container is missing or not running (stopped, paused), 125 any other "
-    "failure before the process ran, 2 a usage error.",
+    "failure before the process ran (a --user name the container does not have included), "
+    "2 a usage error.",
     NULL,
     NULL,
     NULL};
@@ -173,6 +168,38 @@ add_console_size(json_object *proc, const struct exec_args *a)
   json_object_object_add(proc, "consoleSize", box);
 }
 
+/* --user names mean what the container's own /etc/passwd and /etc/group
+ * say: those under the spec's root.path when it is a host directory
+ * (--rootfs, --bundle), else those the task's init process sees (a rootfs
+ * the shim mounted from a snapshot, relative to its bundle). A name that is
+ * not there is found only after the daemon was asked, so it is not a usage
+ * error: exit 125, as other failures before the process runs. */
+static int
+resolve_user(struct exec_args *a, json_object *spec, uint32_t init_pid, lc_error **err)
+{
+  json_object *root = NULL, *path = NULL;
+  const char *root_path = NULL;
+  cleanup_free char *proc_root = NULL;
+  if (a->user_arg == NULL)
+    return 0;
+  if (json_object_object_get_ex(spec, "root", &root) &&
+      json_object_object_get_ex(root, "path", &path) && json_object_is_type(path, json_type_string))
+    root_path = json_object_get_string(path);
+  if (root_path == NULL || root_path[0] != '/')
+    root_path = proc_root = xasprintf("/proc/%" PRIu32 "/root", init_pid);
+  if (lc_user_resolve_in_root(a->user_arg, root_path, &a->user, err) < 0) {
+    (*err)->cls = LC_ERR_LOCAL;
+    return -1;
+  }
+  a->opts.has_user = true;
+  a->opts.uid = a->user.uid;
+  a->opts.has_gid = true;
+  a->opts.gid = a->user.gid;
+  a->opts.additional_gids = a->user.additional_gids;
+  a->opts.n_additional_gids = a->user.n_additional_gids;
+  return 0;
+}
+
 /* The process spec: the container's own process, edited by the options. */
 static int
 build_process(lc_client *c, struct exec_args *a, char **json, lc_error **err)
@@ -189,6 +216,7 @@ build_process(lc_client *c, struct exec_args *a, char **json, lc_error **err)
   }
   if (check_running(&info, a->id, err) < 0 ||
       spec_parse(info.container.spec_json, info.container.spec_len, &spec, err) < 0 ||
+      resolve_user(a, spec, info.task.pid, err) < 0 ||
       spec_process_for_exec(spec, &a->opts, &proc, err) < 0)
     goto out;
   add_console_size(proc, a);
@@ -323,6 +351,7 @@ cmd_exec(struct lc_ctx *ctx, int argc, char **argv)
     rv = a.detach ? exec_detached(ctx, c, &es) : exec_attached(ctx, c, &a, &es);
   }
   free(process_json);
-  free(a.env);
+  env_opt_clear(&a.env, &a.n_env);
+  lc_user_clear(&a.user);
   return rv;
 }

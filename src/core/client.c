@@ -175,6 +175,10 @@ lc_unary_batch(lc_client *c, struct lc_unary *ops, size_t n, lc_error **err)
       unpack_answer(calls[i], &ops[i]);
     grpc_call_free(calls[i]);
   }
+  /* A failed wait is the answer to every call (its callers read no op):
+   * what the calls ended with goes here, not with them. */
+  if (rv < 0)
+    lc_unary_clear(ops, n);
   return rv;
 }
 

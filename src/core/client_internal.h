@@ -32,7 +32,8 @@ struct lc_unary {
 #define LC_UNARY(m, rq, desc) ((struct lc_unary){.method = (m), .req = (rq), .resp_desc = (desc)})
 
 /* Sends every call at once on the one connection and waits for all. Returns
- * -1 with *err only when the connection could not be had at all. */
+ * -1 with *err only when the connection could not be had at all or the wait
+ * itself failed; then no op holds an answer or an error. */
 int lc_unary_batch(lc_client *c, struct lc_unary *ops, size_t n, lc_error **err);
 /* One call; the answer (if resp_desc) in *resp. */
 int lc_unary_one(lc_client *c, const char *method, const ProtobufCMessage *req,

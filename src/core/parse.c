@@ -402,34 +402,6 @@ parse_uint_arg(const char *s, const char *what, uint64_t max, uint64_t *out, lc_
   return 0;
 }
 
-/* The largest ID a process can have: (uint32_t)-1 means "no change". */
-#define MAX_ID 4294967294ULL
-
-/* Only numeric IDs: names would need the container's /etc/passwd, which the
- * client cannot read for a task that runs elsewhere. */
-int
-parse_user(const char *s, uint32_t *uid, uint32_t *gid, bool *has_gid, lc_error **err)
-{
-  const char *what = "user";
-  const char *why = "expected UID or UID:GID, numeric, each at most 4294967294";
-  uint64_t u, g = 0;
-  if (s == NULL || *s == '\0')
-    return usage_error(err, what, "", "empty value");
-  const char *colon = strchr(s, ':');
-  size_t uid_len = colon != NULL ? (size_t)(colon - s) : strlen(s);
-  char uid_text[24];
-  if (uid_len == 0 || uid_len >= sizeof(uid_text))
-    return usage_error(err, what, s, why);
-  memcpy(uid_text, s, uid_len);
-  uid_text[uid_len] = '\0';
-  if (!read_uint(uid_text, MAX_ID, &u) || (colon != NULL && !read_uint(colon + 1, MAX_ID, &g)))
-    return usage_error(err, what, s, why);
-  *uid = (uint32_t)u;
-  *gid = (uint32_t)g;
-  *has_gid = colon != NULL;
-  return 0;
-}
-
 /* containerd refuses bad IDs only after a round trip and in its own words;
  * checking here gives a usage error before anything is sent. */
 int

@@ -49,11 +49,6 @@ int parse_cpus(const char *s, double *out, lc_error **err);
  * `what` names the value in the error message ("pids limit", "count"). */
 int parse_uint_arg(const char *s, const char *what, uint64_t max, uint64_t *out, lc_error **err);
 
-/* "UID" or "UID:GID", both numeric, each at most 4294967294 ((uint32_t)-1
- * means "unchanged" to the kernel). *gid and *has_gid are set only from the
- * GID part: with no GID, *has_gid is false and *gid is 0. */
-int parse_user(const char *s, uint32_t *uid, uint32_t *gid, bool *has_gid, lc_error **err);
-
 /* containerd's identifier rule: 1..76 characters, ASCII letters and digits in
  * runs joined by single '.', '_' or '-' (so it starts and ends with a letter or
  * digit and never has two separators in a row). */

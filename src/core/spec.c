@@ -215,6 +215,21 @@ put_user(json_object *process, uint32_t uid, uint32_t gid, lc_error **err)
   return 0;
 }
 
+/* Supplementary groups of a user resolved from the rootfs; put_user has
+ * dropped any the process had. */
+static int
+put_additional_gids(json_object *process, const uint32_t *gids, size_t n, lc_error **err)
+{
+  json_object *user = NULL, *list = NULL;
+  if (child(process, "user", json_type_object, &user, err) != 0 ||
+      put(user, "additionalGids", list = json_object_new_array(), err) != 0)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    if (push(list, json_object_new_int64(gids[i]), err) != 0)
+      return -1;
+  return 0;
+}
+
 /* containerd's default process: root, cwd /, a short capability list,
  * 1024 open files, no privilege gain through setuid binaries. */
 static int
@@ -376,6 +391,8 @@ struct process_edit {
   bool has_gid;
   uint32_t gid;
   bool tty;
+  const uint32_t *additional_gids;
+  size_t n_additional_gids;
 };
 
 /* Index of the env entry for key (matching "KEY=..." or a bare "KEY"), -1 if
@@ -455,6 +472,8 @@ edit_process(json_object *process, const struct process_edit *e, lc_error **err)
   }
   if (e->has_user && put_user(process, e->uid, e->has_gid ? e->gid : 0, err) != 0)
     return -1;
+  if (e->has_user && e->n_additional_gids > 0)
+    return put_additional_gids(process, e->additional_gids, e->n_additional_gids, err);
   return 0;
 }
 
@@ -630,8 +649,8 @@ has_process_edit(const struct process_edit *e)
 int
 spec_apply_opts(json_object *spec, const struct spec_opts *o, lc_error **err)
 {
-  struct process_edit e = {o->args, o->env,     o->cwd, o->has_user,
-                           o->uid,  o->has_gid, o->gid, o->tty};
+  struct process_edit e = {o->args,    o->env, o->cwd, o->has_user,        o->uid,
+                           o->has_gid, o->gid, o->tty, o->additional_gids, o->n_additional_gids};
   json_object *process = NULL;
   if (!json_object_is_type(spec, json_type_object))
     return usage_error(err, "OCI spec is not a JSON object");
@@ -841,8 +860,8 @@ int
 spec_process_for_exec(json_object *container_spec, const struct exec_opts *o,
                       json_object **process_out, lc_error **err)
 {
-  struct process_edit e = {o->args, o->env,     o->cwd, o->has_user,
-                           o->uid,  o->has_gid, o->gid, o->tty};
+  struct process_edit e = {o->args,    o->env, o->cwd, o->has_user,        o->uid,
+                           o->has_gid, o->gid, o->tty, o->additional_gids, o->n_additional_gids};
   json_object *src = NULL, *process = NULL;
   if (o->args == NULL || o->args[0] == NULL)
     return usage_error(err, "no command to run: exec needs CMD [ARG...]");

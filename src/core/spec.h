@@ -91,6 +91,9 @@ struct exec_opts {
   bool has_gid;
   uint32_t gid;
   bool tty; /* process.terminal; the container's own setting is not inherited */
+  /* Supplementary groups of a --user resolved from the rootfs (with has_user). */
+  const uint32_t *additional_gids;
+  size_t n_additional_gids;
 };
 
 /* The spec `ctr run --rootfs` generates on Linux (containerd's default spec

@@ -759,25 +759,6 @@ apply_seccomp(json_object *spec, json_object *linux_obj, const struct spec_opts 
   return rc != 0 ? -1 : spec_put(linux_obj, "seccomp", profile, err);
 }
 
-/* Supplementary groups of a user resolved from the rootfs. */
-static int
-apply_additional_gids(json_object *spec, const struct spec_opts *o, lc_error **err)
-{
-  json_object *process = NULL, *user = NULL, *gids = json_object_new_array();
-  if (!o->has_user || o->n_additional_gids == 0) {
-    json_object_put(gids);
-    return 0;
-  }
-  if (spec_child(spec, "process", json_type_object, &process, err) != 0 ||
-      spec_child(process, "user", json_type_object, &user, err) != 0 ||
-      spec_put(user, "additionalGids", gids, err) != 0)
-    return -1;
-  for (size_t i = 0; i < o->n_additional_gids; i++)
-    if (spec_push(gids, json_object_new_int64(o->additional_gids[i]), err) != 0)
-      return -1;
-  return 0;
-}
-
 /* Options that contradict each other are refused, not silently ranked. */
 static int
 check_security_conflicts(const struct spec_opts *o, lc_error **err)
@@ -795,7 +776,7 @@ spec_apply_security(json_object *spec, const struct spec_opts *o, lc_error **err
 {
   json_object *linux_obj = NULL;
   if (check_security_conflicts(o, err) != 0 || apply_mounts(spec, o, err) != 0 ||
-      apply_additional_gids(spec, o, err) != 0 || apply_capabilities(spec, o, err) != 0)
+      apply_capabilities(spec, o, err) != 0)
     return -1;
   if (!o->privileged && o->n_devices == 0 && !o->seccomp && o->seccomp_profile == NULL)
     return apply_no_new_privileges(spec, o->no_new_privileges, err);

@@ -258,9 +258,12 @@ each_id_command() {
     usage create --pids-limit "$p" --rootfs "$ROOTFS" c1 true :: "pids"
     usage update --pids-limit "$p" c1 :: "pids"
   done
-  # create resolves names in the rootfs (root is a user there), exec does not
+  # create resolves names in the rootfs (root is a user there); exec checks
+  # the form first and resolves names in the running container later.
   for u in -1 4294967295 99999999999 root 1: :1 1:x 1:2:3 ''; do
     [[ $u == root ]] || usage create --user "$u" --rootfs "$ROOTFS" c1 true :: "user"
+  done
+  for u in 1: :1 1:2:3 ''; do
     usage exec --user "$u" c1 true :: "user"
   done
   nothing_made

@@ -176,7 +176,7 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   run complete_bash "lcctl rm --f"
   offered --force
   run complete_bash "lcctl exec -"
-  offers -i -t -d --exec-id --env --cwd --user
+  offers -i -t -d --exec-id -e --env --env-file --cwd --user
   run complete_bash "lcctl restore --"
   offers --attach --checkpoint --pull
   run complete_bash "lcctl checkpoint --"
@@ -318,6 +318,8 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   run complete_zsh "lcctl create --"
   offers --rootfs --bundle --env --cwd --user --hostname --label --memory \
     --cpus --pids-limit --net-host --read-only --tty --runtime --log --start
+  run complete_zsh "lcctl exec --"
+  offers --exec-id --env --env-file --cwd --user
   run complete_zsh "lcctl kill -s SIGK"
   offered SIGKILL
   run complete_zsh "lcctl kill -s sigk"

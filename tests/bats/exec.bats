@@ -41,6 +41,91 @@ has_exec() {
   [ "$output" = $'changed new\n/\n65534\n65534' ]
 }
 
+@test "exec -e and --env-file: as create's, in the order given, later wins" {
+  printf '# comment\nA=1\n\nB=two words\nFROM_HOST\nC=file\n' >"$BATS_TEST_TMPDIR/env"
+  FROM_HOST=yes run -0 lcctl exec --env-file "$BATS_TEST_TMPDIR/env" -e C=flag c1 \
+    sh -c 'echo "$A|$B|$FROM_HOST|$C|$FOO"'
+  [ "$output" = "1|two words|yes|flag|from-container" ]
+  run -0 lcctl exec -e C=flag --env-file "$BATS_TEST_TMPDIR/env" c1 sh -c 'echo $C'
+  [ "$output" = file ]
+  # The line number counts blank lines too: an editor's line 4.
+  printf 'GOOD=1\n\n\nBAD KEY=2\n' >"$BATS_TEST_TMPDIR/bad"
+  run -2 --separate-stderr lcctl exec --env-file "$BATS_TEST_TMPDIR/bad" c1 true
+  [ "$stderr" = "lcctl: exec: --env-file $BATS_TEST_TMPDIR/bad:4: expected KEY=VALUE" ]
+  run -2 --separate-stderr lcctl exec --env-file /no/such/file c1 true
+  [ "${#stderr_lines[@]}" -eq 1 ]
+  [[ $stderr == *"No such file"* ]]
+  [ -z "$(exec_ids c1)" ]
+}
+
+# user_rootfs DIR: a copy of the rootfs with accounts of its own.
+user_rootfs() {
+  cp -a "$ROOTFS" "$1"
+  echo 'web:x:1000:1001::/home/web:/bin/sh' >>"$1/etc/passwd"
+  printf 'web:x:1001:\naudio:x:29:web\n' >>"$1/etc/group"
+}
+
+@test "exec --user NAME[:GROUP]: the container's /etc/passwd and /etc/group; an unknown name is 125" {
+  user_rootfs "$BATS_TEST_TMPDIR/rootfs"
+  lcctl run -d --rootfs "$BATS_TEST_TMPDIR/rootfs" u1 sleep 1000 >/dev/null
+  run -0 lcctl exec --user web u1 id
+  [ "$output" = "uid=1000(web) gid=1001(web) groups=29(audio)" ]
+  run -0 lcctl exec --user web:audio u1 sh -c 'id -u; id -g'
+  [ "$output" = $'1000\n29' ]
+  run -0 lcctl exec --user 1000 u1 id -g
+  [ "$output" = 1001 ]
+  # daemon is a user of the host (Debian), not of this rootfs
+  grep -q '^daemon:' /etc/passwd
+  run -125 --separate-stderr lcctl exec --user daemon u1 true
+  [ "$stderr" = "lcctl: exec u1: user 'daemon': no user 'daemon' in $BATS_TEST_TMPDIR/rootfs/etc/passwd" ]
+  run -125 --separate-stderr lcctl exec --user web:ghosts u1 true
+  [ "${#stderr_lines[@]}" -eq 1 ]
+  [[ $stderr == *"no group 'ghosts'"* ]]
+  [ -z "$(exec_ids u1)" ]
+  fifo_dir_gone
+}
+
+# image_tar ROOTFS NAME OUT: an OCI image archive of one uncompressed layer
+# holding ROOTFS, named NAME, for `ctr images import`.
+image_tar() {
+  local dir=$BATS_TEST_TMPDIR/oci layer cfg man
+  mkdir -p "$dir/blobs/sha256"
+  tar -C "$1" --sort=name --owner=0 --group=0 --numeric-owner -cf "$dir/layer.tar" .
+  layer=$(sha256sum "$dir/layer.tar" | cut -d' ' -f1)
+  mv "$dir/layer.tar" "$dir/blobs/sha256/$layer"
+  printf '{"architecture":"%s","os":"linux","config":{"Env":["%s"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
+    "$(dpkg --print-architecture)" "$TEST_PATH_ENV" "$layer" >"$dir/config.json"
+  cfg=$(sha256sum "$dir/config.json" | cut -d' ' -f1)
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%d}]}' \
+    "$cfg" "$(stat -c %s "$dir/config.json")" "$layer" "$(stat -c %s "$dir/blobs/sha256/$layer")" >"$dir/manifest.json"
+  mv "$dir/config.json" "$dir/blobs/sha256/$cfg"
+  man=$(sha256sum "$dir/manifest.json" | cut -d' ' -f1)
+  printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%d,"annotations":{"io.containerd.image.name":"%s"}}]}' \
+    "$man" "$(stat -c %s "$dir/manifest.json")" "$2" >"$dir/index.json"
+  mv "$dir/manifest.json" "$dir/blobs/sha256/$man"
+  echo '{"imageLayoutVersion":"1.0.0"}' >"$dir/oci-layout"
+  tar -C "$dir" -cf "$3" oci-layout index.json blobs
+}
+
+@test "exec --user in a container whose rootfs is a snapshot: names from what its init process sees" {
+  user_rootfs "$BATS_TEST_TMPDIR/rootfs"
+  image_tar "$BATS_TEST_TMPDIR/rootfs" lcctl.test/users:1 "$BATS_TEST_TMPDIR/image.tar"
+  ctr_ images import --snapshotter native "$BATS_TEST_TMPDIR/image.tar" >/dev/null
+  ctr_ run -d --null-io --snapshotter native lcctl.test/users:1 s1 sleep 1000
+  [ "$(ctr_ c info s1 | jq -r .Spec.root.path)" = rootfs ]
+  run -0 lcctl exec --user web s1 id
+  [ "$output" = "uid=1000(web) gid=1001(web) groups=29(audio)" ]
+  # An account made inside the running container is seen: the files are the
+  # container's own, not the image's.
+  lcctl exec s1 sh -c 'echo late:x:1234:29::/:/bin/sh >>/etc/passwd'
+  run -0 lcctl exec --user late s1 sh -c 'id -u; id -g'
+  [ "$output" = $'1234\n29' ]
+  run -125 --separate-stderr lcctl exec --user ghost s1 true
+  [ "${#stderr_lines[@]}" -eq 1 ]
+  [[ $stderr == "lcctl: exec s1: user 'ghost': no user 'ghost' in /proc/"*"/root/etc/passwd" ]]
+  [ -z "$(exec_ids s1)" ]
+}
+
 @test "exec: not found 127, not executable 126, the runtime's reason in one line" {
   run -127 --separate-stderr lcctl exec c1 no-such-command
   [ "${#stderr_lines[@]}" -eq 1 ]
@@ -108,8 +193,10 @@ has_exec() {
 @test "exec: bad arguments are usage errors (2)" {
   run -2 lcctl exec c1
   run -2 lcctl exec 'bad/id' true
-  run -2 lcctl exec --user nobody c1 true
+  run -2 lcctl exec --user a:b:c c1 true
+  run -2 lcctl exec --user :0 c1 true
   run -2 lcctl exec --env =x c1 true
+  run -2 lcctl exec -e =x c1 true
   run -2 lcctl exec --cwd tmp c1 true
   run -2 lcctl exec --exec-id 'bad id' c1 true
   run -2 lcctl exec -d -t c1 true

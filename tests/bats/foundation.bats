@@ -2,6 +2,8 @@
 # The ground every command stands on: global options, version, status, and
 # the failures a user meets when containerd cannot be reached.
 
+bats_require_minimum_version 1.5.0
+
 load helpers
 
 @test "version: agrees with ctr version about the daemon" {
@@ -44,6 +46,12 @@ load helpers
   run "$LCCTL" status --help
   [ "$status" -eq 0 ]
   [[ $output == *"Usage: lcctl status"* ]]
+  # Each usage line says [OPTION...] once (argp adds it itself).
+  for cmd in version create start run status kill pause resume delete wait exec restore checkpoint events update stats pids logs inspect namespaces; do
+    run -0 "$LCCTL" "$cmd" --help
+    [[ ${lines[0]} == "Usage: lcctl $cmd "* ]]
+    [[ ${lines[0]} != *"[OPTION...] [OPTION...]"* ]] || { echo "${lines[0]}"; return 1; }
+  done
 }
 
 @test "global: an unknown option or command is a usage error (exit 2)" {

@@ -466,67 +466,6 @@ test_uint_arg(void **state)
   uint_bad("1.0", 100);
 }
 
-/* ---- users ---- */
-
-static void
-test_user(void **state)
-{
-  (void)state;
-  lc_error *err = NULL;
-  uint32_t uid = UNTOUCHED, gid = UNTOUCHED;
-  bool has_gid = true;
-  assert_int_equal(parse_user("1000", &uid, &gid, &has_gid, &err), 0);
-  assert_null(err);
-  assert_int_equal(uid, 1000);
-  assert_int_equal(gid, 0);
-  assert_false(has_gid);
-
-  assert_int_equal(parse_user("1000:100", &uid, &gid, &has_gid, &err), 0);
-  assert_int_equal(uid, 1000);
-  assert_int_equal(gid, 100);
-  assert_true(has_gid);
-
-  assert_int_equal(parse_user("0:0", &uid, &gid, &has_gid, &err), 0);
-  assert_int_equal(uid, 0);
-  assert_int_equal(gid, 0);
-  assert_true(has_gid);
-
-  assert_int_equal(parse_user("4294967294:4294967294", &uid, &gid, &has_gid, &err), 0);
-  assert_int_equal(uid, 4294967294U);
-  assert_int_equal(gid, 4294967294U);
-  assert_null(err);
-}
-
-static void
-user_bad(const char *s)
-{
-  lc_error *err = NULL;
-  uint32_t uid = UNTOUCHED, gid = UNTOUCHED;
-  bool has_gid = false;
-  int rc = parse_user(s, &uid, &gid, &has_gid, &err);
-  assert_int_equal(uid, UNTOUCHED);
-  assert_int_equal(gid, UNTOUCHED);
-  check_usage_error(rc, err, s != NULL && *s != '\0' ? s : NULL);
-}
-
-static void
-test_user_rejects(void **state)
-{
-  (void)state;
-  user_bad(NULL);
-  user_bad("");
-  user_bad("root");
-  user_bad("4294967295");
-  user_bad("1:4294967295");
-  user_bad("1000:");
-  user_bad(":100");
-  user_bad("1000:abc");
-  user_bad("1:2:3");
-  user_bad("-1");
-  user_bad("1000 ");
-  user_bad("123456789012345678901234567890");
-}
-
 /* ---- container IDs ---- */
 
 static void
@@ -650,8 +589,6 @@ main(void)
       cmocka_unit_test(test_cpus),
       cmocka_unit_test(test_cpus_rejects),
       cmocka_unit_test(test_uint_arg),
-      cmocka_unit_test(test_user),
-      cmocka_unit_test(test_user_rejects),
       cmocka_unit_test(test_container_id),
       cmocka_unit_test(test_container_id_rejects),
       cmocka_unit_test(test_key_value),

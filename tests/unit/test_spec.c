@@ -955,7 +955,19 @@ test_exec_process_edits(void **state)
   assert_path_int(process, "user.uid", 5);
   assert_path_int(process, "user.gid", 6);
   assert_path_string(process, "apparmorProfile", "p");
+  assert_path_missing(process, "user.additionalGids");
   json_object_put(process);
+
+  /* a user resolved from the rootfs brings its supplementary groups */
+  const uint32_t gids[] = {29, 44};
+  e.additional_gids = gids;
+  e.n_additional_gids = 2;
+  assert_int_equal(spec_process_for_exec(spec, &e, &process, &err), 0);
+  assert_int_equal(path_length(process, "user.additionalGids"), 2);
+  assert_path_int(process, "user.additionalGids.1", 44);
+  json_object_put(process);
+  e.additional_gids = NULL;
+  e.n_additional_gids = 0;
 
   /* a non-tty exec in a tty container is not a terminal */
   e.tty = false;
