@@ -141,7 +141,7 @@ fetch() {
         offline="no Debian mirror in the system's apt sources"
       else
         prepare_apt "$uri" "$@"
-        apt_private apt-get update >&2 || offline="apt-get update against $uri failed (no network?)"
+        apt_private apt-get --error-on=any update >&2 || offline="apt-get update against $uri failed (no network?)"
       fi
       [[ -n $offline ]] || updated=1
     fi
