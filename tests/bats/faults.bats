@@ -162,11 +162,6 @@ prime_events() {
   return 1
 }
 
-# exec_ids ID: the exec'd processes that still run in task ID, as ctr sees them.
-exec_ids() {
-  ctr_ t ps "$1" | grep -o 'ExecID:[^,]*' | cut -d: -f2 || true
-}
-
 # no_exec ID: the task runs no exec'd process (a predicate for wait_for).
 no_exec() {
   [ -z "$(exec_ids "$1")" ]
