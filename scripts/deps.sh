@@ -6,8 +6,7 @@ set -euo pipefail
 PACKAGES=(
   # build
   gcc make libc6-dev clang autoconf automake libtool pkg-config
-  libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libjson-c-dev
-  golang-github-containerd-containerd-dev scdoc
+  libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libjson-c-dev scdoc
   # unit tests, memory checks, benchmarks, completions
   libcmocka-dev valgrind hyperfine bash-completion zsh
   # fuzzing and sanitizers with clang (libFuzzer, ASan and UBSan runtimes)

@@ -141,6 +141,22 @@ fetch_containerds() {
   return "$rc"
 }
 
+# distcheck runs `make distcheck` as nobody (scripts/distcheck.sh): the
+# tarball builds without protoc-c and scdoc and installs only under its prefix.
+distcheck() {
+  local rc=0
+  bash scripts/distcheck.sh >"$WORK/distcheck.out" 2>&1 || rc=$?
+  if ((rc == 0)); then
+    grep -A1 'archives ready' "$WORK/distcheck.out" | tail -n 1
+    passed=$((passed + 1))
+  else
+    tail -n 30 "$WORK/distcheck.out"
+    failed=$((failed + 1))
+  fi
+  summary+=("distcheck: $( ((rc == 0)) && echo ok || echo FAILED)")
+  return "$rc"
+}
+
 # fuzz_smoke builds the fuzz targets and runs each briefly (scripts/fuzz.sh,
 # 20 s a target); one result per target.
 fuzz_smoke() {
@@ -188,6 +204,7 @@ step deps bash scripts/deps.sh || true
 step build build || build_ok=0
 if ((build_ok)); then
   step "unit tests" unit_tests || true
+  step "make distcheck (as nobody)" distcheck || true
 else
   echo "=== unit tests: skipped, the build failed"
   failed=$((failed + 1))
