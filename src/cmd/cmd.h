@@ -1,5 +1,5 @@
 /* What every subcommand shares: the global options, the client, and the one
- * way to report an error (CLI.md). Commands never touch the wire. */
+ * way to report an error (lcctl(1), EXIT STATUS). Commands never touch the wire. */
 #ifndef LC_CMD_H
 #define LC_CMD_H
 
@@ -29,7 +29,7 @@ typedef int (*lc_command_fn)(struct lc_ctx *ctx, int argc, char **argv);
 lc_client *ctx_client(struct lc_ctx *ctx, lc_error **err);
 
 /* Prints `lcctl: COMMAND [ID]: message` (or the JSON form) on stderr, frees
- * err and returns the exit code of CLI.md for it. */
+ * err and returns the exit code lcctl(1) documents for it. */
 int ctx_report(struct lc_ctx *ctx, const char *id, lc_error *err);
 /* A usage error found by a command after argp: one line, exit 2. */
 int ctx_usage(struct lc_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

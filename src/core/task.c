@@ -34,7 +34,7 @@ any_of(const char *type_url, const void *data, size_t len)
  * lcctl refuses up front. The Version call costs a round trip: it is made
  * only when one of these runtimes is asked for. */
 static const char *const runtimes_removed_in_2[] = {"io.containerd.runc.v1",
-                                                     "io.containerd.runtime.v1.linux"};
+                                                    "io.containerd.runtime.v1.linux"};
 
 static int
 runtime_check(lc_client *c, const char *runtime, lc_error **err)

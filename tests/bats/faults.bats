@@ -6,7 +6,7 @@
 # answer at all); lcctl itself killed with SIGKILL during `run`; a --log file
 # on a full filesystem.
 #
-# Every case checks the same four things: the exit code of CLI.md (3 when
+# Every case checks the same four things: the exit code of lcctl(1) (3 when
 # containerd cannot be reached or the deadline passed, 125 for run and exec
 # when lcctl fails before the process runs), no crash (never a status of 128
 # or more from a signal of lcctl's own), exactly one clear `lcctl: ...` line on

@@ -414,7 +414,7 @@ test_reader_callback_stops(void **state)
 
 /* ---- 2. lc_error ---- */
 
-/* CLI.md promises scripts these exit codes; the class decides, not the code. */
+/* lcctl(1) promises scripts these exit codes; the class decides, not the code. */
 static void
 test_error_exit_codes(void **state)
 {
@@ -438,7 +438,7 @@ test_error_exit_codes(void **state)
   assert_int_equal(lc_error_exit_code(NULL), 0);
 }
 
-/* These names are the "code" key of JSON errors (CLI.md): they must match
+/* These names are the "code" key of JSON errors (lcctl(1)): they must match
  * gRPC's own spelling, code by code. */
 static void
 test_error_code_names(void **state)
