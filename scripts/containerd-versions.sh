@@ -21,8 +21,10 @@
 # LCCTL_DEBIAN_MIRROR to use another mirror than the system's.
 #
 # Keys: debian-archive-keyring (Debian 12's) carries the trixie release keys,
-# which sign both trixie's and sid's Release files, so apt verifies them as
-# usual (Signed-By below); nothing is trusted without a signature.
+# which sign both trixie's and sid's Release files (checked in November 2026),
+# so apt verifies them as usual (signed-by below); nothing is trusted without
+# a signature. Once sid is signed by a key Debian 12's keyring lacks, its
+# update fails and the suite is reported unavailable, never used unverified.
 set -euo pipefail
 
 CACHE=${LCCTL_CACHE_DIR:-/var/cache/lcctl}
@@ -132,6 +134,11 @@ bindir_of() {
 fetch() {
   local suite uri version found rc=0 updated=0 offline=
   for suite in "$@"; do
+    if [[ ! $suite =~ ^[a-z][a-z0-9-]*$ ]]; then
+      echo "$suite unavailable not a Debian suite name"
+      rc=1
+      continue
+    fi
     if [[ ${LCCTL_CONTAINERD_REFRESH:-0} != 1 ]] && found=$(bindir_of "$suite"); then
       echo "$suite $found"
       continue

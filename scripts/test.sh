@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The project's single test command (CI runs it through .ci/run):
-#   dependencies -> build -> C unit tests (make check) -> end-to-end (bats)
+#   dependencies -> build -> C unit tests (make check) -> make distcheck ->
+#   end-to-end (bats, once per containerd) -> fuzz smoke -> valgrind ->
+#   ASan+UBSan (unit and bats, on the system containerd)
 # Every step runs even if an earlier one failed, so one run shows everything.
 # The last line is "N passed, N failed" over unit test cases and bats tests;
 # the exit status is non-zero if any step failed.
@@ -86,6 +88,7 @@ unit_tests() {
   make -j"${MAKE_JOBS:-2}" check || rc=$?
   count_unit
   echo "unit: $unit_p passed, $unit_f failed, $unit_s skipped"
+  summary+=("unit: $unit_p passed, $unit_f failed, $unit_s skipped")
   # A failure that produced no test result (e.g. a test that does not compile)
   # still counts once.
   if ((rc != 0 && unit_f == 0)); then unit_f=1; fi
