@@ -260,6 +260,15 @@ class_of_status(int code)
                                                                           : LC_ERR_DAEMON;
 }
 
+/* The one error of a call whose deadline passed, whoever noticed it first. */
+static void
+set_deadline_error(grpc_call *call)
+{
+  lc_error_set(&call->err, LC_ERR_TRANSPORT, LC_GRPC_DEADLINE_EXCEEDED,
+               "no answer from containerd within %lld ms (deadline exceeded)",
+               (long long)call->timeout_ms);
+}
+
 /* Turns how the stream ended into the call's one result. */
 static void
 settle_result(grpc_call *call, int h2_error)
@@ -285,6 +294,12 @@ settle_result(grpc_call *call, int h2_error)
   } else if (call->bad_content_type) {
     lc_error_set(&call->err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
                  "protocol error: the answer is not gRPC");
+  } else if (h2_error == H2_CANCEL && call->deadline_ms >= 0 && h2_now_ms() >= call->deadline_ms) {
+    /* containerd 2.x (a newer grpc-go) resets a call whose grpc-timeout has
+     * passed instead of answering DEADLINE_EXCEEDED. Its deadline started
+     * when the request arrived, after ours, so ours has passed too: this is
+     * the deadline, said as when we notice it first. */
+    set_deadline_error(call);
   } else {
     lc_error_set(&call->err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
                  "protocol error: stream ended without a gRPC status (HTTP/2 code %d)", h2_error);
@@ -420,9 +435,7 @@ expire_call(grpc_call *call)
   if (call->open)
     h2_stream_cancel(call->ch->h2, call->stream_id);
   call->open = false;
-  lc_error_set(&call->err, LC_ERR_TRANSPORT, LC_GRPC_DEADLINE_EXCEEDED,
-               "no answer from containerd within %lld ms (deadline exceeded)",
-               (long long)call->timeout_ms);
+  set_deadline_error(call);
   finish_call(call);
 }
 
