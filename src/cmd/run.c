@@ -22,6 +22,7 @@ struct run_state {
   struct run_args *args;
   lc_client *client;
   char *spec_json, *log_uri;
+  bool task_gone; /* the daemon dropped the task while we waited */
 };
 
 enum { OPT_RM = 0x500 };
@@ -187,6 +188,7 @@ run_attached_in(struct run_state *st, lc_attach *at, uint32_t *status)
     return fail_before_run(st, err);
   }
   if (lc_attach_wait(at, st->client, status, NULL, &err) < 0) {
+    st->task_gone = err->code == LC_GRPC_NOT_FOUND;
     ctx_report(st->ctx, a->id, err);
     return 125;
   }
@@ -214,8 +216,9 @@ run_attached(struct run_state *st)
     return fail_before_run(st, err);
   uint32_t status = 0;
   int rv = run_attached_in(st, at, &status);
-  if (rv == 0 && a->rm) {
-    if (lc_task_delete(st->client, a->id, NULL, NULL, &err) < 0 ||
+  /* --rm also when the daemon dropped the task: the record is all that is left. */
+  if ((rv == 0 || st->task_gone) && a->rm) {
+    if ((!st->task_gone && lc_task_delete(st->client, a->id, NULL, NULL, &err) < 0) ||
         lc_container_delete(st->client, a->id, &err) < 0)
       ctx_report(st->ctx, a->id, err);
   }
