@@ -29,14 +29,14 @@ trap 'rm -rf "$WORK"' EXIT
 
 # step NAME CMD... runs one step, announces it, and records a failure.
 step() {
-  local name=$1 rc=0
+  local name=$1 rc=0 start=$SECONDS
   shift
   echo "=== $name"
   "$@" || rc=$?
   if ((rc == 0)); then
-    echo "=== $name: ok"
+    echo "=== $name: ok ($((SECONDS - start)) s)"
   else
-    echo "=== $name: FAILED (exit $rc)"
+    echo "=== $name: FAILED (exit $rc, $((SECONDS - start)) s)"
     status=1
   fi
   return "$rc"
