@@ -103,7 +103,7 @@ static int
 pump(grpc_channel *ch, grpc_call **calls, size_t n, int server, int64_t ms)
 {
   lc_error *err = NULL;
-  int rv = grpc_wait_until(ch, calls, n, NULL, NULL, NULL, h2_now_ms() + ms, &err);
+  int rv = grpc_wait_until(ch, calls, n, NULL, NULL, NULL, lc_monotonic_ms() + ms, &err);
   lc_error_free(err);
   drain(server);
   for (size_t i = 0; i < n; i++)
@@ -217,8 +217,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   } else {
     shutdown(server, SHUT_WR);
   }
-  int64_t give_up = h2_now_ms() + 5000;
-  while (!finished && h2_now_ms() < give_up)
+  int64_t give_up = lc_monotonic_ms() + 5000;
+  while (!finished && lc_monotonic_ms() < give_up)
     finished = pump(&ch, calls, 2, server, 100);
   if (!finished) {
     fprintf(stderr, "a call is still waiting after the server closed the connection\n");

@@ -33,7 +33,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   char *want = malloc(size + 1);
   size_t j = 0;
   for (size_t i = 0; i < size; i++) {
-    if (data[i] == '%' && i + 2 < size && hex(data[i + 1]) >= 0 && hex(data[i + 2]) >= 0) {
+    /* %00 stays as it is: decoded, it would cut the message short. */
+    if (data[i] == '%' && i + 2 < size && hex(data[i + 1]) >= 0 && hex(data[i + 2]) >= 0 &&
+        (hex(data[i + 1]) | hex(data[i + 2])) != 0) {
       want[j++] = (char)(hex(data[i + 1]) * 16 + hex(data[i + 2]));
       i += 2;
     } else {

@@ -204,6 +204,9 @@ fi
 
 build_ok=1
 step deps bash scripts/deps.sh || true
+# A CRIU that works on this kernel, built and cached when needed: the bats
+# suite puts it on the daemon's PATH; without it the CRIU tests skip, saying why.
+step criu bash scripts/criu.sh || true
 step build build || build_ok=0
 if ((build_ok)); then
   step "unit tests" unit_tests || true

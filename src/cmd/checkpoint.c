@@ -48,7 +48,8 @@ static struct argp checkpoint_argp = {
     "ID",
     "Checkpoint a running task with CRIU, through containerd and runc.\v"
     "With --dir, the CRIU image goes into DIR and its absolute path is printed; "
-    "'lcctl restore --checkpoint DIR ID' starts the task from it. Without --dir, containerd "
+    "'lcctl restore --checkpoint DIR ID' starts the task from it, and makes the container "
+    "again from lcctl's record in DIR (container.pb) if it was deleted. Without --dir, containerd "
     "stores the checkpoint in its content store and lcctl prints the descriptors (digest, "
     "media type, size) of the archive and of the container's spec; they are kept from "
     "garbage collection until removed (ctr content rm). Without --exit the task keeps "

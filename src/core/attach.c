@@ -268,7 +268,7 @@ terminating_signal_queued(const struct lc_copy_actions *act)
 static int
 reconnect_or_give_up(lc_attach *a, lc_error *cause, lc_error **err)
 {
-  int64_t now = h2_now_ms();
+  int64_t now = lc_monotonic_ms();
   if (a->down_since < 0)
     a->down_since = now;
   if (now - a->down_since >= RECONNECT_GIVE_UP_MS || terminating_signal_queued(&a->cp.actions)) {
@@ -317,7 +317,10 @@ wait_round(lc_attach *a, lc_client *c, uint32_t *status, lc_time *at, lc_error *
   send_actions(a, c);
   if (lc_client_wait_until(c, a->wait, &a->cp.ext, has_work, a, &e) < 0) {
     drop_wait(a);
-    return reconnect_or_give_up(a, e, err);
+    if (e->cls == LC_ERR_TRANSPORT)
+      return reconnect_or_give_up(a, e, err);
+    *err = e; /* a local failure (poll, the copy) is not cured by reconnecting */
+    return -1;
   }
   if (!lc_pending_done(a->wait))
     return 0;

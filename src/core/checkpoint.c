@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,26 +13,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checkpoint.pb-c.h"
 #include "client_internal.h"
 #include "containers.pb-c.h"
 #include "content.pb-c.h"
 #include "runc.pb-c.h"
 #include "sha256.h"
 #include "tasks.pb-c.h"
+#include "util.h"
 
-#define MUT(s) ((char *)(s))
-#define RUNC_OPTIONS_TYPE_URL "containerd.runc.v1.Options"
 #define RUNC_RUNTIME_PREFIX "io.containerd.runc."
 /* containerd's words around a failed `runc checkpoint` and `runc restore`. */
 #define CRIU_LOG_MARK " path= "
 #define RESTORE_FAILED_MARK "OCI runtime restore failed"
-
-/* Allocation failures are local errors, exit 1, never the daemon's fault. */
-static int
-oom(lc_error **err)
-{
-  return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-}
+/* A container record is a few KiB (mostly the spec); anything far bigger is
+ * not one of ours. */
+#define RECORD_MAX_SIZE (16 << 20)
 
 /* Hands e to the caller (-1), or drops it when it was expected (0). */
 static int
@@ -91,6 +88,121 @@ image_dir_remove(const char *abs)
   rmdir(abs);
 }
 
+/* ---- the container record kept beside a directory checkpoint ------------ */
+
+/* A file:// URI the shim appends to can serve a restored task too; a FIFO
+ * path belonged to a client that is gone. */
+static char *
+reusable_uri(const char *path)
+{
+  return xstrdup(path != NULL && strncmp(path, "file://", 7) == 0 ? path : "");
+}
+
+/* Written whole or not at all: a temporary file, checked writes, fsync, then
+ * the rename, so a crash or a full disk never leaves half a record. */
+static int
+write_file_atomic(const char *path, const uint8_t *buf, size_t len, lc_error **err)
+{
+  cleanup_free char *tmp = xasprintf("%s.tmp", path);
+  cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return lc_error_errno(err, errno, "%s", tmp);
+  for (size_t off = 0; off < len;) {
+    ssize_t n = write(fd, buf + off, len - off);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      int e = errno;
+      unlink(tmp);
+      return lc_error_errno(err, e, "%s", tmp);
+    }
+    off += (size_t)n;
+  }
+  if (fsync(fd) < 0 || close(steal_fd(&fd)) < 0 || rename(tmp, path) < 0) {
+    int e = errno;
+    unlink(tmp);
+    return lc_error_errno(err, e, "%s", path);
+  }
+  return 0;
+}
+
+/* Before CRIU runs, lcctl keeps in DIR what it takes to make the container
+ * again once it is deleted: containerd's record of it and the task's --log
+ * URIs (LC_CHECKPOINT_RECORD_FILE). */
+static int
+record_save(lc_client *c, const char *id, const char *abs_dir, lc_error **err)
+{
+  Lcpb__GetContainerRequest get = LCPB__GET_CONTAINER_REQUEST__INIT;
+  get.id = MUT(id);
+  ProtobufCMessage *resp = NULL;
+  if (lc_unary_one(c, LC_SVC_CONTAINERS "Get", &get.base, &lcpb__get_container_response__descriptor,
+                   &resp, err) < 0)
+    return -1;
+  struct lc_task t = {0};
+  lc_error *e = NULL;
+  if (lc_task_get(c, id, NULL, &t, &e) < 0)
+    lc_error_free(e); /* no task: the checkpoint call will say so */
+  Lcpb__CheckpointRecord rec = LCPB__CHECKPOINT_RECORD__INIT;
+  rec.container = ((Lcpb__GetContainerResponse *)resp)->container;
+  cleanup_free char *out = reusable_uri(t.stdout_path);
+  cleanup_free char *errp = reusable_uri(t.stderr_path);
+  rec.stdout = out;
+  rec.stderr = errp;
+  lc_task_clear(&t);
+  size_t len = lcpb__checkpoint_record__get_packed_size(&rec);
+  cleanup_free uint8_t *buf = xmalloc(len ? len : 1);
+  lcpb__checkpoint_record__pack(&rec, buf);
+  protobuf_c_message_free_unpacked(resp, NULL);
+  cleanup_free char *path = xasprintf("%s/" LC_CHECKPOINT_RECORD_FILE, abs_dir);
+  return write_file_atomic(path, buf, len, err);
+}
+
+/* The record of a directory checkpoint, which must be of container id. */
+static int
+record_load(const char *abs_dir, const char *id, Lcpb__CheckpointRecord **out, lc_error **err)
+{
+  cleanup_free char *path = xasprintf("%s/" LC_CHECKPOINT_RECORD_FILE, abs_dir);
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 && errno == ENOENT)
+    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_NOT_FOUND,
+                        "container %s: not found, and %s holds no container record to make it "
+                        "again (" LC_CHECKPOINT_RECORD_FILE ", written by lcctl checkpoint --dir)",
+                        id, abs_dir);
+  if (fd < 0 || fstat(fd, &st) < 0)
+    return lc_error_errno(err, errno, "%s", path);
+  if (st.st_size <= 0 || st.st_size > RECORD_MAX_SIZE)
+    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INVALID_ARGUMENT,
+                        "%s: not a container record (size %lld)", path, (long long)st.st_size);
+  size_t len = (size_t)st.st_size;
+  cleanup_free uint8_t *buf = xmalloc(len);
+  for (size_t off = 0; off < len;) {
+    ssize_t n = read(fd, buf + off, len - off);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return lc_error_errno(err, n < 0 ? errno : EIO, "%s", path);
+    off += (size_t)n;
+  }
+  *out = lcpb__checkpoint_record__unpack(NULL, len, buf);
+  const Lcpb__Container *ct = *out != NULL ? (*out)->container : NULL;
+  if (ct == NULL || ct->id == NULL || ct->spec == NULL)
+    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INVALID_ARGUMENT, "%s: not a container record",
+                        path);
+  if (strcmp(ct->id, id) != 0)
+    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
+                        "%s holds a checkpoint of container %s, not of %s", abs_dir, ct->id, id);
+  return 0;
+}
+
+/* A failed checkpoint into a directory the user made takes its record back. */
+static void
+record_remove(const char *abs_dir)
+{
+  cleanup_free char *path = xasprintf("%s/" LC_CHECKPOINT_RECORD_FILE, abs_dir);
+  unlink(path);
+}
+
 /* ---- checkpoint ---------------------------------------------------------- */
 
 /* runc's CheckpointOptions: the image path and whether the task stays up. */
@@ -100,28 +212,20 @@ checkpoint_options(const struct lc_checkpoint_opts *o, const char *abs_dir, size
   Lcpb__RuncCheckpointOptions opts = LCPB__RUNC_CHECKPOINT_OPTIONS__INIT;
   opts.exit = o->exit;
   opts.image_path = MUT(abs_dir != NULL ? abs_dir : "");
-  *len = lcpb__runc_checkpoint_options__get_packed_size(&opts);
-  uint8_t *buf = malloc(*len ? *len : 1);
-  if (buf != NULL)
-    lcpb__runc_checkpoint_options__pack(&opts, buf);
-  return buf;
+  return lc_pack(&opts.base, len);
 }
 
 /* The descriptors leave the protobuf answer as plain C strings. */
-static int
-descriptors_from_pb(const Lcpb__CheckpointTaskResponse *r, struct lc_checkpoint_result *out,
-                    lc_error **err)
+static void
+descriptors_from_pb(const Lcpb__CheckpointTaskResponse *r, struct lc_checkpoint_result *out)
 {
-  out->descriptors = calloc(r->n_descriptors ? r->n_descriptors : 1, sizeof(*out->descriptors));
-  if (out->descriptors == NULL)
-    return oom(err);
+  out->descriptors = xcalloc(r->n_descriptors, sizeof(*out->descriptors));
   out->n_descriptors = r->n_descriptors;
   for (size_t i = 0; i < r->n_descriptors; i++) {
     out->descriptors[i].media_type = lc_strdup0(r->descriptors[i]->media_type);
     out->descriptors[i].digest = lc_strdup0(r->descriptors[i]->digest);
     out->descriptors[i].size = r->descriptors[i]->size;
   }
-  return 0;
 }
 
 /* containerd writes a checkpoint blob under no lease and no image, so the
@@ -199,11 +303,9 @@ explain_checkpoint_failure(lc_client *c, const char *id, lc_error *e)
   const char *log = mark + strlen(CRIU_LOG_MARK);
   const char *end = strstr(log, ": ");
   int log_len = first_line_len(log, end != NULL ? (size_t)(end - log) : strlen(log));
-  char *msg = NULL;
-  if (asprintf(&msg, "CRIU could not checkpoint the task%s; CRIU's log: %.*s (daemon: %.*s)",
-               task_fate(c, id), log_len, log,
-               first_line_len(e->message, (size_t)(mark - e->message)), e->message) < 0)
-    return;
+  char *msg = xasprintf("CRIU could not checkpoint the task%s; CRIU's log: %.*s (daemon: %.*s)",
+                        task_fate(c, id), log_len, log,
+                        first_line_len(e->message, (size_t)(mark - e->message)), e->message);
   free(e->message);
   e->message = msg;
 }
@@ -225,13 +327,9 @@ store_can_take(lc_client *c, const char *id, lc_error **err)
   const Lcpb__Container *ct = ((Lcpb__GetContainerResponse *)resp)->container;
   char digest[LC_DIGEST_STRLEN] = "";
   if (ct != NULL && ct->spec != NULL) {
-    size_t len = lcpb__any__get_packed_size(ct->spec);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (buf != NULL) {
-      lcpb__any__pack(ct->spec, buf);
-      lc_sha256_digest(buf, len, digest);
-    }
-    free(buf);
+    size_t len;
+    cleanup_free uint8_t *buf = lc_pack(&ct->spec->base, &len);
+    lc_sha256_digest(buf, len, digest);
   }
   protobuf_c_message_free_unpacked(resp, NULL);
   if (*digest == '\0')
@@ -257,13 +355,8 @@ checkpoint_call(lc_client *c, const char *id, const struct lc_checkpoint_opts *o
                 const char *abs_dir, struct lc_checkpoint_result *out, lc_error **err)
 {
   size_t len;
-  uint8_t *packed = checkpoint_options(o, abs_dir, &len);
-  if (packed == NULL)
-    return oom(err);
-  Lcpb__Any any = LCPB__ANY__INIT;
-  any.type_url = MUT(LC_RUNC_CHECKPOINT_OPTIONS_TYPE_URL);
-  any.value.data = packed;
-  any.value.len = len;
+  cleanup_free uint8_t *packed = checkpoint_options(o, abs_dir, &len);
+  Lcpb__Any any = lc_any(LC_RUNC_CHECKPOINT_OPTIONS_TYPE_URL, packed, len);
   Lcpb__CheckpointTaskRequest req = LCPB__CHECKPOINT_TASK_REQUEST__INIT;
   req.container_id = MUT(id);
   req.options = &any;
@@ -271,14 +364,13 @@ checkpoint_call(lc_client *c, const char *id, const struct lc_checkpoint_opts *o
   lc_error *e = NULL;
   int rv = lc_unary_one(c, LC_SVC_TASKS "Checkpoint", &req.base,
                         &lcpb__checkpoint_task_response__descriptor, &resp, &e);
-  free(packed);
   if (rv < 0) {
     explain_checkpoint_failure(c, id, e);
     return pass_error(err, e, false);
   }
-  rv = descriptors_from_pb((Lcpb__CheckpointTaskResponse *)resp, out, err);
+  descriptors_from_pb((Lcpb__CheckpointTaskResponse *)resp, out);
   protobuf_c_message_free_unpacked(resp, NULL);
-  return rv;
+  return 0;
 }
 
 /* Directory first (a usage error sends nothing), then the store's check,
@@ -292,9 +384,12 @@ lc_task_checkpoint(lc_client *c, const char *id, const struct lc_checkpoint_opts
   if (o->dir != NULL && image_dir_prepare(o->dir, true, &out->dir, &made, err) < 0)
     return -1;
   if ((o->dir == NULL && store_can_take(c, id, err) < 0) ||
+      (o->dir != NULL && record_save(c, id, out->dir, err) < 0) ||
       checkpoint_call(c, id, o, out->dir, out, err) < 0) {
     if (made)
       image_dir_remove(out->dir);
+    else if (out->dir != NULL)
+      record_remove(out->dir);
     lc_checkpoint_result_clear(out);
     return -1;
   }
@@ -323,6 +418,7 @@ lc_checkpoint_result_clear(struct lc_checkpoint_result *r)
 /* What a restore keeps of the container: its runtime and runc options. */
 struct restore_base {
   ProtobufCMessage *container_resp;
+  Lcpb__CheckpointRecord *record; /* when the container was made again from it */
   const Lcpb__Container *container;
   Lcpb__RuncOptions *runc_opts; /* unpacked from the container's record, or NULL */
 };
@@ -335,22 +431,58 @@ restore_base_clear(struct restore_base *b)
     lcpb__runc_options__free_unpacked(b->runc_opts, NULL);
   if (b->container_resp != NULL)
     protobuf_c_message_free_unpacked(b->container_resp, NULL);
+  if (b->record != NULL)
+    lcpb__checkpoint_record__free_unpacked(b->record, NULL);
   memset(b, 0, sizeof(*b));
+}
+
+/* A deleted container is made again as it was (spec, runtime and its
+ * options, labels, image, snapshot key) from the record in the checkpoint
+ * directory; containerd sets new creation times. */
+static int
+container_recreate(lc_client *c, const char *id, const char *abs_dir, struct restore_base *b,
+                   lc_error **err)
+{
+  if (record_load(abs_dir, id, &b->record, err) < 0)
+    return -1;
+  Lcpb__CreateContainerRequest req = LCPB__CREATE_CONTAINER_REQUEST__INIT;
+  req.container = b->record->container;
+  if (lc_unary_one(c, LC_SVC_CONTAINERS "Create", &req.base, NULL, NULL, err) < 0)
+    return -1;
+  b->container = b->record->container;
+  return 0;
+}
+
+/* The container as it is, or made again from a directory's record when it
+ * is gone. */
+static int
+container_load(lc_client *c, const char *id, const char *abs_dir, struct restore_base *b,
+               lc_error **err)
+{
+  Lcpb__GetContainerRequest req = LCPB__GET_CONTAINER_REQUEST__INIT;
+  req.id = MUT(id);
+  lc_error *e = NULL;
+  if (lc_unary_one(c, LC_SVC_CONTAINERS "Get", &req.base, &lcpb__get_container_response__descriptor,
+                   &b->container_resp, &e) < 0) {
+    if (abs_dir == NULL || e->cls != LC_ERR_DAEMON || e->code != LC_GRPC_NOT_FOUND)
+      return lc_error_pass(err, e);
+    lc_error_free(e);
+    return container_recreate(c, id, abs_dir, b, err);
+  }
+  b->container = ((Lcpb__GetContainerResponse *)b->container_resp)->container;
+  if (b->container == NULL)
+    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_NOT_FOUND, "container %s: not found", id);
+  return 0;
 }
 
 /* Only runc's shims know a CRIU image path; any other runtime would ignore it
  * and start the task afresh, which must never pass for a restore. */
 static int
-restore_base_load(lc_client *c, const char *id, struct restore_base *b, lc_error **err)
+restore_base_load(lc_client *c, const char *id, const char *abs_dir, struct restore_base *b,
+                  lc_error **err)
 {
-  Lcpb__GetContainerRequest req = LCPB__GET_CONTAINER_REQUEST__INIT;
-  req.id = MUT(id);
-  if (lc_unary_one(c, LC_SVC_CONTAINERS "Get", &req.base, &lcpb__get_container_response__descriptor,
-                   &b->container_resp, err) < 0)
+  if (container_load(c, id, abs_dir, b, err) < 0)
     return -1;
-  b->container = ((Lcpb__GetContainerResponse *)b->container_resp)->container;
-  if (b->container == NULL)
-    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_NOT_FOUND, "container %s: not found", id);
   const char *rt = b->container->runtime ? b->container->runtime->name : "";
   if (rt == NULL || strncmp(rt, RUNC_RUNTIME_PREFIX, strlen(RUNC_RUNTIME_PREFIX)) != 0)
     return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_FAILED_PRECONDITION,
@@ -358,17 +490,9 @@ restore_base_load(lc_client *c, const char *id, struct restore_base *b, lc_error
                         "and this container uses %s",
                         rt && *rt ? rt : "none");
   const Lcpb__Any *o = b->container->runtime->options;
-  if (o != NULL && o->type_url != NULL && strcmp(o->type_url, RUNC_OPTIONS_TYPE_URL) == 0)
+  if (o != NULL && lc_type_url_is(o->type_url, LC_RUNC_OPTIONS_TYPE_URL))
     b->runc_opts = lcpb__runc_options__unpack(NULL, o->value.len, o->value.data);
   return 0;
-}
-
-/* A file:// URI the shim appends to can serve the new task too; a FIFO path
- * belonged to a client that is gone. */
-static char *
-reusable_uri(const char *path)
-{
-  return path != NULL && strncmp(path, "file://", 7) == 0 ? strdup(path) : strdup("");
 }
 
 struct restore_io {
@@ -395,7 +519,7 @@ clear_old_task(lc_client *c, const char *id, struct restore_io *io, lc_error **e
   if (lc_task_get(c, id, NULL, &t, &e) < 0)
     return pass_error(err, e, e->code == LC_GRPC_NOT_FOUND && e->cls == LC_ERR_DAEMON);
   enum lc_status s = t.status;
-  io->in = strdup("");
+  io->in = xstrdup("");
   io->out = reusable_uri(t.stdout_path);
   io->errp = reusable_uri(t.stderr_path);
   lc_task_clear(&t);
@@ -423,11 +547,7 @@ restore_options(const struct restore_base *b, const char *runc_binary, const cha
     opts.criu_image_path = MUT(abs_dir);
     opts.criu_work_path = MUT(abs_dir);
   }
-  *len = lcpb__runc_options__get_packed_size(&opts);
-  uint8_t *buf = malloc(*len ? *len : 1);
-  if (buf != NULL)
-    lcpb__runc_options__pack(&opts, buf);
-  return buf;
+  return lc_pack(&opts.base, len);
 }
 
 /* What to restore from: an image directory, or an archive in the store. */
@@ -481,13 +601,8 @@ restore_create(lc_client *c, const char *id, const struct restore_source *src,
                const struct lc_stdio_paths *io, lc_error **err)
 {
   size_t len;
-  uint8_t *packed = restore_options(b, runc_binary, src->abs_dir, &len);
-  if (packed == NULL)
-    return oom(err);
-  Lcpb__Any opts = LCPB__ANY__INIT;
-  opts.type_url = MUT(RUNC_OPTIONS_TYPE_URL);
-  opts.value.data = packed;
-  opts.value.len = len;
+  cleanup_free uint8_t *packed = restore_options(b, runc_binary, src->abs_dir, &len);
+  Lcpb__Any opts = lc_any(LC_RUNC_OPTIONS_TYPE_URL, packed, len);
   Lcpb__Descriptor desc = LCPB__DESCRIPTOR__INIT;
   Lcpb__CreateTaskRequest req = LCPB__CREATE_TASK_REQUEST__INIT;
   req.container_id = MUT(id);
@@ -502,9 +617,7 @@ restore_create(lc_client *c, const char *id, const struct restore_source *src,
     desc.size = src->size;
     req.checkpoint = &desc;
   }
-  int rv = lc_unary_one(c, LC_SVC_TASKS "Create", &req.base, NULL, NULL, err);
-  free(packed);
-  return rv;
+  return lc_unary_one(c, LC_SVC_TASKS "Create", &req.base, NULL, NULL, err);
 }
 
 /* runc restore runs at Start; when it fails, say CRIU, and where its log is
@@ -515,19 +628,17 @@ explain_restore_failure(const struct restore_source *src, time_t started, lc_err
 {
   if (e == NULL || strstr(e->message, RESTORE_FAILED_MARK) == NULL)
     return;
-  char *log = NULL, *msg = NULL;
+  char *log = src->abs_dir != NULL ? xasprintf("%s/restore.log", src->abs_dir) : NULL;
   struct stat st;
-  if (src->abs_dir != NULL && asprintf(&log, "%s/restore.log", src->abs_dir) >= 0 &&
-      (stat(log, &st) != 0 || st.st_mtime < started)) {
+  if (log != NULL && (stat(log, &st) != 0 || st.st_mtime < started)) {
     free(log);
     log = NULL;
   }
-  if (asprintf(&msg, "the restore through runc and CRIU failed%s%s (daemon: %.*s)",
-               log ? "; CRIU's log: " : " before CRIU wrote a log", log ? log : "",
-               first_line_len(e->message, strlen(e->message)), e->message) >= 0) {
-    free(e->message);
-    e->message = msg;
-  }
+  char *msg = xasprintf("the restore through runc and CRIU failed%s%s (daemon: %.*s)",
+                        log ? "; CRIU's log: " : " before CRIU wrote a log", log ? log : "",
+                        first_line_len(e->message, strlen(e->message)), e->message);
+  free(e->message);
+  e->message = msg;
   free(log);
 }
 
@@ -557,13 +668,20 @@ lc_task_restore_checkpoint(lc_client *c, const char *id, const struct lc_restore
   struct restore_io old = {0};
   int rv = -1;
   if (restore_source_load(c, o->checkpoint, &src, err) < 0 ||
-      restore_base_load(c, id, &base, err) < 0 || clear_old_task(c, id, &old, err) < 0)
+      restore_base_load(c, id, src.abs_dir, &base, err) < 0 || clear_old_task(c, id, &old, err) < 0)
     goto out;
   struct lc_stdio_paths io = {old.in, old.out, old.errp, false};
+  if (base.record != NULL) /* made again: no old task, the record's log */
+    io = (struct lc_stdio_paths){"", base.record->stdout, base.record->stderr, false};
   if (restore_create(c, id, &src, &base, o->runc_binary, o->io ? o->io : &io, err) < 0)
     goto out;
   rv = restore_start(c, id, &src, pid, err);
 out:
+  if (rv < 0 && base.container != NULL && base.record != NULL) {
+    lc_error *undo = NULL; /* the container made again goes with the failure */
+    if (lc_container_delete(c, id, &undo) < 0)
+      lc_error_free(undo);
+  }
   restore_io_clear(&old);
   restore_base_clear(&base);
   free(src.abs_dir);

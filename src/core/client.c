@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 #include "containers.pb-c.h"
 #include "tasks.pb-c.h"
 #include "types.pb-c.h"
@@ -27,20 +29,47 @@ struct lc_pending {
   const ProtobufCMessageDescriptor *resp_desc;
 };
 
+/* protobuf-c leaves an absent string NULL; ours are never NULL. */
 char *
 lc_strdup0(const char *s)
 {
-  return strdup(s != NULL ? s : "");
+  return xstrdup(s != NULL ? s : "");
+}
+
+bool
+lc_type_url_is(const char *type_url, const char *name)
+{
+  const char *slash = type_url != NULL ? strrchr(type_url, '/') : NULL;
+  const char *tail = slash != NULL ? slash + 1 : (type_url != NULL ? type_url : "");
+  return strcmp(tail, name) == 0;
+}
+
+Lcpb__Any
+lc_any(const char *type_url, const void *data, size_t len)
+{
+  Lcpb__Any any = LCPB__ANY__INIT;
+  any.type_url = MUT(type_url);
+  any.value.data = (uint8_t *)data;
+  any.value.len = len;
+  return any;
+}
+
+uint8_t *
+lc_pack(const ProtobufCMessage *m, size_t *len)
+{
+  *len = protobuf_c_message_get_packed_size(m);
+  uint8_t *buf = xmalloc(*len);
+  protobuf_c_message_pack(m, buf);
+  return buf;
 }
 
 int
 lc_client_new(const struct lc_client_config *cfg, lc_client **out, lc_error **err)
 {
-  lc_client *c = calloc(1, sizeof(*c));
-  if (c == NULL)
-    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+  (void)err; /* nothing can fail before the first call connects */
+  lc_client *c = xcalloc(1, sizeof(*c));
   c->address = lc_strdup0(cfg->address);
-  c->ns = cfg->ns != NULL ? strdup(cfg->ns) : NULL;
+  c->ns = cfg->ns != NULL ? xstrdup(cfg->ns) : NULL;
   c->timeout_ms = cfg->timeout_ms;
   c->channel.authority = "localhost";
   c->channel.ns = c->ns;
@@ -84,12 +113,6 @@ lc_client_namespace(const lc_client *c)
   return c->ns;
 }
 
-int64_t
-lc_client_timeout_ms(const lc_client *c)
-{
-  return c->timeout_ms;
-}
-
 /* Connects on first use, and again after the old connection died, so that a
  * usage error never touches the socket and a long-lived command can recover. */
 grpc_channel *
@@ -103,16 +126,6 @@ lc_client_channel(lc_client *c, lc_error **err)
     c->channel.h2 = c->h2;
   }
   return &c->channel;
-}
-
-static uint8_t *
-pack_message(const ProtobufCMessage *m, size_t *len)
-{
-  *len = protobuf_c_message_get_packed_size(m);
-  uint8_t *buf = malloc(*len ? *len : 1);
-  if (buf != NULL)
-    protobuf_c_message_pack(m, buf);
-  return buf;
 }
 
 static void
@@ -136,19 +149,12 @@ lc_unary_batch(lc_client *c, struct lc_unary *ops, size_t n, lc_error **err)
   grpc_channel *ch = lc_client_channel(c, err);
   if (ch == NULL)
     return -1;
-  grpc_call **calls = calloc(n ? n : 1, sizeof(*calls));
-  if (calls == NULL)
-    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+  cleanup_free grpc_call **calls = xcalloc(n, sizeof(*calls));
   for (size_t i = 0; i < n; i++) {
     size_t len;
-    uint8_t *buf = pack_message(ops[i].req, &len);
-    if (buf == NULL) {
-      lc_error_set(&ops[i].err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-      continue;
-    }
+    cleanup_free uint8_t *buf = lc_pack(ops[i].req, &len);
     calls[i] = grpc_call_start(ch, ops[i].method, ops[i].no_deadline ? 0 : c->timeout_ms, buf, len,
                                false, NULL, NULL, &ops[i].err);
-    free(buf);
   }
   int rv = grpc_wait(ch, calls, n, NULL, NULL, NULL, err);
   for (size_t i = 0; i < n; i++) {
@@ -156,7 +162,6 @@ lc_unary_batch(lc_client *c, struct lc_unary *ops, size_t n, lc_error **err)
       unpack_answer(calls[i], &ops[i]);
     grpc_call_free(calls[i]);
   }
-  free(calls);
   return rv;
 }
 
@@ -254,7 +259,7 @@ lc_status_from_pb(int pb_status)
   }
 }
 
-int
+void
 lc_task_from_pb(const Lcpb__Process *p, struct lc_task *out)
 {
   memset(out, 0, sizeof(*out));
@@ -268,7 +273,6 @@ lc_task_from_pb(const Lcpb__Process *p, struct lc_task *out)
   out->terminal = p->terminal;
   out->exit_status = p->exit_status;
   out->exited_at = lc_time_from_pb(p->exited_at);
-  return 0;
 }
 
 void
@@ -282,7 +286,7 @@ lc_task_clear(struct lc_task *t)
   memset(t, 0, sizeof(*t));
 }
 
-int
+void
 lc_container_from_pb(const Lcpb__Container *pc, struct lc_container *out)
 {
   memset(out, 0, sizeof(*out));
@@ -292,22 +296,19 @@ lc_container_from_pb(const Lcpb__Container *pc, struct lc_container *out)
   if (pc->spec != NULL) {
     out->spec_type_url = lc_strdup0(pc->spec->type_url);
     out->spec_len = pc->spec->value.len;
-    out->spec_json = malloc(out->spec_len + 1);
-    if (out->spec_json != NULL) {
-      if (out->spec_len > 0) /* an empty value has no data pointer */
-        memcpy(out->spec_json, pc->spec->value.data, out->spec_len);
-      out->spec_json[out->spec_len] = '\0';
-    }
+    out->spec_json = xmalloc(out->spec_len + 1);
+    if (out->spec_len > 0) /* an empty value has no data pointer */
+      memcpy(out->spec_json, pc->spec->value.data, out->spec_len);
+    out->spec_json[out->spec_len] = '\0';
   }
-  out->labels = calloc(pc->n_labels ? pc->n_labels : 1, sizeof(*out->labels));
-  for (size_t i = 0; out->labels != NULL && i < pc->n_labels; i++) {
+  out->labels = xcalloc(pc->n_labels, sizeof(*out->labels));
+  for (size_t i = 0; i < pc->n_labels; i++) {
     out->labels[i].key = lc_strdup0(pc->labels[i]->key);
     out->labels[i].value = lc_strdup0(pc->labels[i]->value);
   }
-  out->n_labels = out->labels ? pc->n_labels : 0;
+  out->n_labels = pc->n_labels;
   out->created_at = lc_time_from_pb(pc->created_at);
   out->updated_at = lc_time_from_pb(pc->updated_at);
-  return 0;
 }
 
 void
@@ -328,21 +329,109 @@ lc_container_clear(struct lc_container *ct)
 
 static grpc_call *
 start_packed(lc_client *c, const char *method, const ProtobufCMessage *req, bool no_deadline,
-             lc_error **err)
+             grpc_message_fn on_message, void *ud, lc_error **err)
 {
   grpc_channel *ch = lc_client_channel(c, err);
   if (ch == NULL)
     return NULL;
   size_t len;
-  uint8_t *buf = pack_message(req, &len);
-  if (buf == NULL) {
-    lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-    return NULL;
+  cleanup_free uint8_t *buf = lc_pack(req, &len);
+  return grpc_call_start(ch, method, no_deadline ? 0 : c->timeout_ms, buf, len, false, on_message,
+                         ud, err);
+}
+
+/* The records gathered so far, whichever way they came. */
+struct container_list {
+  struct lc_container *arr;
+  size_t n, cap;
+};
+
+static void
+container_list_add(struct container_list *l, const Lcpb__Container *pc)
+{
+  if (l->n == l->cap) {
+    l->cap = l->cap ? 2 * l->cap : 64;
+    l->arr = xrealloc(l->arr, l->cap * sizeof(*l->arr));
   }
-  grpc_call *call = grpc_call_start(ch, method, no_deadline ? 0 : c->timeout_ms, buf, len, false,
-                                    NULL, NULL, err);
-  free(buf);
-  return call;
+  lc_container_from_pb(pc, &l->arr[l->n++]);
+}
+
+static void
+container_list_clear(struct container_list *l)
+{
+  for (size_t i = 0; i < l->n; i++)
+    lc_container_clear(&l->arr[i]);
+  free(l->arr);
+  *l = (struct container_list){0};
+}
+
+/* Each message of ListStream carries one container. */
+static int
+on_container_message(void *ud, const uint8_t *msg, size_t len, lc_error **err)
+{
+  Lcpb__ListContainerMessage *m = lcpb__list_container_message__unpack(NULL, len, msg);
+  if (m == NULL)
+    return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
+                        "protocol error: cannot decode the answer to %s",
+                        LC_SVC_CONTAINERS "ListStream");
+  if (m->container != NULL)
+    container_list_add(ud, m->container);
+  lcpb__list_container_message__free_unpacked(m, NULL);
+  return 0;
+}
+
+/* A namespace's records can pass the largest message containerd sends (16
+ * MiB), so they are streamed, one record per message, under one deadline. */
+static int
+list_streamed(lc_client *c, struct container_list *l, lc_error **err)
+{
+  Lcpb__ListContainersRequest req = LCPB__LIST_CONTAINERS_REQUEST__INIT;
+  grpc_call *call = start_packed(c, LC_SVC_CONTAINERS "ListStream", &req.base, false,
+                                 on_container_message, l, err);
+  if (call == NULL)
+    return -1;
+  int rv = grpc_wait(&c->channel, &call, 1, NULL, NULL, NULL, err);
+  if (rv == 0)
+    rv = grpc_call_result(call, err);
+  grpc_call_free(call);
+  return rv;
+}
+
+/* The one-message List, for a daemon without ListStream. */
+static int
+list_unary(lc_client *c, struct container_list *l, lc_error **err)
+{
+  Lcpb__ListContainersRequest req = LCPB__LIST_CONTAINERS_REQUEST__INIT;
+  ProtobufCMessage *resp = NULL;
+  if (lc_unary_one(c, LC_SVC_CONTAINERS "List", &req.base,
+                   &lcpb__list_containers_response__descriptor, &resp, err) < 0)
+    return -1;
+  const Lcpb__ListContainersResponse *r = (const Lcpb__ListContainersResponse *)resp;
+  for (size_t i = 0; i < r->n_containers; i++)
+    container_list_add(l, r->containers[i]);
+  protobuf_c_message_free_unpacked(resp, NULL);
+  return 0;
+}
+
+int
+lc_container_list(lc_client *c, struct lc_container **out, size_t *n, lc_error **err)
+{
+  struct container_list l = {0};
+  lc_error *e = NULL;
+  int rv = list_streamed(c, &l, &e);
+  if (rv < 0 && e->cls == LC_ERR_DAEMON && e->code == LC_GRPC_UNIMPLEMENTED) {
+    lc_error_free(e);
+    e = NULL;
+    container_list_clear(&l);
+    rv = list_unary(c, &l, &e);
+  }
+  if (rv < 0) {
+    container_list_clear(&l);
+    return lc_error_pass(err, e);
+  }
+  *out = l.arr;
+  *n = l.n;
+  return 0;
 }
 
 int
@@ -350,10 +439,8 @@ lc_pending_start(lc_client *c, const char *method, const ProtobufCMessage *req,
                  const ProtobufCMessageDescriptor *resp_desc, bool no_deadline, lc_pending **out,
                  lc_error **err)
 {
-  lc_pending *p = calloc(1, sizeof(*p));
-  if (p == NULL)
-    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-  p->call = start_packed(c, method, req, no_deadline, err);
+  lc_pending *p = xcalloc(1, sizeof(*p));
+  p->call = start_packed(c, method, req, no_deadline, NULL, NULL, err);
   if (p->call == NULL) {
     free(p);
     return -1;
@@ -377,13 +464,9 @@ lc_pending_take(lc_pending *p, ProtobufCMessage **resp, lc_error **err)
   struct lc_unary op = {.method = p->method, .resp_desc = p->resp_desc};
   unpack_answer(p->call, &op);
   if (op.err != NULL) {
-    if (err != NULL && *err == NULL)
-      *err = op.err;
-    else
-      lc_error_free(op.err);
     if (op.resp != NULL)
       protobuf_c_message_free_unpacked(op.resp, NULL);
-    return -1;
+    return lc_error_pass(err, op.err);
   }
   *resp = op.resp;
   return 0;
@@ -402,11 +485,8 @@ int
 lc_background_start(lc_client *c, const char *method, const ProtobufCMessage *req, lc_error **err)
 {
   reap_background(c);
-  grpc_call **grown = realloc(c->background, (c->n_background + 1) * sizeof(*grown));
-  if (grown == NULL)
-    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-  c->background = grown;
-  grpc_call *call = start_packed(c, method, req, false, err);
+  c->background = xrealloc(c->background, (c->n_background + 1) * sizeof(*c->background));
+  grpc_call *call = start_packed(c, method, req, false, NULL, NULL, err);
   if (call == NULL)
     return -1;
   c->background[c->n_background++] = call;

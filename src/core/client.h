@@ -84,7 +84,6 @@ struct lc_status_info {
 int lc_client_new(const struct lc_client_config *cfg, lc_client **out, lc_error **err);
 void lc_client_free(lc_client *c);
 const char *lc_client_namespace(const lc_client *c);
-int64_t lc_client_timeout_ms(const lc_client *c);
 /* Drops the connection so that the next call opens a new one. */
 void lc_client_disconnect(lc_client *c);
 /* The channel, connecting if needed; for core modules that stream. */

@@ -35,6 +35,10 @@ int lc_unary_one(lc_client *c, const char *method, const ProtobufCMessage *req,
                  lc_error **err);
 void lc_unary_clear(struct lc_unary *ops, size_t n);
 
+/* Every container record of the namespace, in the daemon's order: streamed
+ * (Containers.ListStream), or in one answer from a daemon without it. */
+int lc_container_list(lc_client *c, struct lc_container **out, size_t *n, lc_error **err);
+
 /* A call driven alongside other work; see lc_client_wait_until. */
 int lc_pending_start(lc_client *c, const char *method, const ProtobufCMessage *req,
                      const ProtobufCMessageDescriptor *resp_desc, bool no_deadline,
@@ -45,6 +49,18 @@ int lc_pending_take(lc_pending *p, ProtobufCMessage **resp, lc_error **err);
 int lc_background_start(lc_client *c, const char *method, const ProtobufCMessage *req,
                         lc_error **err);
 
+/* runc's shim options (containerd.runc.v1.Options) in an Any. */
+#define LC_RUNC_OPTIONS_TYPE_URL "containerd.runc.v1.Options"
+
+/* Whether an Any's type URL names the message name: the part after its last
+ * '/' counts, so "types.googleapis.com/a.B" and "a.B" both name a.B. */
+bool lc_type_url_is(const char *type_url, const char *name);
+/* An Any over data that the caller keeps alive until the request is sent. */
+struct Lcpb__Any;
+struct Lcpb__Any lc_any(const char *type_url, const void *data, size_t len);
+/* A message packed into a new buffer of *len bytes. */
+uint8_t *lc_pack(const ProtobufCMessage *m, size_t *len);
+
 /* Decoders shared by modules. */
 char *lc_strdup0(const char *s);
 struct Lcpb__Timestamp;
@@ -52,7 +68,7 @@ struct Lcpb__Process;
 struct Lcpb__Container;
 lc_time lc_time_from_pb(const struct Lcpb__Timestamp *ts);
 enum lc_status lc_status_from_pb(int pb_status);
-int lc_task_from_pb(const struct Lcpb__Process *p, struct lc_task *out);
-int lc_container_from_pb(const struct Lcpb__Container *pc, struct lc_container *out);
+void lc_task_from_pb(const struct Lcpb__Process *p, struct lc_task *out);
+void lc_container_from_pb(const struct Lcpb__Container *pc, struct lc_container *out);
 
 #endif

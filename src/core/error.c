@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 static const char *const grpc_code_names[] = {
     "OK",       "Canceled",        "Unknown",          "InvalidArgument",   "DeadlineExceeded",
     "NotFound", "AlreadyExists",   "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
@@ -13,7 +15,8 @@ static const char *const grpc_code_names[] = {
     "DataLoss", "Unauthenticated",
 };
 
-/* Errors are set once: the first failure is the cause, later ones are fallout. */
+/* Errors are set once: the first failure is the cause, later ones are fallout.
+ * Allocation cannot fail here (util.h), so no error is ever lost silently. */
 static int error_setv(lc_error **err, enum lc_error_class cls, int code, const char *suffix,
                       const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 
@@ -23,22 +26,15 @@ error_setv(lc_error **err, enum lc_error_class cls, int code, const char *suffix
 {
   if (err == NULL || *err != NULL)
     return -1;
-  lc_error *e = calloc(1, sizeof(*e));
-  if (e == NULL)
-    return -1;
-  char *msg = NULL;
-  if (vasprintf(&msg, fmt, ap) < 0)
-    msg = NULL;
-  if (msg != NULL && suffix != NULL) {
-    char *full = NULL;
-    if (asprintf(&full, "%s: %s", msg, suffix) >= 0) {
-      free(msg);
-      msg = full;
-    }
-  }
+  lc_error *e = xcalloc(1, sizeof(*e));
   e->cls = cls;
   e->code = code;
-  e->message = msg != NULL ? msg : strdup("out of memory");
+  e->message = xvasprintf(fmt, ap);
+  if (suffix != NULL) {
+    char *full = xasprintf("%s: %s", e->message, suffix);
+    free(e->message);
+    e->message = full;
+  }
   *err = e;
   return -1;
 }
@@ -75,18 +71,14 @@ lc_error_prefix(lc_error *err, const char *fmt, ...)
 {
   if (err == NULL)
     return;
-  char *ctx = NULL, *full = NULL;
   va_list ap;
   va_start(ap, fmt);
-  int n = vasprintf(&ctx, fmt, ap);
+  char *ctx = xvasprintf(fmt, ap);
   va_end(ap);
-  if (n < 0)
-    return;
-  if (asprintf(&full, "%s: %s", ctx, err->message ? err->message : "") >= 0) {
-    free(err->message);
-    err->message = full;
-  }
+  char *full = xasprintf("%s: %s", ctx, err->message ? err->message : "");
   free(ctx);
+  free(err->message);
+  err->message = full;
 }
 
 int

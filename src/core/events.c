@@ -386,7 +386,7 @@ lc_event_filter_match(const struct lc_event_filter *f, const struct lc_event *ev
 
 struct watch {
   const struct lc_events_opts *o;
-  int64_t deadline_ms; /* h2_now_ms() clock; -1: none */
+  int64_t deadline_ms; /* lc_monotonic_ms() clock; -1: none */
   bool stopped;        /* on_event or stop asked for the end */
   bool got_event;      /* the current stream delivered something */
 };
@@ -480,15 +480,15 @@ static int
 pause_before_retry(struct watch *w, int64_t delay_ms)
 {
   const struct lc_events_opts *o = w->o;
-  int64_t until = h2_now_ms() + delay_ms;
+  int64_t until = lc_monotonic_ms() + delay_ms;
   if (w->deadline_ms >= 0 && w->deadline_ms < until)
     until = w->deadline_ms;
   for (;;) {
     if (should_stop(w))
       return 0;
-    int64_t left = until - h2_now_ms();
+    int64_t left = until - lc_monotonic_ms();
     if (left <= 0)
-      return w->deadline_ms >= 0 && h2_now_ms() >= w->deadline_ms ? 1 : 2;
+      return w->deadline_ms >= 0 && lc_monotonic_ms() >= w->deadline_ms ? 1 : 2;
     struct pollfd pfd = {.fd = o->wake_fd, .events = POLLIN};
     if (poll(&pfd, o->wake_fd >= 0 ? 1 : 0, (int)left) < 0 && errno != EINTR)
       return 2;
@@ -521,7 +521,7 @@ watch_loop(lc_client *c, struct watch *w, const uint8_t *req, size_t req_len, lc
   bool notified = false;
   for (;;) {
     lc_error *e = NULL;
-    int64_t started = h2_now_ms();
+    int64_t started = lc_monotonic_ms();
     w->got_event = false;
     int rv = subscribe_once(c, w, req, req_len, &e);
     if (rv >= 0)
@@ -529,7 +529,7 @@ watch_loop(lc_client *c, struct watch *w, const uint8_t *req, size_t req_len, lc
     if (!o->reconnect || e == NULL || e->cls != LC_ERR_TRANSPORT) {
       return lc_error_pass(err, e);
     }
-    if (w->got_event || h2_now_ms() - started >= HEALTHY_STREAM_MS) {
+    if (w->got_event || lc_monotonic_ms() - started >= HEALTHY_STREAM_MS) {
       notified = false;
       delay = RETRY_FIRST_MS;
     }
@@ -559,7 +559,7 @@ lc_events_watch(lc_client *c, const struct lc_events_opts *opts, lc_error **err)
   if (req != NULL) {
     struct watch w = {.o = opts, .deadline_ms = -1};
     if (opts->timeout_ms > 0)
-      w.deadline_ms = h2_now_ms() + opts->timeout_ms;
+      w.deadline_ms = lc_monotonic_ms() + opts->timeout_ms;
     rv = watch_loop(c, &w, req, req_len, err);
   }
   free(req);

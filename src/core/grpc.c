@@ -2,10 +2,12 @@
 
 #include "grpc.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "util.h"
 
 struct grpc_call {
   grpc_channel *ch;
@@ -20,6 +22,8 @@ struct grpc_call {
   bool bad_content_type;
   bool have_status;
   int status;
+  bool bad_status;
+  char bad_status_text[24]; /* the grpc-status that is not a number, as received (cut) */
   char *status_message;
   grpc_reader reader;
   grpc_message_fn on_message;
@@ -30,45 +34,12 @@ struct grpc_call {
   lc_error *err;
 };
 
-static int64_t
-now_us(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int
-hex_value(char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* gRPC percent-encodes grpc-message; a malformed escape is kept as it is. */
 char *
 grpc_percent_decode(const char *s, size_t len)
 {
-  char *out = malloc(len + 1);
-  if (out == NULL)
-    return NULL;
-  size_t j = 0;
-  for (size_t i = 0; i < len; i++) {
-    int hi, lo;
-    if (s[i] == '%' && i + 2 < len && (hi = hex_value(s[i + 1])) >= 0 &&
-        (lo = hex_value(s[i + 2])) >= 0) {
-      out[j++] = (char)(hi * 16 + lo);
-      i += 2;
-    } else {
-      out[j++] = s[i];
-    }
-  }
-  out[j] = '\0';
+  char *out = xmalloc(len + 1);
+  out[lc_percent_decode(out, s, len)] = '\0';
   return out;
 }
 
@@ -88,9 +59,11 @@ grpc_timeout_format(int64_t timeout_ms, char *buf, size_t size)
     snprintf(buf, size, "99999999H");
 }
 
+/* The length is 32 bits on the wire; callers refuse longer messages first. */
 void
 grpc_frame_prefix(uint8_t prefix[5], size_t len)
 {
+  assert(len <= UINT32_MAX);
   prefix[0] = 0;
   prefix[1] = (uint8_t)(len >> 24);
   prefix[2] = (uint8_t)(len >> 16);
@@ -140,23 +113,19 @@ deliver_whole(const grpc_reader *r, const uint8_t *p, size_t n, size_t *used, gr
   return 0;
 }
 
-static int
-reader_append(grpc_reader *r, const uint8_t *data, size_t len, lc_error **err)
+static void
+reader_append(grpc_reader *r, const uint8_t *data, size_t len)
 {
   if (r->len + len > r->cap) {
     size_t cap = r->cap ? r->cap : 4096;
     while (cap < r->len + len)
       cap *= 2;
-    uint8_t *grown = realloc(r->buf, cap);
-    if (grown == NULL)
-      return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
-    r->buf = grown;
+    r->buf = xrealloc(r->buf, cap);
     r->cap = cap;
   }
   if (len > 0) /* an empty chunk may come before any buffer exists */
     memcpy(r->buf + r->len, data, len);
   r->len += len;
-  return 0;
 }
 
 /* Messages arrive split across DATA frames or packed several to a frame.
@@ -176,8 +145,7 @@ grpc_reader_feed(grpc_reader *r, const uint8_t *data, size_t len, grpc_message_f
     if (len == 0)
       return 0;
   }
-  if (reader_append(r, data, len, err) < 0)
-    return -1;
+  reader_append(r, data, len);
   if (deliver_whole(r, r->buf, r->len, &used, fn, ud, err) < 0)
     return -1;
   if (used == r->len) {
@@ -197,9 +165,7 @@ keep_response(void *ud, const uint8_t *msg, size_t len, lc_error **err)
   if (call->have_response)
     return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
                         "protocol error: more than one message in a unary answer");
-  call->response = malloc(len ? len : 1);
-  if (call->response == NULL)
-    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
+  call->response = xmalloc(len);
   memcpy(call->response, msg, len);
   call->response_len = len;
   call->have_response = true;
@@ -213,6 +179,23 @@ deliver_message(void *ud, const uint8_t *msg, size_t len, lc_error **err)
   if (call->on_message != NULL)
     return call->on_message(call->ud, msg, len, err);
   return keep_response(call, msg, len, err);
+}
+
+/* Only plain decimal digits: atoi would take "abc" or "0x" for OK. Codes
+ * beyond the ones we name are kept (they read as "Unknown"). */
+int
+grpc_status_parse(const char *value, size_t len, int *code)
+{
+  if (len == 0 || len > 3)
+    return -1;
+  int v = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (value[i] < '0' || value[i] > '9')
+      return -1;
+    v = v * 10 + (value[i] - '0');
+  }
+  *code = v;
+  return 0;
 }
 
 static bool
@@ -232,7 +215,9 @@ on_header(void *ud, const char *name, size_t name_len, const char *value, size_t
     call->bad_content_type = strncmp(value, "application/grpc", 16) != 0;
   } else if (header_is(name, name_len, "grpc-status")) {
     call->have_status = true;
-    call->status = atoi(value);
+    call->bad_status = grpc_status_parse(value, value_len, &call->status) < 0;
+    if (call->bad_status)
+      snprintf(call->bad_status_text, sizeof(call->bad_status_text), "%.*s", (int)value_len, value);
   } else if (header_is(name, name_len, "grpc-message")) {
     free(call->status_message);
     call->status_message = grpc_percent_decode(value, value_len);
@@ -260,13 +245,37 @@ class_of_status(int code)
                                                                           : LC_ERR_DAEMON;
 }
 
-/* The one error of a call whose deadline passed, whoever noticed it first. */
+/* The words of a call whose deadline passed, whoever noticed it first. */
+#define DEADLINE_MESSAGE "no answer from containerd within %lld ms (deadline exceeded)"
+
 static void
 set_deadline_error(grpc_call *call)
 {
-  lc_error_set(&call->err, LC_ERR_TRANSPORT, LC_GRPC_DEADLINE_EXCEEDED,
-               "no answer from containerd within %lld ms (deadline exceeded)",
+  lc_error_set(&call->err, LC_ERR_TRANSPORT, LC_GRPC_DEADLINE_EXCEEDED, DEADLINE_MESSAGE,
                (long long)call->timeout_ms);
+}
+
+/* The server gave a status: its refusal, or a success that must also be
+ * whole (every message finished, a unary answer present) to count as one. */
+static void
+settle_status(grpc_call *call)
+{
+  if (call->bad_status) {
+    lc_error_set(&call->err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
+                 "protocol error: grpc-status \"%s\" is not a status code", call->bad_status_text);
+  } else if (call->status != LC_GRPC_OK) {
+    const char *msg = call->status_message && *call->status_message
+                          ? call->status_message
+                          : lc_grpc_code_name(call->status);
+    lc_error_set(&call->err, class_of_status(call->status), call->status, "%s", msg);
+  } else if (call->reader.len > 0) {
+    lc_error_set(&call->err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
+                 "protocol error: the answer ended inside a message (%zu bytes of it received)",
+                 call->reader.len);
+  } else if (call->on_message == NULL && !call->have_response) {
+    lc_error_set(&call->err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
+                 "protocol error: the answer has no message");
+  }
 }
 
 /* Turns how the stream ended into the call's one result. */
@@ -276,12 +285,7 @@ settle_result(grpc_call *call, int h2_error)
   if (call->err != NULL)
     return;
   if (call->have_status) {
-    if (call->status != LC_GRPC_OK) {
-      const char *msg = call->status_message && *call->status_message
-                            ? call->status_message
-                            : lc_grpc_code_name(call->status);
-      lc_error_set(&call->err, class_of_status(call->status), call->status, "%s", msg);
-    }
+    settle_status(call);
   } else if (h2_error == -1) {
     /* The connection's own cause (closed, reset, a protocol error) says more
      * than the bare fact; h2 keeps it for as long as the connection object. */
@@ -294,7 +298,8 @@ settle_result(grpc_call *call, int h2_error)
   } else if (call->bad_content_type) {
     lc_error_set(&call->err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
                  "protocol error: the answer is not gRPC");
-  } else if (h2_error == H2_CANCEL && call->deadline_ms >= 0 && h2_now_ms() >= call->deadline_ms) {
+  } else if (h2_error == H2_CANCEL && call->deadline_ms >= 0 &&
+             lc_monotonic_ms() >= call->deadline_ms) {
     /* containerd 2.x (a newer grpc-go) resets a call whose grpc-timeout has
      * passed instead of answering DEADLINE_EXCEEDED. Its deadline started
      * when the request arrived, after ours, so ours has passed too: this is
@@ -312,7 +317,7 @@ finish_call(grpc_call *call)
   call->done = true;
   if (call->ch->trace != NULL)
     call->ch->trace(call->ch->trace_ud, call->method, call->err ? call->err->code : LC_GRPC_OK,
-                    now_us() - call->started_us);
+                    lc_monotonic_us() - call->started_us);
 }
 
 static void
@@ -329,18 +334,14 @@ grpc_call_start(grpc_channel *ch, const char *method, int64_t timeout_ms, const 
                 size_t req_len, bool more_to_send, grpc_message_fn on_message, void *ud,
                 lc_error **err)
 {
-  grpc_call *call = calloc(1, sizeof(*call));
-  if (call == NULL || (call->method = strdup(method)) == NULL) {
-    free(call);
-    lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-    return NULL;
-  }
+  grpc_call *call = xcalloc(1, sizeof(*call));
+  call->method = xstrdup(method);
   call->ch = ch;
   call->on_message = on_message;
   call->ud = ud;
   call->timeout_ms = timeout_ms;
-  call->started_us = now_us();
-  call->deadline_ms = timeout_ms > 0 ? h2_now_ms() + timeout_ms : -1;
+  call->started_us = lc_monotonic_us();
+  call->deadline_ms = timeout_ms > 0 ? lc_monotonic_ms() + timeout_ms : -1;
 
   char timeout[32];
   grpc_timeout_format(timeout_ms, timeout, sizeof(timeout));
@@ -377,6 +378,9 @@ grpc_call_send(grpc_call *call, const uint8_t *msg, size_t len, bool last, lc_er
 {
   if (!call->open)
     return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_UNAVAILABLE, "call already ended");
+  if (len > UINT32_MAX)
+    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_RESOURCE_EXHAUSTED,
+                        "a message of %zu bytes does not fit gRPC's 32-bit length", len);
   uint8_t prefix[5];
   grpc_frame_prefix(prefix, len);
   if (h2_stream_send(call->ch->h2, call->stream_id, prefix, 5, false, err) < 0)
@@ -428,15 +432,43 @@ grpc_call_free(grpc_call *call)
   free(call);
 }
 
+/* The one way a call ends other than by its stream closing: the stream is
+ * detached first (its handler must never run again, since the owner may free
+ * the call next), then the cause is recorded and the call finished. Used for a
+ * passed deadline, a lost connection and a failure outside the call alike. */
+static void
+call_abort(grpc_call *call, enum lc_error_class cls, int code, const char *msg)
+{
+  if (call->done)
+    return;
+  if (call->open)
+    h2_stream_cancel(call->ch->h2, call->stream_id);
+  call->open = false;
+  lc_error_set(&call->err, cls, code, "%s", msg);
+  finish_call(call);
+}
+
 /* Ends a call that outlived its deadline, as the server would have. */
 static void
 expire_call(grpc_call *call)
 {
-  if (call->open)
-    h2_stream_cancel(call->ch->h2, call->stream_id);
-  call->open = false;
-  set_deadline_error(call);
-  finish_call(call);
+  char msg[96];
+  snprintf(msg, sizeof(msg), DEADLINE_MESSAGE, (long long)call->timeout_ms);
+  call_abort(call, LC_ERR_TRANSPORT, LC_GRPC_DEADLINE_EXCEEDED, msg);
+}
+
+/* Every call still running shares the fate of the wait; true if there was one. */
+static bool
+abort_running(grpc_call **calls, size_t n, const lc_error *cause)
+{
+  bool any = false;
+  for (size_t i = 0; i < n; i++) {
+    if (calls[i] != NULL && !calls[i]->done) {
+      call_abort(calls[i], cause->cls, cause->code, cause->message);
+      any = true;
+    }
+  }
+  return any;
 }
 
 struct wait_state {
@@ -487,38 +519,35 @@ nearer_deadline(int64_t a, int64_t b)
   return b < 0 || a < b ? a : b;
 }
 
+/* A lost connection is the calls' result (they end with it, the wait is a
+ * success), unless no call was left to carry it. A failure outside the
+ * connection (poll, an extra fd) is the wait's own: the calls end with it too,
+ * their streams cancelled, and the wait returns it. */
+static int
+wait_failed(int rv, grpc_call **calls, size_t n, lc_error *cause, lc_error **err)
+{
+  bool any = abort_running(calls, n, cause);
+  if (rv == H2_RUN_CONN_GONE && any) {
+    lc_error_free(cause);
+    return 0;
+  }
+  return lc_error_pass(err, cause);
+}
+
 int
 grpc_wait_until(grpc_channel *ch, grpc_call **calls, size_t n, const h2_poll_ext *ext,
                 bool (*stop)(void *ud), void *stop_ud, int64_t deadline_ms, lc_error **err)
 {
   struct wait_state w = {calls, n, stop, stop_ud};
   for (;;) {
-    lc_error *conn_err = NULL;
+    lc_error *cause = NULL;
     int rv = h2_run(ch->h2, nearer_deadline(earliest_deadline(calls, n), deadline_ms), wait_done,
-                    &w, ext, &conn_err);
-    if (rv == 1)
+                    &w, ext, &cause);
+    if (rv == H2_RUN_DONE)
       return 0;
-    if (rv < 0) {
-      /* The connection is gone: calls not yet ended share its cause. */
-      bool any = false;
-      for (size_t i = 0; i < n; i++) {
-        if (calls[i] != NULL && !calls[i]->done) {
-          calls[i]->open = false;
-          lc_error_set(&calls[i]->err, conn_err->cls, conn_err->code, "%s", conn_err->message);
-          finish_call(calls[i]);
-          any = true;
-        }
-      }
-      if (!any && err != NULL && *err == NULL) {
-        *err = conn_err;
-        return -1;
-      }
-      lc_error_free(conn_err);
-      if (!any)
-        return -1;
-      return 0;
-    }
-    int64_t now = h2_now_ms();
+    if (rv < 0)
+      return wait_failed(rv, calls, n, cause, err);
+    int64_t now = lc_monotonic_ms();
     for (size_t i = 0; i < n; i++)
       if (calls[i] != NULL && !calls[i]->done && calls[i]->deadline_ms >= 0 &&
           calls[i]->deadline_ms <= now)

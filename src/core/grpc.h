@@ -10,7 +10,10 @@
 #include "error.h"
 #include "h2.h"
 
-/* Larger answers are refused rather than buffered without bound. */
+/* Larger answers are refused rather than buffered without bound. containerd
+ * sends at most 16 MiB in one message (its DefaultMaxSendMsgSize), so every
+ * message it can send fits; answers that would be larger (the container
+ * records of a big namespace) are asked for as a stream instead. */
 #define GRPC_MAX_MESSAGE (16u * 1024 * 1024)
 
 /* Called after each call ends, for --debug. */
@@ -24,6 +27,13 @@ typedef struct grpc_channel {
   void *trace_ud;
 } grpc_channel;
 
+/* Ownership. A call belongs to whoever started it, and only grpc_call_free
+ * frees it; the call owns its HTTP/2 stream's interest (it is the stream's
+ * handler). A call's stream is detached exactly once: when the stream closes
+ * (the call is then done), or by the call's one abort path (deadline, lost
+ * connection, a failure outside the call during a wait), or by grpc_call_free
+ * on a call still running. So a done call never has a stream pointing at it,
+ * and a call may be freed at any time, before or after its connection. */
 typedef struct grpc_call grpc_call;
 
 /* Each whole message of the answer, in order; return -1 (and set *err) to
@@ -47,12 +57,15 @@ void grpc_call_take_response(grpc_call *call, uint8_t **resp, size_t *resp_len);
 /* Cancels a call still running and frees it. */
 void grpc_call_free(grpc_call *call);
 
-/* Runs the connection until every call is done or has passed its deadline.
- * Calls past their deadline are finished with DEADLINE_EXCEEDED. Returns -1
- * only for failures outside any call (poll); a lost connection ends the calls. */
+/* Runs the connection until every call is done, stop(stop_ud) says so, or a
+ * failure. Calls past their deadline are finished with DEADLINE_EXCEEDED. A
+ * lost connection ends the calls with its error and the wait returns 0 (-1
+ * with *err only when no call was left to carry it). A failure outside any
+ * call (poll, or ext's ready()) ends every call still running with that error
+ * and returns -1 with it in *err. */
 int grpc_wait(grpc_channel *ch, grpc_call **calls, size_t n, const h2_poll_ext *ext,
               bool (*stop)(void *ud), void *stop_ud, lc_error **err);
-/* grpc_wait with an overall deadline as well (monotonic ms of h2_now_ms, -1
+/* grpc_wait with an overall deadline as well (lc_monotonic_ms, -1
  * for none): returns 1 when it passed first, calls still running untouched. */
 int grpc_wait_until(grpc_channel *ch, grpc_call **calls, size_t n, const h2_poll_ext *ext,
                     bool (*stop)(void *ud), void *stop_ud, int64_t deadline_ms, lc_error **err);
@@ -67,6 +80,8 @@ int grpc_unary(grpc_channel *ch, const char *method, int64_t timeout_ms, const u
 char *grpc_percent_decode(const char *s, size_t len);
 /* Formats a grpc-timeout value ("10000m", "120S") into buf. */
 void grpc_timeout_format(int64_t timeout_ms, char *buf, size_t size);
+/* Reads a grpc-status value strictly (decimal digits only); -1 if it is not one. */
+int grpc_status_parse(const char *value, size_t len, int *code);
 /* Builds the 5-byte prefix for a message of len bytes. */
 void grpc_frame_prefix(uint8_t prefix[5], size_t len);
 

@@ -10,8 +10,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "util.h"
 
 /* Large windows so that a big spec, a burst of events or a long stream never
  * waits on WINDOW_UPDATE round trips: we consume every byte as it arrives. */
@@ -40,14 +41,6 @@ struct h2_conn {
   char *protocol_error; /* nghttp2's words for what the peer got wrong */
 };
 
-int64_t
-h2_now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The first failure on a connection is the one worth reporting. */
 static void
 conn_mark_dead(h2_conn *conn, const char *reason)
@@ -55,7 +48,7 @@ conn_mark_dead(h2_conn *conn, const char *reason)
   if (conn->dead)
     return;
   conn->dead = true;
-  conn->dead_reason = strdup(reason);
+  conn->dead_reason = xstrdup(reason);
 }
 
 static ssize_t
@@ -96,7 +89,7 @@ on_error_cb(nghttp2_session *session, int lib_error_code, const char *msg, size_
 {
   h2_conn *conn = user_data;
   if (conn->protocol_error == NULL)
-    conn->protocol_error = strndup(msg, len);
+    conn->protocol_error = xstrndup(msg, len);
   return 0;
 }
 
@@ -198,18 +191,13 @@ connect_socket(const char *path, lc_error **err)
     return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "socket path too long: %s",
                         path);
   strcpy(addr.sun_path, path);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    lc_error_errno(err, errno, "socket");
-    return -1;
-  }
-  if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-    int e = errno;
-    close(fd);
+  cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return lc_error_errno(err, errno, "socket");
+  if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
     return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_UNAVAILABLE,
-                        "cannot connect to containerd at %s: %s", path, strerror(e));
-  }
-  return fd;
+                        "cannot connect to containerd at %s: %s", path, strerror(errno));
+  return steal_fd(&fd);
 }
 
 static int
@@ -217,7 +205,7 @@ session_init(h2_conn *conn, lc_error **err)
 {
   nghttp2_session_callbacks *cbs;
   if (nghttp2_session_callbacks_new(&cbs) != 0)
-    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+    lc_oom(); /* its only failure */
   nghttp2_session_callbacks_set_send_callback(cbs, send_cb);
   nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_begin_headers_cb);
   nghttp2_session_callbacks_set_on_header_callback(cbs, on_header_cb);
@@ -255,16 +243,13 @@ h2_connect_unix(const char *path, h2_conn **out, lc_error **err)
 int
 h2_connect_fd(int fd, h2_conn **out, lc_error **err)
 {
-  if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
     lc_error_errno(err, errno, "fcntl");
     close(fd);
     return -1;
   }
-  h2_conn *conn = calloc(1, sizeof(*conn));
-  if (conn == NULL) {
-    close(fd);
-    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-  }
+  h2_conn *conn = xcalloc(1, sizeof(*conn));
   conn->fd = fd;
   if (session_init(conn, err) < 0) {
     h2_free(conn);
@@ -326,9 +311,7 @@ h2_stream_open(h2_conn *conn, const h2_header *headers, size_t n_headers,
     nva[i] = (nghttp2_nv){(uint8_t *)headers[i].name, (uint8_t *)headers[i].value,
                           strlen(headers[i].name), strlen(headers[i].value), NGHTTP2_NV_FLAG_NONE};
   }
-  struct h2_stream *s = calloc(1, sizeof(*s));
-  if (s == NULL)
-    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+  struct h2_stream *s = xcalloc(1, sizeof(*s));
   s->handler = *handler;
   nghttp2_data_provider provider = {.source.ptr = s, .read_callback = data_read_cb};
   int32_t id = nghttp2_submit_request(conn->session, NULL, nva, n_headers, &provider, s);
@@ -356,11 +339,8 @@ h2_stream_send(h2_conn *conn, int32_t stream_id, const uint8_t *data, size_t len
   if (s == NULL)
     return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_UNAVAILABLE, "stream already closed");
   if (len > 0) {
-    uint8_t *grown = realloc(s->out, s->out_len + len);
-    if (grown == NULL)
-      return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-    memcpy(grown + s->out_len, data, len);
-    s->out = grown;
+    s->out = xrealloc(s->out, s->out_len + len);
+    memcpy(s->out + s->out_len, data, len);
     s->out_len += len;
   }
   s->out_end = s->out_end || end;
@@ -458,7 +438,7 @@ timeout_until(int64_t deadline_ms)
 {
   if (deadline_ms < 0)
     return -1;
-  int64_t left = deadline_ms - h2_now_ms();
+  int64_t left = deadline_ms - lc_monotonic_ms();
   if (left <= 0)
     return 0;
   return left > 60000 ? 60000 : (int)left;
@@ -471,21 +451,22 @@ h2_run(h2_conn *conn, int64_t deadline_ms, bool (*done)(void *ud), void *ud, con
   struct pollfd fds[1 + H2_EXT_FDS];
   for (;;) {
     if (done(ud))
-      return 1;
+      return H2_RUN_DONE;
     if (conn->dead) {
       conn_fail_streams(conn);
       if (done(ud))
-        return 1;
-      return conn_error(conn, err);
+        return H2_RUN_DONE;
+      conn_error(conn, err);
+      return H2_RUN_CONN_GONE;
     }
     if (conn_flush(conn) < 0)
       continue;
     /* Sending can end streams too (our RST_STREAM closes them), and with
      * them the wait: nothing may arrive to wake poll afterwards. */
     if (done(ud))
-      return 1;
-    if (deadline_ms >= 0 && h2_now_ms() >= deadline_ms)
-      return 0;
+      return H2_RUN_DONE;
+    if (deadline_ms >= 0 && lc_monotonic_ms() >= deadline_ms)
+      return H2_RUN_DEADLINE;
     fds[0] = (struct pollfd){.fd = conn->fd, .events = POLLIN};
     if (nghttp2_session_want_write(conn->session))
       fds[0].events |= POLLOUT;
@@ -494,11 +475,15 @@ h2_run(h2_conn *conn, int64_t deadline_ms, bool (*done)(void *ud), void *ud, con
     if (rv < 0) {
       if (errno == EINTR)
         continue;
-      return lc_error_errno(err, errno, "poll");
+      lc_error_errno(err, errno, "poll");
+      return H2_RUN_POLL_FAILED;
     }
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR))
       conn_read(conn);
-    if (n_ext > 0 && ext->ready(ext->ud, fds + 1, n_ext, err) < 0)
-      return -1;
+    if (n_ext > 0 && ext->ready(ext->ud, fds + 1, n_ext, err) < 0) {
+      /* A ready() that forgot to say why still fails loudly. */
+      lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "waiting alongside containerd failed");
+      return H2_RUN_OUTSIDE_FAILED;
+    }
   }
 }

@@ -9,7 +9,14 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "util.h" /* lc_monotonic_ms, the clock of every deadline here */
 
+/* Ownership. The connection owns its streams: it frees each one when it
+ * closes, when the connection fails and in h2_free. A stream's owner is the
+ * handler's ud. Until on_close has run, the connection may call the handler
+ * at any h2_run or h2_free, so an owner that goes away first must call
+ * h2_stream_cancel before it frees ud; after on_close or h2_stream_cancel the
+ * handler is never called again. The owner never frees a stream itself. */
 typedef struct h2_conn h2_conn;
 
 /* RST_STREAM's CANCEL code (RFC 9113, section 7): the peer no longer wants
@@ -60,16 +67,26 @@ int h2_stream_open(h2_conn *conn, const h2_header *headers, size_t n_headers,
                    const h2_stream_handler *handler, int32_t *stream_id, lc_error **err);
 int h2_stream_send(h2_conn *conn, int32_t stream_id, const uint8_t *data, size_t len, bool end,
                    lc_error **err);
-/* Cancels a stream; its on_close is not called afterwards. */
+/* Detaches a stream from its owner and resets it: none of its handler's
+ * callbacks runs afterwards (on_close included). Safe on a dead connection
+ * and on a stream that has already closed. */
 void h2_stream_cancel(h2_conn *conn, int32_t stream_id);
 
-/* Polls until done(ud) says so, the deadline (monotonic ms, -1 for none)
- * passes, or the connection fails. Returns 1 when done, 0 at the deadline, -1
- * with *err when the connection failed. EINTR re-checks done(ud). */
+/* What ended h2_run. The failures are negative so that `< 0` tests for any. */
+enum h2_run_result {
+  H2_RUN_OUTSIDE_FAILED = -3, /* an extra fd's ready() failed; *err is its error */
+  H2_RUN_POLL_FAILED = -2,    /* poll itself failed; the connection is still alive */
+  H2_RUN_CONN_GONE = -1,      /* the connection died; every stream has heard on_close */
+  H2_RUN_DEADLINE = 0,
+  H2_RUN_DONE = 1,
+};
+
+/* Polls until done(ud) says so, the deadline (lc_monotonic_ms, -1 for none)
+ * passes, or something fails; returns an enum h2_run_result, with *err set
+ * for the failures. EINTR re-checks done(ud). After POLL_FAILED or
+ * OUTSIDE_FAILED the streams are untouched and still call their handlers on a
+ * later h2_run or h2_free: an owner that gives up on its stream must cancel. */
 int h2_run(h2_conn *conn, int64_t deadline_ms, bool (*done)(void *ud), void *ud,
            const h2_poll_ext *ext, lc_error **err);
-
-/* Monotonic clock in milliseconds, for deadlines. */
-int64_t h2_now_ms(void);
 
 #endif

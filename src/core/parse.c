@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util.h"
+
 /* Every parser here fails the same way: a usage error that names the input. */
 static int
 usage_error(lc_error **err, const char *what, const char *input, const char *why)
@@ -507,36 +509,14 @@ lc_file_uri(const char *abs_path)
   return out;
 }
 
-static int
-hex_digit(char c)
-{
-  if (is_digit(c))
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 char *
 lc_file_uri_path(const char *uri)
 {
   if (strncmp(uri, "file://", 7) != 0 || uri[7] != '/')
     return NULL;
   const char *p = uri + 7;
-  char *out = malloc(strlen(p) + 1), *o = out;
-  if (out == NULL)
-    return NULL;
-  for (; *p; p++) {
-    int hi, lo;
-    if (*p == '%' && (hi = hex_digit(p[1])) >= 0 && (lo = hex_digit(p[2])) >= 0 && (hi | lo) != 0) {
-      *o++ = (char)(hi * 16 + lo);
-      p += 2;
-    } else {
-      *o++ = *p;
-    }
-  }
-  *o = '\0';
+  size_t len = strlen(p);
+  char *out = xmalloc(len + 1);
+  out[lc_percent_decode(out, p, len)] = '\0';
   return out;
 }

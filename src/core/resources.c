@@ -13,8 +13,6 @@
 #include "spec.h"
 #include "tasks.pb-c.h"
 
-#define MUT(s) ((char *)(s))
-
 /* cgroup v1 reports "no memory limit" as the kernel's page counter maximum
  * (0x7ffffffffffff000 on 64-bit kernels), v2 as UINT64_MAX; anything from
  * 2^62 bytes up is no limit a machine could enforce. */
@@ -32,8 +30,6 @@ resources_json(const struct lc_resources *r, lc_error **err)
     return NULL;
   char *json = spec_to_json_string(res);
   json_object_put(res);
-  if (json == NULL)
-    lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
   return json;
 }
 
@@ -41,27 +37,14 @@ resources_json(const struct lc_resources *r, lc_error **err)
 int
 lc_task_update(lc_client *c, const char *id, const struct lc_resources *r, lc_error **err)
 {
-  char *json = resources_json(r, err);
+  cleanup_free char *json = resources_json(r, err);
   if (json == NULL)
     return -1;
-  Lcpb__Any any = LCPB__ANY__INIT;
-  any.type_url = MUT(LC_RESOURCES_TYPE_URL);
-  any.value.data = (uint8_t *)json;
-  any.value.len = strlen(json);
+  Lcpb__Any any = lc_any(LC_RESOURCES_TYPE_URL, json, strlen(json));
   Lcpb__UpdateTaskRequest req = LCPB__UPDATE_TASK_REQUEST__INIT;
   req.container_id = MUT(id);
   req.resources = &any;
-  int rv = lc_unary_one(c, LC_SVC_TASKS "Update", &req.base, NULL, NULL, err);
-  free(json);
-  return rv;
-}
-
-/* The name part of a type URL: "types.googleapis.com/a.B" and "a.B" alike. */
-static const char *
-type_name(const char *type_url)
-{
-  const char *slash = type_url != NULL ? strrchr(type_url, '/') : NULL;
-  return slash != NULL ? slash + 1 : (type_url != NULL ? type_url : "");
+  return lc_unary_one(c, LC_SVC_TASKS "Update", &req.base, NULL, NULL, err);
 }
 
 /* A limit, as opposed to the kernel's way of saying there is none. */
@@ -120,18 +103,17 @@ int
 lc_stats_decode(const char *type_url, const uint8_t *data, size_t len, struct lc_stats *out,
                 lc_error **err)
 {
-  const char *name = type_name(type_url);
   const uint8_t *bytes = data != NULL ? data : (const uint8_t *)"";
   ProtobufCMessage *m = NULL;
-  if (strcmp(name, LC_METRICS_V1_TYPE_URL) == 0)
+  if (lc_type_url_is(type_url, LC_METRICS_V1_TYPE_URL))
     m = protobuf_c_message_unpack(&lcpb__cgroups_v1_metrics__descriptor, NULL, len, bytes);
-  else if (strcmp(name, LC_METRICS_V2_TYPE_URL) == 0)
+  else if (lc_type_url_is(type_url, LC_METRICS_V2_TYPE_URL))
     m = protobuf_c_message_unpack(&lcpb__cgroups_v2_metrics__descriptor, NULL, len, bytes);
   else
     return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_UNIMPLEMENTED, "metrics of an unknown kind: %s",
-                        name);
+                        type_url != NULL ? type_url : "");
   if (m == NULL)
-    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_DATA_LOSS, "cannot decode %s", name);
+    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_DATA_LOSS, "cannot decode %s", type_url);
   if (m->descriptor == &lcpb__cgroups_v1_metrics__descriptor)
     stats_from_v1((Lcpb__CgroupsV1Metrics *)m, out);
   else
@@ -153,15 +135,9 @@ lc_stats_clear(struct lc_stats *s)
 static char **
 metrics_filters(const char *const *ids, size_t n)
 {
-  char **filters = calloc(n ? n : 1, sizeof(*filters));
-  for (size_t i = 0; filters != NULL && i < n; i++) {
-    if (asprintf(&filters[i], "id==\"%s\"", ids[i]) < 0) {
-      while (i-- > 0)
-        free(filters[i]);
-      free(filters);
-      return NULL;
-    }
-  }
+  char **filters = xcalloc(n, sizeof(*filters));
+  for (size_t i = 0; i < n; i++)
+    filters[i] = xasprintf("id==\"%s\"", ids[i]);
   return filters;
 }
 
@@ -193,12 +169,8 @@ stats_match(const Lcpb__MetricsResponse *r, const char *const *ids, size_t n, st
 {
   for (size_t i = 0; i < n; i++) {
     memset(&out[i], 0, sizeof(out[i]));
-    out[i].id = strdup(ids[i]);
+    out[i].id = xstrdup(ids[i]);
     const Lcpb__Metric *m = find_metric(r, ids[i]);
-    if (out[i].id == NULL) {
-      lc_error_set(&errs[i], LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-      continue;
-    }
     if (m == NULL) {
       lc_error_set(&errs[i], LC_ERR_DAEMON, LC_GRPC_NOT_FOUND, "no task to measure");
       continue;
@@ -240,8 +212,6 @@ lc_stats_many(lc_client *c, const char *const *ids, size_t n, struct lc_stats *o
               bool (*stop)(void *ud), void *ud, lc_error **err)
 {
   char **filters = metrics_filters(ids, n);
-  if (filters == NULL)
-    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
   ProtobufCMessage *resp = NULL;
   int rv = metrics_call(c, filters, n, &resp, stop, ud, err);
   free_filters(filters, n);
@@ -257,13 +227,13 @@ lc_stats_many(lc_client *c, const char *const *ids, size_t n, struct lc_stats *o
 static char *
 exec_id_of(const Lcpb__Any *info)
 {
-  if (info == NULL || strcmp(type_name(info->type_url), LC_PROCESS_DETAILS_TYPE_URL) != 0)
+  if (info == NULL || !lc_type_url_is(info->type_url, LC_PROCESS_DETAILS_TYPE_URL))
     return NULL;
   Lcpb__RuncProcessDetails *d =
       lcpb__runc_process_details__unpack(NULL, info->value.len, info->value.data);
   char *exec_id = NULL;
   if (d != NULL && d->exec_id != NULL && *d->exec_id != '\0')
-    exec_id = strdup(d->exec_id);
+    exec_id = xstrdup(d->exec_id);
   if (d != NULL)
     lcpb__runc_process_details__free_unpacked(d, NULL);
   return exec_id;
@@ -280,11 +250,7 @@ lc_task_pids(lc_client *c, const char *id, struct lc_pid_info **out, size_t *n, 
                    &resp, err) < 0)
     return -1;
   Lcpb__ListPidsResponse *r = (Lcpb__ListPidsResponse *)resp;
-  struct lc_pid_info *pids = calloc(r->n_processes ? r->n_processes : 1, sizeof(*pids));
-  if (pids == NULL) {
-    protobuf_c_message_free_unpacked(resp, NULL);
-    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-  }
+  struct lc_pid_info *pids = xcalloc(r->n_processes, sizeof(*pids));
   for (size_t i = 0; i < r->n_processes; i++) {
     pids[i].pid = r->processes[i]->pid;
     pids[i].exec_id = exec_id_of(r->processes[i]->info);

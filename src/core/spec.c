@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "parse.h"
+#include "util.h"
 
 /* A config.json is a few kilobytes; anything past this is not a spec. */
 #define CONFIG_JSON_MAX (16 * 1024 * 1024)
@@ -22,22 +23,18 @@
 #define usage_error(err, ...)                                                                      \
   lc_error_set((err), LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, __VA_ARGS__)
 
-/* json-c reports a failed allocation as a NULL object; so do we, in words. */
-static int
-oom(lc_error **err)
-{
-  return lc_error_errno(err, ENOMEM, "building the OCI spec");
-}
-
-/* Adds val under key, owning val on every path so callers need no cleanup. */
+/* json-c reports a failed allocation as a NULL object or a -1; here that is
+ * its only failure, so each such check ends in lc_oom (util.h).
+ *
+ * Adds val under key, owning val on every path so callers need no cleanup. */
 static int
 put(json_object *obj, const char *key, json_object *val, lc_error **err)
 {
   if (val == NULL)
-    return oom(err);
+    lc_oom();
   if (json_object_object_add(obj, key, val) != 0) {
     json_object_put(val);
-    return oom(err);
+    lc_oom();
   }
   return 0;
 }
@@ -47,10 +44,10 @@ static int
 push(json_object *arr, json_object *val, lc_error **err)
 {
   if (val == NULL)
-    return oom(err);
+    lc_oom();
   if (json_object_array_add(arr, val) != 0) {
     json_object_put(val);
-    return oom(err);
+    lc_oom();
   }
   return 0;
 }
@@ -298,8 +295,7 @@ add_default_linux(json_object *spec, const struct spec_opts *o, lc_error **err)
   if (child(spec, "linux", json_type_object, &linux_obj, err) != 0 ||
       add_default_devices(linux_obj, err) != 0)
     return -1;
-  if (asprintf(&cgroups_path, "/%s/%s", o->namespace, o->id) < 0)
-    return oom(err);
+  cgroups_path = xasprintf("/%s/%s", o->namespace, o->id);
   int rc = put_string(linux_obj, "cgroupsPath", cgroups_path, err);
   free(cgroups_path);
   if (rc != 0 || child(linux_obj, "namespaces", json_type_array, &namespaces, err) != 0)
@@ -353,7 +349,7 @@ spec_generate(const struct spec_opts *o, json_object **out, lc_error **err)
     return -1;
   spec = json_object_new_object();
   if (spec == NULL)
-    return oom(err);
+    lc_oom();
   if (put_string(spec, "ociVersion", LC_SPEC_OCI_VERSION, err) != 0 ||
       add_default_process(spec, err) != 0 ||
       child(spec, "root", json_type_object, &root, err) != 0 ||
@@ -419,7 +415,7 @@ env_set(json_object *process, const char *entry, lc_error **err)
   json_object *value = json_object_new_string(entry);
   if (value == NULL || json_object_array_put_idx(env, (size_t)index, value) != 0) {
     json_object_put(value);
-    return oom(err);
+    lc_oom();
   }
   return 0;
 }
@@ -580,7 +576,7 @@ apply_net_host(json_object *spec, lc_error **err)
   for (size_t i = json_object_array_length(namespaces); i-- > 0;) {
     const char *t = get_string(json_object_array_get_idx(namespaces, i), "type");
     if (t != NULL && strcmp(t, "network") == 0 && json_object_array_del_idx(namespaces, i, 1) != 0)
-      return oom(err);
+      lc_oom();
   }
   if (child(spec, "mounts", json_type_array, &mounts, err) != 0)
     return -1;
@@ -641,10 +637,8 @@ parse_object(const char *data, size_t len, const char **why)
     return NULL;
   }
   json_tokener *tok = json_tokener_new();
-  if (tok == NULL) {
-    *why = "out of memory";
-    return NULL;
-  }
+  if (tok == NULL)
+    lc_oom();
   json_object *obj = json_tokener_parse_ex(tok, data, (int)len);
   enum json_tokener_error jerr = json_tokener_get_error(tok);
   size_t end = json_tokener_get_parse_end(tok);
@@ -689,9 +683,7 @@ static int
 read_all(int fd, const char *bundle_dir, char **text, size_t *len, lc_error **err)
 {
   size_t cap = 8192, used = 0;
-  char *buf = malloc(cap);
-  if (buf == NULL)
-    return oom(err);
+  char *buf = xmalloc(cap);
   for (;;) {
     if (used == cap) {
       if (cap > CONFIG_JSON_MAX) {
@@ -700,12 +692,7 @@ read_all(int fd, const char *bundle_dir, char **text, size_t *len, lc_error **er
                            CONFIG_JSON_MAX);
       }
       size_t next = cap * 2 > CONFIG_JSON_MAX ? (size_t)CONFIG_JSON_MAX + 1 : cap * 2;
-      char *bigger = realloc(buf, next);
-      if (bigger == NULL) {
-        free(buf);
-        return oom(err);
-      }
-      buf = bigger;
+      buf = xrealloc(buf, next);
       cap = next;
     }
     ssize_t n = read(fd, buf + used, cap - used);
@@ -777,10 +764,7 @@ resolve_bundle_rootfs(const char *bundle_dir, const char *root_path, char **out,
 {
   char *joined = NULL, *real = NULL;
   struct stat st;
-  int n = root_path[0] == '/' ? asprintf(&joined, "%s", root_path)
-                              : asprintf(&joined, "%s/%s", bundle_dir, root_path);
-  if (n < 0)
-    return oom(err);
+  joined = root_path[0] == '/' ? xstrdup(root_path) : xasprintf("%s/%s", bundle_dir, root_path);
   real = realpath(joined, NULL);
   if (real == NULL) {
     int e = errno;
@@ -845,9 +829,9 @@ spec_process_for_exec(json_object *container_spec, const struct exec_opts *o,
       json_object_object_get_ex(container_spec, "process", &src) &&
       json_object_is_type(src, json_type_object)) {
     if (json_object_deep_copy(src, &process, NULL) != 0)
-      return oom(err);
+      lc_oom();
   } else if ((process = json_object_new_object()) == NULL) {
-    return oom(err);
+    lc_oom();
   }
   json_object_object_del(process, "consoleSize");
   if (put(process, "terminal", json_object_new_boolean(o->tty), err) != 0 ||
@@ -867,7 +851,9 @@ spec_to_json_string(json_object *obj)
 {
   const char *s =
       json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-  return s != NULL ? strdup(s) : NULL;
+  if (s == NULL)
+    lc_oom();
+  return xstrdup(s);
 }
 
 /* Tasks.Update takes only the limits to change; runc keeps the others. */
@@ -878,7 +864,7 @@ spec_linux_resources(const struct spec_opts *o, json_object **out, lc_error **er
     return usage_error(err, "no resource limit to change");
   json_object *resources = json_object_new_object();
   if (resources == NULL)
-    return oom(err);
+    lc_oom();
   if (set_resources(resources, o, err) != 0) {
     json_object_put(resources);
     return -1;

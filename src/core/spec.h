@@ -93,8 +93,8 @@ int spec_parse(const char *data, size_t len, json_object **out, lc_error **err);
 int spec_process_for_exec(json_object *container_spec, const struct exec_opts *o,
                           json_object **process_out, lc_error **err);
 
-/* Compact JSON text (no spaces, '/' unescaped), or NULL when out of memory.
- * The caller frees it. */
+/* Compact JSON text (no spaces, '/' unescaped), never NULL. The caller frees
+ * it. */
 char *spec_to_json_string(json_object *obj);
 
 /* An OCI LinuxResources object with only the memory, cpu and pids limits that

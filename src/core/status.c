@@ -7,6 +7,7 @@
 #include "client_internal.h"
 #include "containers.pb-c.h"
 #include "tasks.pb-c.h"
+#include "util.h"
 
 void
 lc_status_info_clear(struct lc_status_info *s)
@@ -62,50 +63,33 @@ find_init_task(const Lcpb__ListTasksResponse *tasks, const char *id)
   return NULL;
 }
 
-/* Takes the first error of a batch as the whole answer's error. */
-static int
-batch_error(struct lc_unary *ops, size_t n, lc_error **err)
-{
-  for (size_t i = 0; i < n; i++) {
-    if (ops[i].err != NULL) {
-      if (err != NULL && *err == NULL) {
-        *err = ops[i].err;
-        ops[i].err = NULL;
-      }
-      return -1;
-    }
-  }
-  return 0;
-}
-
 int
 lc_status_all(lc_client *c, struct lc_status_info **out, size_t *n, lc_error **err)
 {
-  Lcpb__ListContainersRequest creq = LCPB__LIST_CONTAINERS_REQUEST__INIT;
+  struct lc_container *cts = NULL;
+  size_t n_cts = 0;
+  if (lc_container_list(c, &cts, &n_cts, err) < 0)
+    return -1;
   Lcpb__ListTasksRequest treq = LCPB__LIST_TASKS_REQUEST__INIT;
-  struct lc_unary ops[2] = {
-      LC_UNARY(LC_SVC_CONTAINERS "List", &creq.base, &lcpb__list_containers_response__descriptor),
-      LC_UNARY(LC_SVC_TASKS "List", &treq.base, &lcpb__list_tasks_response__descriptor),
-  };
-  if (lc_unary_batch(c, ops, 2, err) < 0 || batch_error(ops, 2, err) < 0) {
-    lc_unary_clear(ops, 2);
+  ProtobufCMessage *tresp = NULL;
+  if (lc_unary_one(c, LC_SVC_TASKS "List", &treq.base, &lcpb__list_tasks_response__descriptor,
+                   &tresp, err) < 0) {
+    for (size_t i = 0; i < n_cts; i++)
+      lc_container_clear(&cts[i]);
+    free(cts);
     return -1;
   }
-  const Lcpb__ListContainersResponse *cl = (void *)ops[0].resp;
-  const Lcpb__ListTasksResponse *tl = (void *)ops[1].resp;
-  struct lc_status_info *arr = calloc(cl->n_containers ? cl->n_containers : 1, sizeof(*arr));
-  if (arr == NULL) {
-    lc_unary_clear(ops, 2);
-    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-  }
-  for (size_t i = 0; i < cl->n_containers; i++) {
-    lc_container_from_pb(cl->containers[i], &arr[i].container);
+  const Lcpb__ListTasksResponse *tl = (void *)tresp;
+  struct lc_status_info *arr = xcalloc(n_cts, sizeof(*arr));
+  for (size_t i = 0; i < n_cts; i++) {
+    arr[i].container = cts[i]; /* moved, not copied */
     status_join(&arr[i], find_init_task(tl, arr[i].container.id));
   }
-  *n = cl->n_containers;
+  free(cts);
+  protobuf_c_message_free_unpacked(tresp, NULL);
+  *n = n_cts;
   qsort(arr, *n, sizeof(*arr), by_container_id);
   *out = arr;
-  lc_unary_clear(ops, 2);
   return 0;
 }
 

@@ -13,22 +13,6 @@
 #include "runc.pb-c.h"
 #include "tasks.pb-c.h"
 
-#define RUNC_OPTIONS_TYPE_URL "containerd.runc.v1.Options"
-
-/* The pb structs take char * while our inputs are const; containerd never
- * writes through them, and neither does protobuf-c when packing. */
-#define MUT(s) ((char *)(s))
-
-static Lcpb__Any
-any_of(const char *type_url, const void *data, size_t len)
-{
-  Lcpb__Any any = LCPB__ANY__INIT;
-  any.type_url = MUT(type_url);
-  any.value.data = (uint8_t *)data;
-  any.value.len = len;
-  return any;
-}
-
 /* containerd 2.0 removed the v1 runtimes. A 2.x daemon accepts the container
  * record and fails only at task create, with words that do not say why, so
  * lcctl refuses up front. The Version call costs a round trip: it is made
@@ -67,7 +51,7 @@ container_create(lc_client *c, const struct lc_container_spec *spec, const char 
     return -1;
   Lcpb__Container ct = LCPB__CONTAINER__INIT;
   Lcpb__Container__Runtime rt = LCPB__CONTAINER__RUNTIME__INIT;
-  Lcpb__Any spec_any = any_of(LC_SPEC_TYPE_URL, spec->spec_json, strlen(spec->spec_json));
+  Lcpb__Any spec_any = lc_any(LC_SPEC_TYPE_URL, spec->spec_json, strlen(spec->spec_json));
   Lcpb__Container__LabelsEntry entries[spec->n_labels + 1];
   Lcpb__Container__LabelsEntry *labels[spec->n_labels + 1];
   for (size_t i = 0; i < spec->n_labels; i++) {
@@ -86,7 +70,7 @@ container_create(lc_client *c, const struct lc_container_spec *spec, const char 
     if ((packed = malloc(len)) == NULL)
       return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
     lcpb__runc_options__pack(&opts, packed);
-    opts_any = any_of(RUNC_OPTIONS_TYPE_URL, packed, len);
+    opts_any = lc_any(LC_RUNC_OPTIONS_TYPE_URL, packed, len);
     rt.options = &opts_any;
   }
   ct.id = MUT(spec->id);
@@ -98,31 +82,6 @@ container_create(lc_client *c, const struct lc_container_spec *spec, const char 
   req.container = &ct;
   int rv = lc_unary_one(c, LC_SVC_CONTAINERS "Create", &req.base, NULL, NULL, err);
   free(packed);
-  return rv;
-}
-
-int
-lc_container_create(lc_client *c, const struct lc_container_spec *spec, lc_error **err)
-{
-  return container_create(c, spec, NULL, err);
-}
-
-int
-lc_container_get(lc_client *c, const char *id, struct lc_container *out, lc_error **err)
-{
-  Lcpb__GetContainerRequest req = LCPB__GET_CONTAINER_REQUEST__INIT;
-  req.id = MUT(id);
-  ProtobufCMessage *resp = NULL;
-  if (lc_unary_one(c, LC_SVC_CONTAINERS "Get", &req.base, &lcpb__get_container_response__descriptor,
-                   &resp, err) < 0)
-    return -1;
-  Lcpb__GetContainerResponse *r = (Lcpb__GetContainerResponse *)resp;
-  int rv = 0;
-  if (r->container == NULL)
-    rv = lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_NOT_FOUND, "container %s: not found", id);
-  else
-    lc_container_from_pb(r->container, out);
-  protobuf_c_message_free_unpacked(resp, NULL);
   return rv;
 }
 
@@ -155,7 +114,7 @@ lc_task_create(lc_client *c, const struct lc_task_spec *spec, uint32_t *pid, lc_
     if (packed == NULL)
       return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
     lcpb__runc_options__pack(&opts, packed);
-    opts_any = any_of(RUNC_OPTIONS_TYPE_URL, packed, len);
+    opts_any = lc_any(LC_RUNC_OPTIONS_TYPE_URL, packed, len);
     req.options = &opts_any;
   }
   Lcpb__Descriptor checkpoint = LCPB__DESCRIPTOR__INIT;
@@ -276,7 +235,7 @@ int
 lc_task_exec(lc_client *c, const struct lc_exec_spec *spec, lc_error **err)
 {
   Lcpb__ExecProcessRequest req = LCPB__EXEC_PROCESS_REQUEST__INIT;
-  Lcpb__Any process = any_of(LC_PROCESS_TYPE_URL, spec->process_json, strlen(spec->process_json));
+  Lcpb__Any process = lc_any(LC_PROCESS_TYPE_URL, spec->process_json, strlen(spec->process_json));
   req.container_id = MUT(spec->id);
   req.exec_id = MUT(spec->exec_id);
   req.spec = &process;

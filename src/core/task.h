@@ -17,8 +17,6 @@ struct lc_container_spec {
   size_t n_labels;
 };
 
-int lc_container_create(lc_client *c, const struct lc_container_spec *spec, lc_error **err);
-int lc_container_get(lc_client *c, const char *id, struct lc_container *out, lc_error **err);
 int lc_container_delete(lc_client *c, const char *id, lc_error **err);
 
 /* Where a task's stdio goes: FIFO paths, file:// URIs, or "" for nothing. */
@@ -110,7 +108,8 @@ int lc_resize_start(lc_client *c, const char *id, const char *exec_id, unsigned 
 /* Same for closing a process's stdin once ours has ended (CloseIO). */
 int lc_close_stdin_start(lc_client *c, const char *id, const char *exec_id, lc_error **err);
 /* Drives the connection until p is done or stop(ud) is true, polling the extra
- * descriptors of ext as well. Returns 0, or -1 when the connection failed. */
+ * descriptors of ext as well. Returns 0, or -1 when the connection failed or
+ * polling ext did (then p is done with that error too; see grpc_wait). */
 int lc_client_wait_until(lc_client *c, lc_pending *p, const h2_poll_ext *ext,
                          bool (*stop)(void *ud), void *ud, lc_error **err);
 

@@ -537,7 +537,7 @@ pump_output(struct lc_copy *cp, int *src, int dst, bool *broken)
     close_fd(src);
     return;
   }
-  cp->last_output_ms = h2_now_ms();
+  cp->last_output_ms = lc_monotonic_ms();
   if (!*broken && dst >= 0 && write_all(dst, buf, (size_t)n) < 0)
     *broken = true;
 }
@@ -549,7 +549,7 @@ pump_log(struct lc_copy *cp)
   uint8_t buf[COPY_CHUNK];
   ssize_t n;
   while ((n = read(cp->log_fd, buf, sizeof(buf))) > 0) {
-    cp->last_output_ms = h2_now_ms();
+    cp->last_output_ms = lc_monotonic_ms();
     if (!cp->out_broken && cp->out_fd >= 0 && write_all(cp->out_fd, buf, (size_t)n) < 0)
       cp->out_broken = true;
   }
@@ -700,7 +700,7 @@ lc_copy_drain(struct lc_copy *cp, int idle_ms, int max_ms)
   cp->in_eof = true;
   cp->in_off = cp->in_len = 0;
   close_fd(&cp->fifo_in);
-  int64_t start = h2_now_ms();
+  int64_t start = lc_monotonic_ms();
   if (cp->last_output_ms < start)
     cp->last_output_ms = start;
   for (;;) {
@@ -708,7 +708,7 @@ lc_copy_drain(struct lc_copy *cp, int idle_ms, int max_ms)
       pump_log(cp);
     if (!lc_copy_output_open(cp))
       return;
-    int64_t now = h2_now_ms();
+    int64_t now = lc_monotonic_ms();
     int64_t left = start + max_ms - now, idle_left = cp->last_output_ms + idle_ms - now;
     if (left <= 0 || idle_left <= 0)
       return;

@@ -1,4 +1,5 @@
-/* Allocation that cannot fail, cleanup helpers, the monotonic clock (util.h). */
+/* Allocation that cannot fail, cleanup helpers, the monotonic clock, percent
+ * decoding (util.h). */
 #include "config.h"
 
 #include "util.h"
@@ -91,11 +92,48 @@ xasprintf(const char *fmt, ...)
 }
 
 int64_t
-lc_monotonic_ms(void)
+lc_monotonic_us(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
+lc_monotonic_ms(void)
+{
+  return lc_monotonic_us() / 1000;
+}
+
+static int
+hex_value(char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/* One decoder for grpc-message values and file:// URIs; the input need not
+ * be NUL-terminated, so an escape is only read when all of it is in range. */
+size_t
+lc_percent_decode(char *out, const char *in, size_t len)
+{
+  size_t j = 0;
+  for (size_t i = 0; i < len; i++) {
+    int hi, lo;
+    if (in[i] == '%' && i + 2 < len && (hi = hex_value(in[i + 1])) >= 0 &&
+        (lo = hex_value(in[i + 2])) >= 0 && (hi | lo) != 0) {
+      out[j++] = (char)(hi * 16 + lo);
+      i += 2;
+    } else {
+      out[j++] = in[i];
+    }
+  }
+  return j;
 }
 
 void

@@ -29,8 +29,14 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
-/* Milliseconds on CLOCK_MONOTONIC: the one clock for deadlines and rates. */
+/* CLOCK_MONOTONIC: the one clock for deadlines, rates and timings. */
 int64_t lc_monotonic_ms(void);
+int64_t lc_monotonic_us(void);
+
+/* Decodes %XX escapes of in[0..len) into out (room for len bytes); a
+ * malformed escape, and %00 (it would cut a C string short), are kept as
+ * they are. Returns the length written; out is not terminated. */
+size_t lc_percent_decode(char *out, const char *in, size_t len);
 
 void lc_freep(void *p);
 void lc_closep(int *fd);

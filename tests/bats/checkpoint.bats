@@ -1,218 +1,306 @@
 #!/usr/bin/env bats
-# checkpoint and restore --checkpoint.
+# checkpoint and restore --checkpoint, against real CRIU.
 #
-# Two kinds of test live here, and each says which it is:
-#  - REAL CRIU: the container runs on the real runc, so runc really calls
-#    CRIU 3.17, which cannot checkpoint or restore on this machine's kernel
-#    (`criu check` fails on the vDSO). These check the failure path: one line
-#    naming CRIU and its log, exit 1, the task untouched.
-#  - TEST DOUBLE: the container runs with runc BinaryName
-#    tests/bats/fake-criu-runc, a wrapper that passes everything to the real
-#    runc except `checkpoint` and `restore`, which it emulates (see the
-#    script). These check our side: the options on the wire, the files in
-#    DIR, the content store, and a restore that starts the task again.
+# The suite puts a CRIU that works on this kernel first on the daemon's PATH
+# (scripts/criu.sh; runc runs `criu` from PATH). Without one, every test that
+# needs CRIU skips and says why. The test process is a shell counter writing
+# 1, 2, 3, ... to its --log file: its only state is in its memory, so a
+# restored task that goes on from the number where it was checkpointed shows
+# that CRIU brought the process back, not a fresh start.
+#
+# The failure paths are real CRIU failures too, provoked on purpose: a dump
+# CRIU refuses (a deleted file held open that is over its ghost-file limit)
+# and a restore CRIU cannot do (a file the process held is gone). No test
+# double is needed.
 
 load helpers
 
-FAKE_RUNC=$LCCTL_SRC_DIR/tests/bats/fake-criu-runc
-
-# criu_cannot_checkpoint skips a REAL CRIU failure test on a kernel where
-# CRIU works: there the failure path cannot be provoked this way.
-criu_cannot_checkpoint() {
-  if criu check >/dev/null 2>&1; then
-    skip "criu check passes on this kernel: the real-CRIU failure path cannot be provoked"
-  fi
-}
-
-
-# fake_container ID [CMD...]: a started container on the TEST DOUBLE runc,
-# its output appended to $BATS_TEST_TMPDIR/ID.log.
-fake_container() {
+# counter ID [CREATE OPTIONS...]: a started container counting in its log,
+# $BATS_TEST_TMPDIR/ID.log, ten numbers a second; waits for its third line.
+counter() {
   local id=$1
   shift
-  (($#)) || set -- sh -c 'echo started; exec sleep 1000'
-  lcctl create --start --runc-binary "$FAKE_RUNC" --log "$BATS_TEST_TMPDIR/$id.log" \
-    --rootfs "$ROOTFS" "$id" "$@" >/dev/null
+  lcctl create --start "$@" --log "$BATS_TEST_TMPDIR/$id.log" --rootfs "$ROOTFS" "$id" \
+    sh -c 'i=0; while :; do i=$((i+1)); echo $i; sleep 0.1; done' >/dev/null
+  wait_for lines_at_least "$id" 3
 }
 
-# real_container ID: a started container on the real runc (and so CRIU).
-real_container() {
-  lcctl create --start --rootfs "$ROOTFS" "$1" sleep 1000 >/dev/null
+# lines_at_least ID N: the counter's log has N lines or more.
+lines_at_least() {
+  (($(wc -l <"$BATS_TEST_TMPDIR/$1.log") >= $2))
 }
 
-# args_of FILE: the recorded arguments, one line.
-args_of() {
-  tr '\n' ' ' <"$1"
+# last_count ID: the last number the counter wrote.
+last_count() {
+  tail -n 1 "$BATS_TEST_TMPDIR/$1.log"
 }
 
-@test "REAL CRIU: checkpoint --dir fails with one line naming CRIU and its log; the task runs on" {
-  criu_cannot_checkpoint
-  real_container r1
-  pid=$(task_pid r1)
-  run lcctl checkpoint --dir "$BATS_TEST_TMPDIR/img" r1
+# counted_without_break ID: the log is exactly 1, 2, ..., N: nothing was
+# skipped and nothing started again from 1.
+counted_without_break() {
+  local snap=$BATS_TEST_TMPDIR/$1.snap
+  cp "$BATS_TEST_TMPDIR/$1.log" "$snap" # it keeps growing while we compare
+  diff <(seq 1 "$(wc -l <"$snap")") "$snap"
+}
+
+# grows_past ID N: the counter has written a number above N (it runs).
+grows_past() {
+  (($(last_count "$1") > $2))
+}
+
+@test "the suite's containerd has a working criu first on its PATH, as runc looks for it" {
+  need_criu
+  daemon_path=$(tr '\0' '\n' <"/proc/$(containerd_pid)/environ" | sed -n 's/^PATH=//p')
+  criu=$(PATH=$daemon_path command -v criu)
+  echo "containerd's criu: $criu"
+  run "$criu" check
+  [ "$status" -eq 0 ]
+  [[ $output == *"Looks good."* ]]
+}
+
+@test "scripts/criu.sh --find without a working CRIU: exit 1 with the reason; nothing is built" {
+  run env PATH=/usr/sbin:/usr/bin:/sbin:/bin LCCTL_CACHE_DIR="$BATS_TEST_TMPDIR/cache" \
+    bash "$LCCTL_SRC_DIR/scripts/criu.sh" --find
   [ "$status" -eq 1 ]
-  [ "${#lines[@]}" -eq 1 ]
-  [[ $output == "lcctl: checkpoint r1: CRIU could not checkpoint the task (it is still running); CRIU's log: "* ]]
-  [[ $output == *"(daemon: "*"criu failed"*")" ]]
-  log=$(sed -E "s/.*CRIU's log: ([^ ]*) \(daemon.*/\1/" <<<"$output")
-  [[ $log == /*criu-dump.log ]]
-  grep -q Error "$log"
-  [ "$(task_status r1)" = RUNNING ]
-  [ "$(task_pid r1)" = "$pid" ]
-  pid_alive "$pid"
-  # The directory lcctl made for the image is gone again.
-  [ ! -e "$BATS_TEST_TMPDIR/img" ]
+  [[ ${lines[-1]} == "criu.sh: no working CRIU: "*"none in $BATS_TEST_TMPDIR/cache/criu-4.1.1 (scripts/criu.sh builds one)" ]]
+  [ ! -e "$BATS_TEST_TMPDIR/cache" ]
 }
 
-@test "REAL CRIU: checkpoint --exit fails the same way and does not stop the task" {
-  criu_cannot_checkpoint
-  real_container r2
-  pid=$(task_pid r2)
-  mkdir "$BATS_TEST_TMPDIR/mine"
-  run lcctl checkpoint --exit --dir "$BATS_TEST_TMPDIR/mine" r2
-  [ "$status" -eq 1 ]
-  [[ $output == *"CRIU could not checkpoint the task (it is still running); CRIU's log: "* ]]
-  [ "$(task_status r2)" = RUNNING ]
-  [ "$(task_pid r2)" = "$pid" ]
-  # A directory the user made is left where it was.
-  [ -d "$BATS_TEST_TMPDIR/mine" ]
+@test "checkpoint --exit --dir: the task stops; restore --checkpoint DIR: it counts on from where it was" {
+  need_criu
+  counter c1
+  old=$(task_pid c1)
+  run lcctl checkpoint --exit --dir "$BATS_TEST_TMPDIR/img" c1
+  [ "$status" -eq 0 ]
+  [ "$output" = "$BATS_TEST_TMPDIR/img" ]
+  wait_for status_is c1 STOPPED
+  # CRIU's image, and lcctl's record of the container beside it.
+  [ "$(stat -c %a "$BATS_TEST_TMPDIR/img")" = 700 ]
+  [ -s "$BATS_TEST_TMPDIR/img/inventory.img" ]
+  [ -s "$BATS_TEST_TMPDIR/img/container.pb" ]
+  stopped_at=$(last_count c1)
+  sleep 0.5
+  [ "$(last_count c1)" = "$stopped_at" ]
+  run lcctl --json restore --checkpoint "$BATS_TEST_TMPDIR/img" c1
+  [ "$status" -eq 0 ]
+  jq -e '.id == "c1" and .alive == true and .status == "running" and .pid > 0' <<<"$output"
+  new=$(task_pid c1)
+  [ "$new" != "$old" ]
+  [ "$(jq .pid <<<"$output")" = "$new" ]
+  wait_for grows_past c1 $((stopped_at + 3))
+  counted_without_break c1
+  # CRIU's work files went into the image directory.
+  grep -q 'Restore finished successfully' "$BATS_TEST_TMPDIR/img/restore.log"
+  # The restored task is an ordinary task: it checkpoints again and deletes.
+  run lcctl checkpoint --dir "$BATS_TEST_TMPDIR/img2" c1
+  [ "$status" -eq 0 ]
+  [ "$(task_pid c1)" = "$new" ]
+  lcctl delete -f c1
 }
 
-@test "REAL CRIU: checkpoint to the content store fails and stores nothing" {
-  criu_cannot_checkpoint
-  real_container r3
-  run lcctl --json checkpoint r3
-  [ "$status" -eq 1 ]
-  jq -e '.error.id == "r3" and (.error.message | startswith("CRIU could not checkpoint"))' <<<"$output"
-  [ "$(task_status r3)" = RUNNING ]
-  [ -z "$(ctr_ content ls -q)" ]
-}
-
-@test "TEST DOUBLE: checkpoint --dir sends the image path and --leave-running; files land in DIR" {
-  fake_container d1
-  pid=$(task_pid d1)
+@test "checkpoint --dir without --exit: the task runs on; the image brings back the state it had" {
+  need_criu
+  counter c2
+  pid=$(task_pid c2)
   cd "$BATS_TEST_TMPDIR"
-  run lcctl checkpoint --dir rel/img d1
+  run lcctl checkpoint --dir rel/img c2
   [ "$status" -eq 2 ]
   [[ $output == *"rel/img: No such file or directory"* ]]
   mkdir rel
-  run lcctl checkpoint --dir rel/img d1
+  run lcctl checkpoint --dir rel/img c2
   [ "$status" -eq 0 ]
   [ "$output" = "$BATS_TEST_TMPDIR/rel/img" ]
-  [ "$(stat -c %a rel/img)" = 700 ]
-  grep -qx 'id=d1' rel/img/fake-criu.checkpoint
-  [[ "$(args_of rel/img/checkpoint.args)" == "--image-path $BATS_TEST_TMPDIR/rel/img "*" --leave-running d1 " ]]
-  [ "$(task_status d1)" = RUNNING ]
-  [ "$(task_pid d1)" = "$pid" ]
-  run lcctl --json checkpoint --dir rel/img d1
+  at=$(last_count c2)
+  [ "$(task_status c2)" = RUNNING ]
+  [ "$(task_pid c2)" = "$pid" ]
+  wait_for grows_past c2 $((at + 5))
+  # Killed and restored, it goes back to the number it had at the
+  # checkpoint (at most the one written just before it), not to 1.
+  lcctl kill -s KILL c2
+  wait_for status_is c2 STOPPED
+  killed_at=$(last_count c2)
+  lines=$(wc -l <c2.log)
+  lcctl -q restore --checkpoint rel/img c2
+  wait_for lines_at_least c2 $((lines + 1))
+  first=$(sed -n "$((lines + 1))p" c2.log)
+  echo "checkpoint at $at, killed at $killed_at, restored counting from $first"
+  ((first > 3 && first <= at + 1 && first < killed_at))
+  # JSON and quiet output of a checkpoint that leaves the task running.
+  run lcctl --json checkpoint --dir rel/img c2
   [ "$status" -eq 0 ]
-  jq -e --arg d "$BATS_TEST_TMPDIR/rel/img" '.id == "d1" and .dir == $d and .exit == false' <<<"$output"
-  run lcctl -q checkpoint --dir rel/img d1
+  jq -e --arg d "$BATS_TEST_TMPDIR/rel/img" '.id == "c2" and .dir == $d and .exit == false' <<<"$output"
+  run lcctl -q checkpoint --dir rel/img c2
   [ "$status" -eq 0 ] && [ -z "$output" ]
+  [ "$(task_status c2)" = RUNNING ]
 }
 
-@test "TEST DOUBLE: checkpoint --exit leaves out --leave-running and the task stops" {
-  fake_container d2
-  run lcctl checkpoint --exit --dir "$BATS_TEST_TMPDIR/img" d2
-  [ "$status" -eq 0 ]
-  args=$(args_of "$BATS_TEST_TMPDIR/img/checkpoint.args")
-  [[ $args == "--image-path $BATS_TEST_TMPDIR/img "* ]]
-  [[ $args != *--leave-running* ]]
-  wait_for status_is d2 STOPPED
-}
-
-@test "TEST DOUBLE: checkpoint without --dir prints the content store's descriptors, kept from GC" {
-  fake_container d3
-  run lcctl checkpoint d3
+@test "checkpoint to the content store: descriptors kept from GC; restore --checkpoint DIGEST counts on" {
+  need_criu
+  counter c3
+  run lcctl checkpoint c3
   [ "$status" -eq 0 ]
   [ "${#lines[@]}" -eq 3 ]
   [[ ${lines[0]} =~ ^DIGEST\ +MEDIA_TYPE\ +SIZE$ ]]
   read -r digest media size <<<"${lines[1]}"
   [ "$media" = application/vnd.containerd.container.criu.checkpoint.criu.tar ]
-  read -r digest2 media2 size2 <<<"${lines[2]}"
+  read -r spec media2 size2 <<<"${lines[2]}"
   [ "$media2" = application/vnd.containerd.container.checkpoint.config.v1+proto ]
-  # ctr sees both blobs, with their sizes and the gc.root label.
   ctr_ content ls | grep -E "^$digest\s" | grep -q 'containerd.io/gc.root='
-  ctr_ content ls | grep -E "^$digest2\s" | grep -q 'containerd.io/gc.root='
+  ctr_ content ls | grep -E "^$spec\s" | grep -q 'containerd.io/gc.root='
   [ "$(ctr_ content get "$digest" | wc -c)" -eq "$size" ]
-  ctr_ content get "$digest" | tar -xO fake-criu.checkpoint | grep -qx 'id=d3'
-  [ "$(ctr_ content get "$digest2" | wc -c)" -eq "$size2" ]
-  [ "$(task_status d3)" = RUNNING ]
+  [ "$(ctr_ content get "$spec" | wc -c)" -eq "$size2" ]
+  # The archive is CRIU's image.
+  ctr_ content get "$digest" | tar -t | grep -qx inventory.img
+  [ "$(task_status c3)" = RUNNING ]
   # containerd 1.6 would fail a second one after CRIU ran (the spec blob
   # exists), and with --exit the task would be gone: refused beforehand.
-  run lcctl checkpoint --exit d3
+  run lcctl checkpoint --exit c3
   [ "$status" -eq 1 ]
-  [[ $output == "lcctl: checkpoint d3: the content store already holds this container's spec ($digest2)"* ]]
-  [ "$(task_status d3)" = RUNNING ]
-  ctr_ content rm "$digest2"
-  run lcctl --json checkpoint --exit d3
+  [[ $output == "lcctl: checkpoint c3: the content store already holds this container's spec ($spec)"* ]]
+  [ "$(task_status c3)" = RUNNING ]
+  ctr_ content rm "$spec"
+  run lcctl --json checkpoint --exit c3
   [ "$status" -eq 0 ]
   [ "${#lines[@]}" -eq 2 ]
-  jq -se 'map(.id == "d3" and .exit == true and (.digest | startswith("sha256:")) and .size > 0) | all' <<<"$output"
-  wait_for status_is d3 STOPPED
-}
-
-@test "TEST DOUBLE: restore --checkpoint DIR starts the task again with the container's spec and runc" {
-  fake_container d4
-  old=$(task_pid d4)
-  lcctl checkpoint --exit --dir "$BATS_TEST_TMPDIR/img" d4 >/dev/null
-  wait_for status_is d4 STOPPED
-  run lcctl restore --checkpoint "$BATS_TEST_TMPDIR/img" d4
+  jq -se 'map(.id == "c3" and .exit == true and (.digest | startswith("sha256:")) and .size > 0) | all' <<<"$output"
+  digest=$(jq -r 'select(.media_type | endswith("criu.tar")) | .digest' <<<"${lines[0]}")
+  wait_for status_is c3 STOPPED
+  stopped_at=$(last_count c3)
+  run lcctl restore --checkpoint "$digest" c3
   [ "$status" -eq 0 ]
-  wait_for status_is d4 RUNNING
-  new=$(task_pid d4)
-  [ "$new" != "$old" ]
-  pid_alive "$new"
-  # The wrapper did the restore (so the container's runc options were kept),
-  # from our image, with CRIU's work path in it.
-  args=$(args_of "$BATS_TEST_TMPDIR/img/restore.args")
-  [[ $args == "--image-path $BATS_TEST_TMPDIR/img --work-path $BATS_TEST_TMPDIR/img --detach "* ]]
-  grep -q 'restore of d4' "$BATS_TEST_TMPDIR/img/restore.log"
-  # Same spec, same log file: the process wrote its line a second time.
-  wait_for bash -c "[ \$(grep -c started '$BATS_TEST_TMPDIR/d4.log') -eq 2 ]"
-  ctr_ c info d4 | jq -e '.Spec.process.args[2] == "echo started; exec sleep 1000"'
-  run lcctl -q pids d4
-  [ "$output" = "$new" ]
-  # The restored task is an ordinary task: it checkpoints, stops, deletes.
-  lcctl checkpoint --dir "$BATS_TEST_TMPDIR/img2" d4 >/dev/null
-  lcctl delete -f d4
+  wait_for grows_past c3 $((stopped_at + 3))
+  counted_without_break c3
 }
 
-@test "TEST DOUBLE: restore --checkpoint DIGEST from the content store" {
-  fake_container d5
-  digest=$(lcctl -q checkpoint --exit d5 | head -1)
-  wait_for status_is d5 STOPPED
-  run lcctl restore --checkpoint "$digest" d5
+@test "restore after delete: the container is made again from DIR's record (runtime options, labels, log)" {
+  need_criu
+  counter c4 --label owner=ckpt --runc-binary "$(command -v runc)"
+  lcctl checkpoint --exit --dir "$BATS_TEST_TMPDIR/img" c4 >/dev/null
+  wait_for status_is c4 STOPPED
+  stopped_at=$(last_count c4)
+  lcctl delete c4
+  [ -z "$(ctr_ c ls -q)" ]
+  run lcctl restore --checkpoint "$BATS_TEST_TMPDIR/img" c4
   [ "$status" -eq 0 ]
-  wait_for status_is d5 RUNNING
+  wait_for grows_past c4 $((stopped_at + 3))
+  counted_without_break c4
+  ctr_ c info c4 | jq -e --arg r "$(command -v runc)" \
+    '.Labels.owner == "ckpt" and .Runtime.Name == "io.containerd.runc.v2" and
+     .Runtime.Options.type_url == "containerd.runc.v1.Options" and
+     (.Runtime.Options.value | @base64d | contains($r))'
+  # The same image restores into another delete.
+  lcctl delete -f c4
+  run lcctl restore --checkpoint "$BATS_TEST_TMPDIR/img" c4
+  [ "$status" -eq 0 ]
+  wait_for status_is c4 RUNNING
 }
 
-@test "TEST DOUBLE: restore --checkpoint refuses a live task and leaves it alone" {
-  fake_container d6
-  pid=$(task_pid d6)
-  lcctl checkpoint --dir "$BATS_TEST_TMPDIR/img" d6 >/dev/null
-  run lcctl restore --checkpoint "$BATS_TEST_TMPDIR/img" d6
+@test "restore after delete: a digest, another container's record, no record or a bad one: refused, nothing made" {
+  need_criu
+  counter c5
+  digest=$(lcctl -q checkpoint c5 | head -1)
+  lcctl checkpoint --exit --dir "$BATS_TEST_TMPDIR/img" c5 >/dev/null
+  wait_for status_is c5 STOPPED
+  lcctl delete c5
+  # The content store keeps no record of the container.
+  run lcctl restore --checkpoint "$digest" c5
   [ "$status" -eq 1 ]
-  [[ $output == "lcctl: restore d6: the task is running; "* ]]
-  [ "$(task_pid d6)" = "$pid" ]
-  [ ! -e "$BATS_TEST_TMPDIR/img/restore.args" ]
+  [[ $output == "lcctl: restore c5: "*"not found"* ]]
+  # A record of c5 does not make a container called c6.
+  run lcctl restore --checkpoint "$BATS_TEST_TMPDIR/img" c6
+  [ "$status" -eq 2 ]
+  [[ $output == "lcctl: restore c6: $BATS_TEST_TMPDIR/img holds a checkpoint of container c5, not of c6" ]]
+  rm "$BATS_TEST_TMPDIR/img/container.pb"
+  run lcctl restore --checkpoint "$BATS_TEST_TMPDIR/img" c5
+  [ "$status" -eq 1 ]
+  [[ $output == "lcctl: restore c5: container c5: not found, and $BATS_TEST_TMPDIR/img holds no container record"* ]]
+  echo garbage >"$BATS_TEST_TMPDIR/img/container.pb"
+  run lcctl restore --checkpoint "$BATS_TEST_TMPDIR/img" c5
+  [ "$status" -eq 1 ]
+  [[ $output == *"container.pb: not a container record"* ]]
+  [ -z "$(ctr_ c ls -q)" ]
 }
 
-@test "REAL CRIU: restore --checkpoint fails with one line naming CRIU and its log; no task is left" {
-  criu_cannot_checkpoint
-  real_container r4
-  lcctl kill -s KILL r4
-  wait_for status_is r4 STOPPED
-  # Not a CRIU image, but enough for runc to hand it to CRIU.
-  mkdir "$BATS_TEST_TMPDIR/img"
-  echo '["/dev/null","/dev/null","/dev/null"]' >"$BATS_TEST_TMPDIR/img/descriptors.json"
-  run lcctl restore --checkpoint "$BATS_TEST_TMPDIR/img" r4
+@test "REAL CRIU failure: a dump CRIU refuses fails with one line naming its log; the task runs on" {
+  need_criu
+  # A deleted 2 MiB file held open: over CRIU's ghost-file limit (1 MiB).
+  lcctl create --start --rootfs "$ROOTFS" f1 sh -c \
+    'dd if=/dev/zero of=/dev/shm/big bs=1M count=2 2>/dev/null; exec 3</dev/shm/big; rm /dev/shm/big; echo >/dev/shm/ready; exec sleep 1000' >/dev/null
+  wait_for lcctl exec f1 test -e /dev/shm/ready
+  pid=$(task_pid f1)
+  run lcctl checkpoint --dir "$BATS_TEST_TMPDIR/img" f1
   [ "$status" -eq 1 ]
   [ "${#lines[@]}" -eq 1 ]
-  [[ $output == "lcctl: restore r4: the restore through runc and CRIU failed; CRIU's log: $BATS_TEST_TMPDIR/img/restore.log (daemon: "* ]]
-  grep -q Error "$BATS_TEST_TMPDIR/img/restore.log"
-  [ -z "$(task_status r4)" ]
-  [ "$(ctr_ c ls -q)" = r4 ]
+  [[ $output == "lcctl: checkpoint f1: CRIU could not checkpoint the task (it is still running); CRIU's log: "* ]]
+  [[ $output == *"(daemon: "*"criu failed"*")" ]]
+  log=$(sed -E "s/.*CRIU's log: ([^ ]*) \(daemon.*/\1/" <<<"$output")
+  [[ $log == /*criu-dump.log ]]
+  grep -q "Can't dump ghost file" "$log"
+  [ "$(task_status f1)" = RUNNING ]
+  [ "$(task_pid f1)" = "$pid" ]
+  # The directory lcctl made for the image is gone again.
+  [ ! -e "$BATS_TEST_TMPDIR/img" ]
+  # --exit fails the same way and does not stop the task; a directory the
+  # user made stays, without lcctl's record.
+  mkdir "$BATS_TEST_TMPDIR/mine"
+  run lcctl checkpoint --exit --dir "$BATS_TEST_TMPDIR/mine" f1
+  [ "$status" -eq 1 ]
+  [[ $output == *"CRIU could not checkpoint the task (it is still running); CRIU's log: "* ]]
+  [ "$(task_status f1)" = RUNNING ]
+  [ "$(task_pid f1)" = "$pid" ]
+  [ -d "$BATS_TEST_TMPDIR/mine" ]
+  [ ! -e "$BATS_TEST_TMPDIR/mine/container.pb" ]
+  # Into the content store: nothing is stored.
+  run lcctl --json checkpoint f1
+  [ "$status" -eq 1 ]
+  jq -e '.error.id == "f1" and (.error.message | startswith("CRIU could not checkpoint"))' <<<"$output"
+  [ "$(task_status f1)" = RUNNING ]
+  [ -z "$(ctr_ content ls -q)" ]
+}
+
+@test "REAL CRIU failure: a restore CRIU cannot do names DIR/restore.log; no task, no made container left" {
+  need_criu
+  held=held-$NS
+  echo data >"$ROOTFS/$held"
+  lcctl create --start --rootfs "$ROOTFS" f2 sh -c "exec 3</$held; exec sleep 1000" >/dev/null
+  wait_for bash -c "ls -l /proc/$(task_pid f2)/fd | grep -q '$held'"
+  lcctl checkpoint --exit --dir "$BATS_TEST_TMPDIR/img" f2 >/dev/null
+  wait_for status_is f2 STOPPED
+  rm "$ROOTFS/$held"
+  run lcctl restore --checkpoint "$BATS_TEST_TMPDIR/img" f2
+  [ "$status" -eq 1 ]
+  [ "${#lines[@]}" -eq 1 ]
+  [[ $output == "lcctl: restore f2: the restore through runc and CRIU failed; CRIU's log: $BATS_TEST_TMPDIR/img/restore.log (daemon: "* ]]
+  grep -q "Can't open file $held" "$BATS_TEST_TMPDIR/img/restore.log"
+  [ -z "$(task_status f2)" ]
+  [ "$(ctr_ c ls -q)" = f2 ]
+  # After delete, the container made again from the record goes again too.
+  lcctl delete f2
+  run lcctl restore --checkpoint "$BATS_TEST_TMPDIR/img" f2
+  [ "$status" -eq 1 ]
+  [[ $output == *"the restore through runc and CRIU failed; CRIU's log: "* ]]
+  [ -z "$(ctr_ c ls -q)" ]
+  # A directory that is no CRIU image at all fails in CRIU as well.
+  lcctl create --start --rootfs "$ROOTFS" f3 true >/dev/null
+  wait_for status_is f3 STOPPED
+  mkdir "$BATS_TEST_TMPDIR/none"
+  echo '["/dev/null","/dev/null","/dev/null"]' >"$BATS_TEST_TMPDIR/none/descriptors.json"
+  run lcctl restore --checkpoint "$BATS_TEST_TMPDIR/none" f3
+  [ "$status" -eq 1 ]
+  [[ $output == "lcctl: restore f3: the restore through runc and CRIU failed; CRIU's log: $BATS_TEST_TMPDIR/none/restore.log (daemon: "* ]]
+  [ -z "$(task_status f3)" ]
+}
+
+@test "restore --checkpoint refuses a live task and leaves it alone" {
+  need_criu
+  counter c6
+  pid=$(task_pid c6)
+  lcctl checkpoint --dir "$BATS_TEST_TMPDIR/img" c6 >/dev/null
+  run lcctl restore --checkpoint "$BATS_TEST_TMPDIR/img" c6
+  [ "$status" -eq 1 ]
+  [[ $output == "lcctl: restore c6: the task is running; "* ]]
+  [ "$(task_pid c6)" = "$pid" ]
+  [ ! -e "$BATS_TEST_TMPDIR/img/restore.log" ]
 }
 
 @test "checkpoint: missing, bad or extra arguments are usage errors; nothing is sent" {
@@ -234,15 +322,16 @@ args_of() {
   [ ! -e /nonexistent/sub ]
 }
 
-@test "checkpoint: no container, or a task that is not running, is the daemon's refusal" {
+@test "checkpoint: no container, or a task that is not running, is the daemon's refusal; nothing left" {
   run lcctl checkpoint nope
   [ "$status" -eq 1 ]
   [[ $output == "lcctl: checkpoint nope: "*"not found"* ]]
-  lcctl create --runc-binary "$FAKE_RUNC" --rootfs "$ROOTFS" c1 sleep 1000 >/dev/null
+  lcctl create --rootfs "$ROOTFS" c1 sleep 1000 >/dev/null
   run lcctl checkpoint --dir "$BATS_TEST_TMPDIR/img" c1
   [ "$status" -eq 1 ]
   [[ $output == "lcctl: checkpoint c1: "* ]]
   [ "$(task_status c1)" = CREATED ]
+  [ ! -e "$BATS_TEST_TMPDIR/img" ]
 }
 
 @test "restore --checkpoint: a missing directory is a usage error" {

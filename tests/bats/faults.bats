@@ -181,6 +181,11 @@ size_at_least() {
 #   oversize  a valid answer's HEADERS (:status 200, application/grpc), then a
 #             gRPC message prefix announcing 4 GiB
 #   silent    accepts, reads, never answers
+# and three that speak HTTP/2 and gRPC well enough, answering every request
+# stream with a malformed answer (issue: they used to pass for success):
+#   cut       a message prefix announcing 10 bytes, 3 of them, grpc-status 0
+#   badstatus a zero-length message, then grpc-status "zero"
+#   nomsg     no message at all, then grpc-status 0
 write_fake_server() {
   cat >"$BATS_TEST_TMPDIR/fake.py" <<'PY'
 import os, signal, socket, struct, sys, time
@@ -198,6 +203,44 @@ SETTINGS, SETTINGS_ACK = frame(4, 0, 0, b""), frame(4, 1, 0, b"")
 END_HEADERS = 4
 GRPC_HEADERS = b"\x88" + literal("content-type", "application/grpc")  # 0x88: :status 200
 
+def trailers(status):
+    return literal("grpc-status", status)
+
+MALFORMED = {  # mode: (DATA payload or None, grpc-status)
+    "cut": (b"\x00\x00\x00\x00\x0aabc", "0"),
+    "badstatus": (b"\x00\x00\x00\x00\x00", "zero"),
+    "nomsg": (None, "0"),
+}
+
+def answer_malformed(c, mode):
+    """Answers each request stream as soon as its HEADERS arrive."""
+    data, status = MALFORMED[mode]
+    c.sendall(SETTINGS + SETTINGS_ACK)
+    c.settimeout(10)
+    buf, started = b"", False
+    while True:
+        try:
+            d = c.recv(65536)
+        except OSError:
+            return
+        if not d:
+            return
+        buf += d
+        if not started:
+            if len(buf) < 24:
+                continue
+            buf, started = buf[24:], True
+        while len(buf) >= 9 and len(buf) >= 9 + int.from_bytes(buf[:3], "big"):
+            n, ftype = int.from_bytes(buf[:3], "big"), buf[3]
+            sid = int.from_bytes(buf[5:9], "big") & 0x7FFFFFFF
+            buf = buf[9 + n:]
+            if ftype != 1:
+                continue
+            out = frame(1, END_HEADERS, sid, GRPC_HEADERS)
+            if data is not None:
+                out += frame(0, 0, sid, data)
+            c.sendall(out + frame(1, END_HEADERS | 1, sid, trailers(status)))
+
 def drain(c, t=0.05):
     c.settimeout(t)
     try:
@@ -211,6 +254,10 @@ s.bind(path)
 s.listen(16)
 while True:
     c, _ = s.accept()
+    if mode in MALFORMED:  # it reads the requests itself
+        answer_malformed(c, mode)
+        c.close()
+        continue
     drain(c)
     if mode == "garbage":
         c.sendall(b"\x17\x03\x03 this is not HTTP/2 at all \xff\xfe\x00\x01" * 40)
@@ -604,6 +651,33 @@ EOF
   no_crash
   [ "$status" -eq 1 ]
   one_error "lcctl: events: "
+  stop_fake_servers
+  no_lcctl_left
+}
+
+@test "malformed answers (a message cut short, grpc-status not a number, no message): exit 3 (125), one line" {
+  for mode in cut badstatus nomsg; do
+    fake_server "$mode"
+    case $mode in
+    cut) why="protocol error: the answer ended inside a message" ;;
+    badstatus) why='protocol error: grpc-status "zero" is not a status code' ;;
+    nomsg) why="protocol error: the answer has no message" ;;
+    esac
+    for args in "version" "status" "status c1" "kill c1" "pause c1" "resume c1" "delete c1"; do
+      # shellcheck disable=SC2086 # the arguments are meant to split
+      run --separate-stderr timeout -s KILL 20 "$LCCTL" --address "$FAKE_SOCK" --namespace "$NS" --timeout 5s $args
+      no_crash
+      [ "$status" -eq 3 ] || { echo "$mode '$args': status $status, stderr: $stderr" >&2; false; }
+      one_error "$why"
+      [ -z "$output" ]
+    done
+    run --separate-stderr timeout -s KILL 20 "$LCCTL" --address "$FAKE_SOCK" --namespace "$NS" --timeout 5s \
+      exec c1 true
+    no_crash
+    [ "$status" -eq 125 ] || { echo "$mode exec: status $status, stderr: $stderr" >&2; false; }
+    one_error "lcctl: exec c1: " "$why"
+    fifo_dir_gone
+  done
   stop_fake_servers
   no_lcctl_left
 }

@@ -193,6 +193,6 @@ PY
 @test "debug: --debug traces each call on stderr with method, status and time" {
   run lcctl --debug status
   [ "$status" -eq 0 ]
-  [[ $output == *"lcctl: debug: /containerd.services.containers.v1.Containers/List OK "*us* ]]
+  [[ $output == *"lcctl: debug: /containerd.services.containers.v1.Containers/ListStream OK "*us* ]]
   [[ $output == *"lcctl: debug: /containerd.services.tasks.v1.Tasks/List OK "*us* ]]
 }

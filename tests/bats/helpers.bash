@@ -210,3 +210,9 @@ containerd_ensure_up() {
   echo "# containerd was down; starting it again" >&2
   containerd_up
 }
+
+# need_criu skips a test that needs CRIU when the suite found no working one
+# (setup_suite.bash), with the reason.
+need_criu() {
+  [[ -z ${LCCTL_CRIU_MISSING:-} ]] || skip "$LCCTL_CRIU_MISSING"
+}

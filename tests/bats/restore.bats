@@ -122,3 +122,23 @@ load attach_helpers
   [ "$status" -eq 1 ]
   [[ $output == "lcctl: restore r9: "* ]]
 }
+
+@test "restore --checkpoint --attach (real CRIU): follows the restored process's log to its exit status" {
+  need_criu
+  log=$BATS_TEST_TMPDIR/r.log
+  lcctl run -d --log "$log" --rootfs "$ROOTFS" r10 sh -c \
+    'i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo $i; sleep 0.1; done; exit 5'
+  wait_for grep -qx 3 "$log"
+  lcctl checkpoint --exit --dir "$BATS_TEST_TMPDIR/img" r10 >/dev/null
+  wait_for status_is r10 STOPPED
+  stopped_at=$(tail -n 1 "$log")
+  ((stopped_at < 40))
+  out=$BATS_TEST_TMPDIR/out
+  lcctl_bg "$out" restore --attach --checkpoint "$BATS_TEST_TMPDIR/img" r10
+  bg_done "$out" 30
+  # Its memory came back: it counted on to 40 and exited 5, no fresh start.
+  [ "$BG_RC" = 5 ]
+  diff <(seq 1 40) "$log"
+  grep -qx 40 "$out"
+  run -1 grep -qx 1 "$out"
+}

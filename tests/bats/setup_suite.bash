@@ -12,6 +12,20 @@
 
 LCCTL_SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
+# use_criu puts a working CRIU (scripts/criu.sh --find: the one on PATH or
+# the cached build; it never builds here) first on PATH, which the daemon,
+# its shims and runc inherit: runc runs `criu` from PATH. Without one,
+# LCCTL_CRIU_MISSING says why, and the tests that need CRIU skip with it.
+use_criu() {
+  local dir
+  if dir=$(bash "$LCCTL_SRC_DIR/scripts/criu.sh" --find 2>"$LCCTL_TEST_DIR/criu.err"); then
+    export PATH="$dir:$PATH"
+  else
+    LCCTL_CRIU_MISSING=$(tail -n 1 "$LCCTL_TEST_DIR/criu.err" | sed "s/^criu.sh: //")
+    export LCCTL_CRIU_MISSING
+  fi
+}
+
 # setup_suite builds the rootfs and starts the daemon; any failure here stops
 # the run before a test can report a misleading result.
 setup_suite() {
@@ -24,6 +38,7 @@ setup_suite() {
   export LCCTL_TEST_SOCK=$LCCTL_CONTAINERD_DIR/containerd.sock
 
   bash "$LCCTL_SRC_DIR/scripts/rootfs.sh" "$ROOTFS"
+  use_criu
   bash "$LCCTL_SRC_DIR/scripts/containerd.sh" start "$LCCTL_CONTAINERD_DIR"
   CONTAINERD_PID=$(cat "$LCCTL_CONTAINERD_DIR/containerd.pid")
   export CONTAINERD_PID

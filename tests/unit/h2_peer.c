@@ -148,7 +148,10 @@ schedule(h2_peer *p, struct peer_request *r)
 static size_t
 status_fields(const peer_reply *reply, nghttp2_nv *nva, char *status, size_t status_size)
 {
-  snprintf(status, status_size, "%d", reply->grpc_status);
+  if (reply->grpc_status_text != NULL)
+    snprintf(status, status_size, "%s", reply->grpc_status_text);
+  else
+    snprintf(status, status_size, "%d", reply->grpc_status);
   size_t n = 0;
   nva[n++] = (nghttp2_nv){(uint8_t *)"grpc-status", (uint8_t *)status, 11, strlen(status),
                           NGHTTP2_NV_FLAG_NONE};

@@ -35,12 +35,13 @@ typedef struct peer_reply {
   size_t chunk;       /* largest DATA payload per frame; 0: as large as nghttp2 allows */
   size_t close_after; /* PEER_CLOSE_MID / PEER_RESET_MID: body bytes sent first */
   int grpc_status;
-  const char *grpc_message; /* sent verbatim (already percent-encoded); NULL: none */
-  const char *http_status;  /* NULL: "200" */
-  const char *content_type; /* NULL: "application/grpc" */
-  bool no_status;           /* PEER_ANSWER: end the stream without grpc-status trailers */
-  bool keep_open;           /* PEER_ANSWER: after the body, send nothing more (a quiet stream) */
-  unsigned delay_ms;        /* PEER_CANCEL: how long to hold the stream first */
+  const char *grpc_status_text; /* sent instead of grpc_status when not NULL */
+  const char *grpc_message;     /* sent verbatim (already percent-encoded); NULL: none */
+  const char *http_status;      /* NULL: "200" */
+  const char *content_type;     /* NULL: "application/grpc" */
+  bool no_status;               /* PEER_ANSWER: end the stream without grpc-status trailers */
+  bool keep_open;    /* PEER_ANSWER: after the body, send nothing more (a quiet stream) */
+  unsigned delay_ms; /* PEER_CANCEL: how long to hold the stream first */
 } peer_reply;
 
 typedef struct peer_config {

@@ -1,7 +1,8 @@
-/* Unit tests for the transport: src/core/error.c, src/core/grpc.c and
- * src/core/h2.c. The pure helpers are checked directly; the rest runs end to
- * end over a real unix socket against h2_peer, a scripted HTTP/2 server built
- * on nghttp2's server API, so that every byte the client sends is parsed by an
+/* Unit tests for the transport: src/core/error.c, src/core/grpc.c,
+ * src/core/h2.c, and the client's container listing (which picks a method).
+ * The pure helpers are checked directly; the rest runs end to end over a real
+ * unix socket against h2_peer, a scripted HTTP/2 server built on nghttp2's
+ * server API, so that every byte the client sends is parsed by an
  * independent implementation and every answer shape containerd could give
  * (split, packed, trailers-only, reset, cut, garbage, silent) is replayed. */
 #include <stdarg.h>
@@ -15,10 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include "client_internal.h"
+#include "containers.pb-c.h"
 #include "grpc.h"
 #include "h2_peer.h"
+#include "util.h"
 
 /* ---- small helpers ---- */
 
@@ -152,6 +157,8 @@ test_percent_decode(void **state)
   /* Only len bytes are read: the value is not NUL-terminated on the wire. */
   check_decode("a%20bXYZ", 5, "a b");
   check_decode("ab%2041", 4, "ab%2");
+  /* A decoded NUL would end the message there: the escape stays. */
+  check_decode("a%00b", 5, "a%00b");
 }
 
 static void
@@ -823,9 +830,9 @@ test_unary_two_messages_rejected(void **state)
   uint8_t *resp = NULL;
   size_t resp_len = 0;
   lc_error *err = NULL;
-  int64_t t0 = h2_now_ms();
+  int64_t t0 = lc_monotonic_ms();
   int rc = grpc_unary(&f->ch, "/test.v1.Echo/Two", 30000, NULL, 0, &resp, &resp_len, &err);
-  int64_t took = h2_now_ms() - t0;
+  int64_t took = lc_monotonic_ms() - t0;
   expect_call_error(rc, err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL);
   /* The client resets the stream itself; it must not then sit out the deadline. */
   assert_true(took < 10000);
@@ -1125,11 +1132,11 @@ test_stream_consumer_stops_quiet_server(void **state)
 
   struct sink s = {.fail_at = 2};
   lc_error *err = NULL;
-  int64_t t0 = h2_now_ms();
+  int64_t t0 = lc_monotonic_ms();
   grpc_call *call = grpc_call_start(&f->ch, "/test.v1.Events/Subscribe", 0, NULL, 0, false,
                                     sink_message, &s, &err);
   int rc = finish(f, call, &err);
-  int64_t took = h2_now_ms() - t0;
+  int64_t took = lc_monotonic_ms() - t0;
   expect_call_error(rc, err, LC_ERR_LOCAL, LC_GRPC_CANCELLED);
   assert_int_equal(s.n, 2);
   assert_true(took < 10000);
@@ -1155,11 +1162,11 @@ test_client_streaming(void **state)
   assert_non_null(call);
   expect_no_error(err);
   /* Let the first message go out so the stream runs dry and is deferred. */
-  assert_int_equal(h2_run(f->conn, h2_now_ms() + 100, never, NULL, NULL, &err), 0);
+  assert_int_equal(h2_run(f->conn, lc_monotonic_ms() + 100, never, NULL, NULL, &err), 0);
   expect_no_error(err);
   assert_false(grpc_call_done(call));
   assert_int_equal(grpc_call_send(call, (const uint8_t *)"second", 6, false, &err), 0);
-  assert_int_equal(h2_run(f->conn, h2_now_ms() + 50, never, NULL, NULL, &err), 0);
+  assert_int_equal(h2_run(f->conn, lc_monotonic_ms() + 50, never, NULL, NULL, &err), 0);
   assert_int_equal(grpc_call_send(call, (const uint8_t *)"3", 1, true, &err), 0);
   expect_no_error(err);
 
@@ -1208,9 +1215,9 @@ test_deadline_silent_server(void **state)
   uint8_t *resp = NULL;
   size_t resp_len = 0;
   lc_error *err = NULL;
-  int64_t t0 = h2_now_ms();
+  int64_t t0 = lc_monotonic_ms();
   int rc = grpc_unary(&f->ch, "/test.v1.Echo/Hang", 300, NULL, 0, &resp, &resp_len, &err);
-  int64_t took = h2_now_ms() - t0;
+  int64_t took = lc_monotonic_ms() - t0;
   expect_call_error(rc, err, LC_ERR_TRANSPORT, LC_GRPC_DEADLINE_EXCEEDED);
   assert_int_equal(lc_error_exit_code(err), 3);
   assert_true(took >= 299);
@@ -1244,9 +1251,9 @@ test_close_mid_answer(void **state)
   uint8_t *resp = NULL;
   size_t resp_len = 0;
   lc_error *err = NULL;
-  int64_t t0 = h2_now_ms();
+  int64_t t0 = lc_monotonic_ms();
   int rc = grpc_unary(&f->ch, "/test.v1.Echo/Cut", 30000, NULL, 0, &resp, &resp_len, &err);
-  int64_t took = h2_now_ms() - t0;
+  int64_t took = lc_monotonic_ms() - t0;
   expect_call_error(rc, err, LC_ERR_TRANSPORT, LC_GRPC_UNAVAILABLE);
   assert_true(took < 20000);
   assert_null(resp);
@@ -1329,23 +1336,23 @@ test_goaway(void **state)
   uint8_t *resp = NULL;
   size_t resp_len = 0;
   lc_error *err = NULL;
-  int64_t t0 = h2_now_ms();
+  int64_t t0 = lc_monotonic_ms();
   int rc = grpc_unary(&f->ch, "/test.v1.Echo/Say", 30000, NULL, 0, &resp, &resp_len, &err);
   assert_int_equal(rc, -1);
   assert_non_null(err);
   assert_int_equal(err->cls, LC_ERR_TRANSPORT);
   assert_int_not_equal(err->code, LC_GRPC_DEADLINE_EXCEEDED);
-  assert_true(h2_now_ms() - t0 < 10000);
+  assert_true(lc_monotonic_ms() - t0 < 10000);
   lc_error_free(err);
 
   err = NULL;
-  t0 = h2_now_ms();
+  t0 = lc_monotonic_ms();
   rc = grpc_unary(&f->ch, "/test.v1.Echo/Again", 30000, NULL, 0, &resp, &resp_len, &err);
   assert_int_equal(rc, -1);
   assert_non_null(err);
   assert_int_equal(err->cls, LC_ERR_TRANSPORT);
   assert_int_not_equal(err->code, LC_GRPC_DEADLINE_EXCEEDED);
-  assert_true(h2_now_ms() - t0 < 10000);
+  assert_true(lc_monotonic_ms() - t0 < 10000);
   lc_error_free(err);
 }
 
@@ -1371,7 +1378,7 @@ test_cancel_after_deadline(void **state)
       grpc_call_start(&f->ch, "/test.v1.Tasks/Create", 50, NULL, 0, false, NULL, NULL, &err);
   assert_non_null(call);
   /* The request goes out; then nothing is read until the reset has come. */
-  assert_int_equal(h2_run(f->conn, h2_now_ms() + 20, never, NULL, NULL, &err), 0);
+  assert_int_equal(h2_run(f->conn, lc_monotonic_ms() + 20, never, NULL, NULL, &err), 0);
   expect_no_error(err);
   usleep(400 * 1000);
   assert_int_equal(h2_run(f->conn, -1, call_done, call, NULL, &err), 1);
@@ -1437,9 +1444,9 @@ test_garbage_peer(void **state)
   uint8_t *resp = NULL;
   size_t resp_len = 0;
   lc_error *err = NULL;
-  int64_t t0 = h2_now_ms();
+  int64_t t0 = lc_monotonic_ms();
   int rc = grpc_unary(&f->ch, "/test.v1.Echo/Say", 15000, NULL, 0, &resp, &resp_len, &err);
-  int64_t took = h2_now_ms() - t0;
+  int64_t took = lc_monotonic_ms() - t0;
   assert_int_equal(rc, -1);
   assert_non_null(err);
   assert_int_equal(err->cls, LC_ERR_TRANSPORT);
@@ -1586,6 +1593,516 @@ test_concurrent_interleaved(void **state)
   }
 }
 
+/* ---- 4. a wait that fails while the connection lives ---- */
+
+/* An extra descriptor for the wait, as taskio and events add theirs: a pipe
+ * that is always readable, and a way to make the wait fail from outside. */
+struct outside {
+  int pipe[2];
+  bool fail_ready;     /* ready() returns an error */
+  bool fail_poll;      /* fill() makes poll itself fail (EINVAL) */
+  struct rlimit saved; /* RLIMIT_NOFILE before fail_poll lowered it */
+  size_t readies;
+  bool poll_survived; /* fail_poll did not make poll fail (valgrind fakes the limit) */
+};
+
+static size_t
+outside_fill(void *ud, struct pollfd *fds, size_t max)
+{
+  struct outside *o = ud;
+  assert_true(max >= 1);
+  fds[0] = (struct pollfd){.fd = o->pipe[0], .events = POLLIN};
+  /* poll refuses more descriptors than RLIMIT_NOFILE allows: we hand it two. */
+  if (o->fail_poll)
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &(struct rlimit){1, o->saved.rlim_max}), 0);
+  return 1;
+}
+
+static int
+outside_ready(void *ud, const struct pollfd *fds, size_t n, lc_error **err)
+{
+  struct outside *o = ud;
+  (void)fds;
+  (void)n;
+  o->readies++;
+  if (o->fail_poll) {
+    o->poll_survived = true; /* end the wait anyway; the test then skips */
+    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "poll did not fail");
+  }
+  if (o->fail_ready)
+    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "stdout: outside failure");
+  return 0;
+}
+
+static void
+outside_open(struct outside *o)
+{
+  assert_int_equal(pipe(o->pipe), 0);
+  assert_int_equal(write(o->pipe[1], "x", 1), 1);
+  assert_int_equal(getrlimit(RLIMIT_NOFILE, &o->saved), 0);
+}
+
+static void
+outside_close(struct outside *o)
+{
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &o->saved), 0);
+  close(o->pipe[0]);
+  close(o->pipe[1]);
+}
+
+/* Waits (bounded) until the peer has every request, so that the streams are
+ * open on both sides before the test breaks the wait. */
+static void
+await_requests(struct fixture *f, grpc_call **calls, size_t n, size_t want)
+{
+  int64_t give_up = lc_monotonic_ms() + 10000;
+  while (peer_request_count(f->peer) < want && lc_monotonic_ms() < give_up) {
+    lc_error *err = NULL;
+    int rc = grpc_wait_until(&f->ch, calls, n, NULL, NULL, NULL, lc_monotonic_ms() + 20, &err);
+    expect_no_error(err);
+    if (rc == 0)
+      break; /* all answered already */
+  }
+  assert_int_equal(peer_request_count(f->peer), want);
+}
+
+/* Starts a unary call with a deadline and a stream without one, both to a
+ * server that never answers, and waits until the peer holds both. */
+static void
+start_two_hanging(struct fixture *f, grpc_call *calls[2], struct sink *s)
+{
+  peer_reply r[] = {
+      {.path = "/test.v1.M/Hang", .mode = PEER_SILENT},
+      {.path = "/test.v1.Events/Subscribe", .mode = PEER_SILENT},
+      {.path = "/test.v1.Echo/Say", .mode = PEER_ANSWER},
+  };
+  size_t ok_len;
+  r[2].body = framed(f, &ok_len, "still here", 10);
+  r[2].body_len = ok_len;
+  start_peer(f, &(peer_config){.replies = r, .n_replies = 3});
+  lc_error *err = NULL;
+  calls[0] = grpc_call_start(&f->ch, "/test.v1.M/Hang", 30000, NULL, 0, false, NULL, NULL, &err);
+  calls[1] = grpc_call_start(&f->ch, "/test.v1.Events/Subscribe", 0, NULL, 0, false, sink_message,
+                             s, &err);
+  expect_no_error(err);
+  assert_non_null(calls[0]);
+  assert_non_null(calls[1]);
+  await_requests(f, calls, 2, 2);
+}
+
+/* After an outside failure: the wait said so, every call ended with the
+ * cause, freeing them is safe, the server was told (RST_STREAM) and the
+ * connection still carries the next call. Freeing the connection last is
+ * where a stream left pointing at a freed call used to be touched. */
+static void
+expect_outside_failure(struct fixture *f, grpc_call *calls[2], int rc, lc_error *err,
+                       enum lc_error_class cls)
+{
+  for (int i = 0; i < 2; i++) {
+    assert_true(grpc_call_done(calls[i]));
+    lc_error *cerr = NULL;
+    assert_int_equal(grpc_call_result(calls[i], &cerr), -1);
+    assert_non_null(cerr);
+    assert_int_equal(cerr->cls, cls);
+    if (err != NULL)
+      assert_string_equal(cerr->message, err->message);
+    lc_error_free(cerr);
+    grpc_call_free(calls[i]);
+  }
+  assert_true(h2_alive(f->conn));
+
+  uint8_t *resp = NULL;
+  size_t resp_len = 0;
+  lc_error *uerr = NULL;
+  int urc = grpc_unary(&f->ch, "/test.v1.Echo/Say", 10000, NULL, 0, &resp, &resp_len, &uerr);
+  expect_no_error(uerr);
+  assert_int_equal(urc, 0);
+  assert_memory_equal(resp, "still here", 10);
+  free(resp);
+  assert_true(peer_resets_seen(f->peer) >= 2);
+  h2_free(f->conn);
+  f->conn = NULL;
+  /* Last, so that the checks above run (and free) whatever the wait said. */
+  expect_call_error(rc, err, cls, err != NULL ? err->code : 0);
+  lc_error_free(err);
+}
+
+/* poll itself fails (here: more descriptors than RLIMIT_NOFILE) while both
+ * calls wait on a live connection. */
+static void
+test_wait_poll_fails(void **state)
+{
+  struct fixture *f = *state;
+  grpc_call *calls[2];
+  struct sink s = {0};
+  start_two_hanging(f, calls, &s);
+
+  struct outside o = {.fail_poll = true};
+  outside_open(&o);
+  h2_poll_ext ext = {outside_fill, outside_ready, &o};
+  lc_error *err = NULL;
+  int rc = grpc_wait(&f->ch, calls, 2, &ext, NULL, NULL, &err);
+  outside_close(&o);
+  assert_true(err == NULL || strstr(err->message, "poll") != NULL);
+  expect_outside_failure(f, calls, rc, err, LC_ERR_LOCAL);
+  assert_int_equal(s.n, 0);
+  if (o.poll_survived)
+    skip(); /* the same path as a ready() failure was taken; poll's own was not */
+  assert_int_equal(o.readies, 0);
+}
+
+/* The extra descriptor's ready() reports an error (a broken stdout): the
+ * error reaches the waiter instead of being swallowed, and ends the calls. */
+static void
+test_wait_ready_fails(void **state)
+{
+  struct fixture *f = *state;
+  grpc_call *calls[2];
+  struct sink s = {0};
+  start_two_hanging(f, calls, &s);
+
+  struct outside o = {.fail_ready = true};
+  outside_open(&o);
+  h2_poll_ext ext = {outside_fill, outside_ready, &o};
+  lc_error *err = NULL;
+  int rc = grpc_wait(&f->ch, calls, 2, &ext, NULL, NULL, &err);
+  outside_close(&o);
+  assert_int_equal(o.readies, 1);
+  assert_true(err == NULL || strcmp(err->message, "stdout: outside failure") == 0);
+  expect_outside_failure(f, calls, rc, err, LC_ERR_LOCAL);
+  assert_int_equal(s.n, 0);
+}
+
+/* h2_run names what ended it, so that its caller can tell a lost daemon from
+ * a local failure. */
+static void
+test_run_results(void **state)
+{
+  struct fixture *f = *state;
+  start_peer(f, &(peer_config){.n_replies = 0});
+  struct outside o = {.fail_ready = true};
+  outside_open(&o);
+  h2_poll_ext ext = {outside_fill, outside_ready, &o};
+  lc_error *err = NULL;
+  assert_int_equal(h2_run(f->conn, lc_monotonic_ms() + 5000, never, NULL, &ext, &err),
+                   H2_RUN_OUTSIDE_FAILED);
+  assert_non_null(err);
+  lc_error_free(err);
+  err = NULL;
+  o.fail_ready = false;
+  o.fail_poll = true;
+  int rc = h2_run(f->conn, lc_monotonic_ms() + 5000, never, NULL, &ext, &err);
+  outside_close(&o);
+  if (!o.poll_survived)
+    assert_int_equal(rc, H2_RUN_POLL_FAILED);
+  assert_non_null(err);
+  lc_error_free(err);
+  err = NULL;
+  assert_int_equal(h2_run(f->conn, lc_monotonic_ms() + 20, never, NULL, NULL, &err),
+                   H2_RUN_DEADLINE);
+  expect_no_error(err);
+  peer_stop(f->peer);
+  f->peer = NULL;
+  assert_int_equal(h2_run(f->conn, lc_monotonic_ms() + 5000, never, NULL, NULL, &err),
+                   H2_RUN_CONN_GONE);
+  assert_non_null(err);
+  assert_int_equal(err->cls, LC_ERR_TRANSPORT);
+  lc_error_free(err);
+}
+
+/* containerd going away while several calls are half-answered: unary and
+ * streaming, one already given up by its owner (freed before the wait), an
+ * extra descriptor in the wait. Every live call ends with the transport error,
+ * and nothing touches the freed one, neither the loss nor h2_free. */
+static void
+test_close_mid_stream_many(void **state)
+{
+  struct fixture *f = *state;
+  struct body b = {0};
+  body_add(&b, "whole", 5);
+  body_add(&b, "cut-short-message", 17);
+  own(f, b.p);
+  peer_reply r = {.mode = PEER_CLOSE_MID, .body = b.p, .body_len = b.len, .close_after = 15};
+  peer_reply rs[4] = {r, r, r, r};
+  start_peer(f, &(peer_config){.replies = rs, .n_replies = 4, .hold = 4, .interleave = true});
+
+  grpc_call *calls[4];
+  struct sink s[3] = {{0}};
+  lc_error *err = NULL;
+  calls[0] = grpc_call_start(&f->ch, "/test.v1.M/A", 30000, NULL, 0, false, NULL, NULL, &err);
+  for (int i = 1; i < 4; i++)
+    calls[i] = grpc_call_start(&f->ch, "/test.v1.Events/S", 0, NULL, 0, false, sink_message,
+                               &s[i - 1], &err);
+  expect_no_error(err);
+  await_requests(f, calls, 4, 4);
+  grpc_call_free(calls[3]);
+  calls[3] = NULL;
+
+  struct outside o = {0};
+  outside_open(&o);
+  h2_poll_ext ext = {outside_fill, outside_ready, &o};
+  assert_int_equal(grpc_wait(&f->ch, calls, 4, &ext, NULL, NULL, &err), 0);
+  outside_close(&o);
+  expect_no_error(err);
+  assert_false(h2_alive(f->conn));
+  for (int i = 0; i < 3; i++) {
+    assert_true(grpc_call_done(calls[i]));
+    int rc = grpc_call_result(calls[i], &err);
+    expect_call_error(rc, err, LC_ERR_TRANSPORT, LC_GRPC_UNAVAILABLE);
+    lc_error_free(err);
+    err = NULL;
+  }
+  h2_free(f->conn);
+  f->conn = NULL;
+  for (int i = 0; i < 3; i++)
+    grpc_call_free(calls[i]);
+  for (int i = 0; i < 2; i++) {
+    assert_true(s[i].n <= 1);
+    sink_clear(&s[i]);
+  }
+  sink_clear(&s[2]);
+}
+
+/* A message cannot be longer than the 32-bit length of its prefix: it is
+ * refused before anything goes out, not sent with a wrapped length. */
+static void
+test_send_too_long(void **state)
+{
+  struct fixture *f = *state;
+  peer_reply r = {.mode = PEER_SILENT};
+  start_peer(f, &(peer_config){.replies = &r, .n_replies = 1});
+  lc_error *err = NULL;
+  grpc_call *call =
+      grpc_call_start(&f->ch, "/test.v1.Content/Write", 1000, NULL, 0, true, NULL, NULL, &err);
+  assert_non_null(call);
+  static const uint8_t byte = 0;
+  int rc = grpc_call_send(call, &byte, (size_t)UINT32_MAX + 1, true, &err);
+  expect_call_error(rc, err, LC_ERR_LOCAL, LC_GRPC_RESOURCE_EXHAUSTED);
+  lc_error_free(err);
+  grpc_call_free(call);
+}
+
+/* ---- 5. malformed answers are protocol errors ---- */
+
+/* grpc-status is a decimal number and nothing else: atoi read "abc" as OK. */
+static void
+test_status_parse(void **state)
+{
+  (void)state;
+  static const struct {
+    const char *in;
+    int want; /* -1: refused */
+  } cases[] = {
+      {"0", 0},   {"5", 5},    {"14", 14},  {"16", 16},   {"99", 99},
+      {"", -1},   {"abc", -1}, {"1a", -1},  {" 0", -1},   {"0 ", -1},
+      {"-1", -1}, {"+1", -1},  {"0x1", -1}, {"1000", -1}, {"OK", -1},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    int code = -7;
+    int rc = grpc_status_parse(cases[i].in, strlen(cases[i].in), &code);
+    if (cases[i].want < 0) {
+      if (rc != -1)
+        fail_msg("\"%s\" was taken as status %d", cases[i].in, code);
+    } else {
+      assert_int_equal(rc, 0);
+      assert_int_equal(code, cases[i].want);
+    }
+  }
+}
+
+/* One unary call against reply r; its result must be a protocol error
+ * (class transport, exit 3) that says so, with nothing handed back. */
+static void
+expect_protocol_error(struct fixture *f, const char *method, grpc_message_fn fn, void *ud,
+                      const char *words)
+{
+  lc_error *err = NULL;
+  grpc_call *call = grpc_call_start(&f->ch, method, 10000, NULL, 0, false, fn, ud, &err);
+  expect_no_error(err);
+  int rc = finish(f, call, &err);
+  expect_call_error(rc, err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL);
+  assert_int_equal(lc_error_exit_code(err), 3);
+  if (strstr(err->message, words) == NULL)
+    fail_msg("\"%s\" does not say \"%s\"", err->message, words);
+  lc_error_free(err);
+}
+
+/* A message cut short before the end of the stream, then grpc-status 0:
+ * the bytes that came are not an answer, for a unary call or a stream. */
+static void
+test_message_cut_short(void **state)
+{
+  struct fixture *f = *state;
+  size_t len;
+  const uint8_t *msg = framed(f, &len, "a whole answer", 14);
+  struct body b = {0};
+  body_add(&b, "first", 5);
+  body_add(&b, "second", 6);
+  own(f, b.p);
+  peer_reply r[] = {
+      {.path = "/test.v1.M/Unary", .mode = PEER_ANSWER, .body = msg, .body_len = len - 4},
+      {.path = "/test.v1.M/Unary", .mode = PEER_ANSWER, .body = msg, .body_len = 3},
+      {.path = "/test.v1.M/Stream", .mode = PEER_ANSWER, .body = b.p, .body_len = b.len - 1},
+  };
+  start_peer(f, &(peer_config){.replies = r, .n_replies = 3});
+  expect_protocol_error(f, "/test.v1.M/Unary", NULL, NULL, "ended inside a message");
+  expect_protocol_error(f, "/test.v1.M/Unary", NULL, NULL, "ended inside a message");
+  struct sink s = {0};
+  expect_protocol_error(f, "/test.v1.M/Stream", sink_message, &s, "ended inside a message");
+  assert_int_equal(s.n, 1);
+  sink_clear(&s);
+}
+
+/* A grpc-status that is not a number, in trailers or trailers-only. */
+static void
+test_status_not_a_number(void **state)
+{
+  struct fixture *f = *state;
+  size_t len;
+  const uint8_t *msg = framed(f, &len, "x", 1);
+  peer_reply r[] = {
+      {.mode = PEER_ANSWER, .body = msg, .body_len = len, .grpc_status_text = "zero"},
+      {.mode = PEER_TRAILERS_ONLY, .grpc_status_text = "0x"},
+      {.mode = PEER_ANSWER, .body = msg, .body_len = len, .grpc_status_text = ""},
+  };
+  start_peer(f, &(peer_config){.replies = r, .n_replies = 3});
+  expect_protocol_error(f, "/test.v1.M/A", NULL, NULL, "grpc-status \"zero\"");
+  expect_protocol_error(f, "/test.v1.M/B", NULL, NULL, "grpc-status \"0x\"");
+  expect_protocol_error(f, "/test.v1.M/C", NULL, NULL, "is not a status code");
+}
+
+/* A unary call answered OK with no message at all (neither DATA nor a
+ * zero-length message): nothing to decode is not an empty answer. A stream
+ * may end with no message; that stays a success. */
+static void
+test_unary_without_message(void **state)
+{
+  struct fixture *f = *state;
+  peer_reply r[] = {
+      {.path = "/test.v1.M/Unary", .mode = PEER_ANSWER},
+      {.path = "/test.v1.M/Unary", .mode = PEER_TRAILERS_ONLY},
+      {.path = "/test.v1.M/Stream", .mode = PEER_TRAILERS_ONLY},
+  };
+  start_peer(f, &(peer_config){.replies = r, .n_replies = 3});
+  expect_protocol_error(f, "/test.v1.M/Unary", NULL, NULL, "no message");
+  expect_protocol_error(f, "/test.v1.M/Unary", NULL, NULL, "no message");
+  struct sink s = {0};
+  lc_error *err = NULL;
+  grpc_call *call =
+      grpc_call_start(&f->ch, "/test.v1.M/Stream", 0, NULL, 0, false, sink_message, &s, &err);
+  assert_int_equal(finish(f, call, &err), 0);
+  expect_no_error(err);
+  assert_int_equal(s.n, 0);
+}
+
+/* ---- 6. listing containers: streamed, or in one answer ---- */
+
+/* A Container record with just its ID, as the listing tests need. */
+static void
+container_init(Lcpb__Container *c, const char *id)
+{
+  lcpb__container__init(c);
+  c->id = (char *)id;
+}
+
+/* The records of ListStream, one per message: one call, nothing else asked. */
+static void
+test_container_list_streamed(void **state)
+{
+  struct fixture *f = *state;
+  static const char *const ids[] = {"web", "db", "cache"};
+  struct body b = {0};
+  for (size_t i = 0; i < 3; i++) {
+    Lcpb__Container c;
+    container_init(&c, ids[i]);
+    Lcpb__ListContainerMessage m = LCPB__LIST_CONTAINER_MESSAGE__INIT;
+    m.container = &c;
+    uint8_t buf[256];
+    size_t len = lcpb__list_container_message__pack(&m, buf);
+    body_add(&b, buf, len);
+  }
+  own(f, b.p);
+  peer_reply r = {.path = "/containerd.services.containers.v1.Containers/ListStream",
+                  .mode = PEER_ANSWER,
+                  .body = b.p,
+                  .body_len = b.len};
+  f->peer = peer_start(&(peer_config){.replies = &r, .n_replies = 1});
+  assert_non_null(f->peer);
+
+  lc_client *c = NULL;
+  lc_error *err = NULL;
+  struct lc_client_config cfg = {.address = peer_socket(f->peer), .ns = NS, .timeout_ms = 10000};
+  assert_int_equal(lc_client_new(&cfg, &c, &err), 0);
+  struct lc_container *cts = NULL;
+  size_t n = 0;
+  assert_int_equal(lc_container_list(c, &cts, &n, &err), 0);
+  expect_no_error(err);
+  assert_int_equal(n, 3);
+  for (size_t i = 0; i < 3; i++) {
+    assert_string_equal(cts[i].id, ids[i]);
+    lc_container_clear(&cts[i]);
+  }
+  free(cts);
+  assert_int_equal(peer_request_count(f->peer), 1);
+  lc_client_free(c);
+}
+
+/* A daemon without ListStream says UNIMPLEMENTED: the one-answer List is
+ * asked instead. Any other refusal is the answer. */
+static void
+test_container_list_fallback(void **state)
+{
+  struct fixture *f = *state;
+  Lcpb__Container c1, c2;
+  container_init(&c1, "b");
+  container_init(&c2, "a");
+  Lcpb__Container *list[] = {&c1, &c2};
+  Lcpb__ListContainersResponse resp = LCPB__LIST_CONTAINERS_RESPONSE__INIT;
+  resp.n_containers = 2;
+  resp.containers = list;
+  uint8_t buf[256];
+  size_t len = lcpb__list_containers_response__pack(&resp, buf);
+  size_t framed_len;
+  const uint8_t *body = framed(f, &framed_len, buf, len);
+  peer_reply r[] = {
+      {.path = "/containerd.services.containers.v1.Containers/ListStream",
+       .mode = PEER_TRAILERS_ONLY,
+       .grpc_status = LC_GRPC_UNIMPLEMENTED,
+       .grpc_message = "unknown%20method"},
+      {.path = "/containerd.services.containers.v1.Containers/List",
+       .mode = PEER_ANSWER,
+       .body = body,
+       .body_len = framed_len},
+      {.path = "/containerd.services.containers.v1.Containers/ListStream",
+       .mode = PEER_TRAILERS_ONLY,
+       .grpc_status = LC_GRPC_PERMISSION_DENIED},
+  };
+  f->peer = peer_start(&(peer_config){.replies = r, .n_replies = 3});
+  assert_non_null(f->peer);
+
+  lc_client *c = NULL;
+  lc_error *err = NULL;
+  struct lc_client_config cfg = {.address = peer_socket(f->peer), .ns = NS, .timeout_ms = 10000};
+  assert_int_equal(lc_client_new(&cfg, &c, &err), 0);
+  struct lc_container *cts = NULL;
+  size_t n = 0;
+  assert_int_equal(lc_container_list(c, &cts, &n, &err), 0);
+  expect_no_error(err);
+  assert_int_equal(n, 2);
+  assert_string_equal(cts[0].id, "b");
+  assert_string_equal(cts[1].id, "a");
+  for (size_t i = 0; i < n; i++)
+    lc_container_clear(&cts[i]);
+  free(cts);
+  assert_int_equal(peer_request_count(f->peer), 2);
+
+  int rc = lc_container_list(c, &cts, &n, &err);
+  expect_call_error(rc, err, LC_ERR_DAEMON, LC_GRPC_PERMISSION_DENIED);
+  lc_error_free(err);
+  assert_int_equal(peer_request_count(f->peer), 3);
+  lc_client_free(c);
+}
+
 #define E2E(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -1635,6 +2152,17 @@ main(void)
       cmocka_unit_test(test_connect_failures),
       E2E(test_concurrent_out_of_order),
       E2E(test_concurrent_interleaved),
+      E2E(test_wait_poll_fails),
+      E2E(test_wait_ready_fails),
+      E2E(test_run_results),
+      E2E(test_close_mid_stream_many),
+      E2E(test_send_too_long),
+      cmocka_unit_test(test_status_parse),
+      E2E(test_message_cut_short),
+      E2E(test_status_not_a_number),
+      E2E(test_unary_without_message),
+      E2E(test_container_list_streamed),
+      E2E(test_container_list_fallback),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -181,17 +181,36 @@ test_refused(void **state)
   expect_error(LC_METRICS_V2_TYPE_URL, v2_limited, sizeof(v2_limited) - 3, LC_GRPC_DATA_LOSS);
 }
 
-/* Every prefix of a recorded message either decodes or is refused; none
- * crashes (run under valgrind or ASan to make that mean something). */
+/* Every prefix of a recorded message either decodes (as v1, with no error)
+ * or is refused as DATA_LOSS with the error set; nothing in between, and no
+ * crash (ASan and valgrind runs make that part mean something). A prefix
+ * that ends between fields is a valid shorter message, one that ends inside
+ * a field is not, so both outcomes must occur, and the whole message decodes. */
 static void
 test_every_prefix(void **state)
 {
+  size_t decoded = 0, refused = 0;
   for (size_t n = 0; n <= sizeof(rec_v1_limited); n++) {
     struct lc_stats s = {0};
     lc_error *err = NULL;
-    if (lc_stats_decode(LC_METRICS_V1_TYPE_URL, rec_v1_limited, n, &s, &err) < 0)
+    int rc = lc_stats_decode(LC_METRICS_V1_TYPE_URL, rec_v1_limited, n, &s, &err);
+    if (rc == 0) {
+      assert_null(err);
+      assert_int_equal(s.cgroup_version, 1);
+      decoded++;
+    } else {
+      assert_int_equal(rc, -1);
+      assert_non_null(err);
+      assert_int_equal(err->cls, LC_ERR_DAEMON);
+      assert_int_equal(err->code, LC_GRPC_DATA_LOSS);
       lc_error_free(err);
+      refused++;
+    }
+    if (n == sizeof(rec_v1_limited))
+      assert_int_equal(rc, 0);
   }
+  assert_true(decoded >= 2); /* the empty message and the whole one at least */
+  assert_true(refused > 0);
 }
 
 int
