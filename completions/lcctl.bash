@@ -9,11 +9,16 @@
 # means that no ID is offered.
 
 _lcctl_commands='version create start run status kill pause resume delete rm
-wait exec restore checkpoint events update stats pids help'
+wait exec restore checkpoint events update stats pids logs inspect namespaces ns
+pull images image rmi tag import help'
 
-# libcontainerd's event types; "unknown" is any other topic.
+# libcontainerd's event types, then the other services'; "unknown" is any
+# other topic.
 _lcctl_event_types='exit oom create start exec-added exec-started paused
-resumed delete unknown'
+resumed delete container-create container-update container-delete
+image-create image-update image-delete namespace-create namespace-update
+namespace-delete snapshot-prepare snapshot-commit snapshot-remove
+content-delete unknown'
 
 _lcctl_signals='HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE
 ALRM TERM STKFLT CHLD CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF
@@ -22,26 +27,50 @@ WINCH IO PWR SYS'
 _lcctl_global_opts='-a --address -n --namespace --timeout --format --json
 -q --quiet --debug -V --version -? --help --usage'
 
-_lcctl_create_opts='--rootfs --bundle --env --cwd --user --hostname --label
---memory --cpus --pids-limit --net-host --read-only -t --tty --runtime
---runc-binary --log --start'
-_lcctl_create_args='--rootfs --bundle --env --cwd --user --hostname --label
---memory --cpus --pids-limit --runtime --runc-binary --log'
+_lcctl_create_opts='--rootfs --bundle -e --env --env-file --cwd --user
+--hostname --label --mount -v --volume --memory --cpus --pids-limit --net-host
+--read-only -t --tty --cap-add --cap-drop --privileged --device
+--no-new-privileges --seccomp --seccomp-profile --runtime --runc-binary --log
+--log-max-size --start --image --pull --entrypoint --snapshotter --platform
+--plain-http --registry-user --certs-dir'
+_lcctl_create_args='--rootfs --bundle --image --pull --entrypoint --snapshotter
+--platform --registry-user --certs-dir -e --env --env-file --cwd --user
+--hostname --label --mount -v --volume --memory --cpus --pids-limit --cap-add
+--cap-drop --device --seccomp-profile --runtime --runc-binary --log --log-max-size'
+
+# Capability names as --cap-add and --cap-drop take them (CAP_ is optional).
+_lcctl_caps='ALL AUDIT_CONTROL AUDIT_READ AUDIT_WRITE BLOCK_SUSPEND BPF
+CHECKPOINT_RESTORE CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID IPC_LOCK
+IPC_OWNER KILL LEASE LINUX_IMMUTABLE MAC_ADMIN MAC_OVERRIDE MKNOD NET_ADMIN
+NET_BIND_SERVICE NET_BROADCAST NET_RAW PERFMON SETFCAP SETGID SETPCAP SETUID
+SYSLOG SYS_ADMIN SYS_BOOT SYS_CHROOT SYS_MODULE SYS_NICE SYS_PACCT SYS_PTRACE
+SYS_RAWIO SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG WAKE_ALARM'
 
 # _lcctl_opts CMD: every option of CMD.
+_lcctl_pull_opts='--platform --snapshotter --no-unpack --plain-http --user
+--password-stdin --certs-dir'
+_lcctl_pull_args='--platform --snapshotter --user --certs-dir'
+
 _lcctl_opts() {
   case $1 in
+  pull) echo "$_lcctl_pull_opts --help" ;;
+  images) echo "--digests --help" ;;
+  rmi) echo "--sync --help" ;;
+  import) echo "--base-name --snapshotter --no-unpack --help" ;;
   create) echo "$_lcctl_create_opts --help" ;;
   run) echo "$_lcctl_create_opts --rm -d --detach -i --interactive --help" ;;
   start) echo "-a --attach --help" ;;
   kill) echo "-s --signal --all --exec-id --help" ;;
-  delete | rm) echo "-f --force --help" ;;
+  delete | rm) echo "-f --force --grace --help" ;;
+  status) echo "-f --filter -q --help" ;;
   exec) echo "-i --interactive -t --tty -d --detach --exec-id --env --cwd --user --help" ;;
   restore) echo "-a --attach --checkpoint --help" ;;
   checkpoint) echo "--dir --exit --help" ;;
   events) echo "--type --container --filter --count --until --timeout --reconnect --help" ;;
   update) echo "--memory --cpus --pids-limit --help" ;;
   stats) echo "--watch --help" ;;
+  logs) echo "-f --follow --tail --since --timestamps --help" ;;
+  namespaces | ns) echo "--label --help" ;;
   *) echo "--help" ;;
   esac
 }
@@ -54,11 +83,17 @@ _lcctl_takes_arg() {
   '') list='-a --address -n --namespace --timeout --format' ;;
   create | run) list=$_lcctl_create_args ;;
   kill) list='-s --signal --exec-id' ;;
+  delete | rm) list='--grace' ;;
+  status) list='-f --filter' ;;
   exec) list='--exec-id --env --cwd --user' ;;
   restore) list='--checkpoint' ;;
   checkpoint) list='--dir' ;;
   events) list='--type --container --filter --count --until --timeout' ;;
   update) list='--memory --cpus --pids-limit' ;;
+  logs) list='--tail --since' ;;
+  namespaces | ns) list='--label' ;;
+  pull) list=$_lcctl_pull_args ;;
+  import) list='--base-name --snapshotter' ;;
   *) return 1 ;;
   esac
   list=" ${list//$'\n'/ } "
@@ -107,8 +142,20 @@ _lcctl_ids() {
     2>/dev/null </dev/null
 }
 
+# _lcctl_namespaces: the namespaces of the daemon, asked the same way.
+_lcctl_namespaces() {
+  "$_lcctl_bin" "${_lcctl_glob[@]}" --timeout 2s --format text -q namespaces ls \
+    2>/dev/null </dev/null
+}
+
 # _lcctl_comma_list CUR WORDS: complete the last item of a comma-separated
 # list of WORDS, leaving out the items already given.
+# Image names of the namespace, for rmi, tag and images.
+_lcctl_images() {
+  "$_lcctl_bin" "${_lcctl_glob[@]}" --timeout 2s --format text -q images \
+    2>/dev/null </dev/null
+}
+
 _lcctl_comma_list() {
   local cur=$1 prefix="" w left=""
   if [[ $cur == *,* ]]; then
@@ -119,6 +166,19 @@ _lcctl_comma_list() {
     [[ ,$prefix == *,"$w",* ]] || left+=" $w"
   done
   _lcctl_reply "$left" "$cur" "$prefix"
+}
+
+# _lcctl_status_filter: status --filter KEY=VALUE. Readline replaces only
+# what follows the '=' (a word break), so a value is offered without its key.
+_lcctl_status_filter() {
+  case $cur in
+  status=*) _lcctl_reply "running created stopped paused pausing unknown" "${cur#*=}" ;;
+  *=*) ;;
+  *)
+    _lcctl_reply "status= label. image=" "$cur"
+    compopt -o nospace 2>/dev/null
+    ;;
+  esac
 }
 
 # _lcctl_words: cur, prev, words, cword as bash-completion's _init_completion
@@ -195,7 +255,11 @@ _lcctl() {
       _lcctl_reply "text json" "$cur"
       return
       ;;
-    -n | --namespace | --timeout) return ;;
+    -n | --namespace)
+      _lcctl_reply "$(_lcctl_namespaces)" "$cur"
+      return
+      ;;
+    --timeout) return ;;
     esac
     $split && return
     if [[ $cur == -* ]]; then
@@ -232,7 +296,15 @@ _lcctl() {
   if ! $dashdash && _lcctl_takes_arg "$cmd" "$prev"; then
     case $prev in
     --rootfs | --bundle | --checkpoint | --dir) _lcctl_files -d ;;
-    --log | --runc-binary) _lcctl_files ;;
+    --log | --runc-binary | --env-file | --seccomp-profile) _lcctl_files ;;
+    --cap-add | --cap-drop) _lcctl_reply "$_lcctl_caps" "${cur^^}" ;;
+    --device) _lcctl_reply "$(compgen -f -- "${cur:-/dev/}")" "$cur" ;;
+    --mount) _lcctl_reply "type=bind,src= type=tmpfs,dst=" "$cur" ;;
+    --certs-dir) _lcctl_files -d ;;
+    --platform) _lcctl_reply "linux/amd64 linux/arm64 linux/arm/v7 linux/386 linux/ppc64le linux/s390x" "$cur" ;;
+    --snapshotter) _lcctl_reply "overlayfs native" "$cur" ;;
+    --image) _lcctl_reply "$(_lcctl_images)" "$cur" ;;
+    --pull) _lcctl_reply "missing always never" "$cur" ;;
     --runtime) _lcctl_reply "io.containerd.runc.v2" "$cur" ;;
     -s | --signal)
       # Any case is accepted; names are offered in upper case.
@@ -246,6 +318,7 @@ _lcctl() {
     --type) _lcctl_comma_list "$cur" "$_lcctl_event_types" ;;
     --until) _lcctl_reply "$_lcctl_event_types" "$cur" ;;
     --container) _lcctl_reply "$(_lcctl_ids)" "$cur" ;;
+    -f | --filter) [[ $cmd == status ]] && _lcctl_status_filter ;;
     esac
     return
   fi
@@ -259,12 +332,32 @@ _lcctl() {
   local id ids=""
   case $cmd in
   help) ((nargs == 0)) && _lcctl_reply "$_lcctl_commands" "$cur" ;;
-  version | events | create | run) ;;
-  start | restore | checkpoint | update | pids | exec)
+  version | events | create | run | pull) ;;
+  namespaces | ns)
+    if ((nargs == 0)); then
+      _lcctl_reply "ls create rm" "$cur"
+    elif [[ ${args[0]} == rm ]]; then
+      local n left=""
+      for n in $(_lcctl_namespaces); do
+        [[ " ${args[*]} " == *" $n "* ]] || left+=" $n"
+      done
+      _lcctl_reply "$left" "$cur"
+    fi
+    ;;
+  image) ((nargs == 0)) && _lcctl_reply "ls rm" "$cur" ;;
+  import) ((nargs == 0)) && _lcctl_files ;;
+  tag) ((nargs == 0)) && _lcctl_reply "$(_lcctl_images)" "$cur" ;;
+  images | rmi)
+    for id in $(_lcctl_images); do
+      [[ " ${args[*]} " == *" $id "* ]] || ids+=" $id"
+    done
+    _lcctl_reply "$ids" "$cur"
+    ;;
+  start | restore | checkpoint | update | pids | exec | logs)
     ((nargs == 0)) && _lcctl_reply "$(_lcctl_ids)" "$cur"
     ;;
   *)
-    # Commands taking several IDs: leave out those already given.
+    # Commands taking several IDs (inspect too): leave out those already given.
     for id in $(_lcctl_ids); do
       [[ " ${args[*]} " == *" $id "* ]] || ids+=" $id"
     done

@@ -6,13 +6,17 @@ set -euo pipefail
 PACKAGES=(
   # build
   gcc make libc6-dev clang autoconf automake libtool pkg-config
-  libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libjson-c-dev scdoc
+  libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libjson-c-dev
+  libcurl4-openssl-dev libssl-dev scdoc
   # unit tests, memory checks, benchmarks, completions
   libcmocka-dev valgrind hyperfine bash-completion zsh
   # fuzzing and sanitizers with clang (libFuzzer, ASan and UBSan runtimes)
   libclang-rt-14-dev
   # end-to-end tests
   containerd runc bats busybox-static util-linux procps jq python3
+  # image tests: private registries (distribution v2), pushes, certificates,
+  # htpasswd, the token server's signatures, test image layers
+  docker-registry skopeo apache2-utils openssl curl zstd tar gzip
 )
 
 # missing_packages prints the packages that dpkg does not report as installed.

@@ -17,7 +17,7 @@ SECONDS_EACH=${1:-20}
 [[ $SECONDS_EACH =~ ^[0-9]+$ ]] || { echo "usage: $0 [SECONDS] [TARGET...]" >&2; exit 2; }
 shift || true
 TARGETS=("$@")
-((${#TARGETS[@]} > 0)) || TARGETS=(grpc_reader percent h2 protobuf)
+((${#TARGETS[@]} > 0)) || TARGETS=(grpc_reader percent h2 protobuf manifest auth)
 JOBS=${FUZZ_JOBS:-$(nproc)}
 ((JOBS <= 4)) || JOBS=4
 ((JOBS >= 1)) || JOBS=1

@@ -18,6 +18,8 @@ VG=(valgrind --leak-check=full --show-leak-kinds=definite,indirect
   --num-callers=30)
 
 WORK=$(mktemp -d /tmp/lcctl-vg.XXXXXX)
+# lcctl's own logs of detached tasks stay in the run's directory.
+export LCCTL_LOG_DIR=$WORK/logs
 CTRD="$WORK/containerd"
 cleanup() {
   if [[ -d $CTRD ]]; then

@@ -112,26 +112,25 @@ print_descriptors(struct lc_ctx *ctx, const char *id, const struct lc_checkpoint
   lc_table_free(t);
 }
 
-/* Checks the ID before anything is sent; the core does the rest. */
+/* The core does the work; the ID was checked before anything was sent. */
+static int
+checkpoint_call(struct lc_ctx *ctx, lc_client *c, const char *id, void *input, lc_error **err)
+{
+  struct checkpoint_args *a = input;
+  struct lc_checkpoint_result res = {0};
+  if (lc_task_checkpoint(c, id, &a->opts, &res, err) < 0)
+    return -1;
+  if (a->opts.dir != NULL)
+    print_dir(ctx, id, &res, a->opts.exit);
+  else
+    print_descriptors(ctx, id, &res, a->opts.exit);
+  lc_checkpoint_result_clear(&res);
+  return 0;
+}
+
 int
 cmd_checkpoint(struct lc_ctx *ctx, int argc, char **argv)
 {
   struct checkpoint_args a = {0};
-  if (cmd_parse(ctx, &checkpoint_argp, argc, argv, &a) != 0)
-    return 2;
-  struct cmd_ids ids = {(char **)&a.id, 1};
-  int rv = cmd_ids_validate(ctx, &ids);
-  if (rv != 0)
-    return rv;
-  lc_error *err = NULL;
-  struct lc_checkpoint_result res = {0};
-  lc_client *c = ctx_client(ctx, &err);
-  if (c == NULL || lc_task_checkpoint(c, a.id, &a.opts, &res, &err) < 0)
-    return ctx_report(ctx, a.id, err);
-  if (a.opts.dir != NULL)
-    print_dir(ctx, a.id, &res, a.opts.exit);
-  else
-    print_descriptors(ctx, a.id, &res, a.opts.exit);
-  lc_checkpoint_result_clear(&res);
-  return 0;
+  return cmd_one_id(ctx, &checkpoint_argp, argc, argv, &a, &a.id, checkpoint_call);
 }

@@ -25,12 +25,21 @@ struct lc_ctx {
 
 typedef int (*lc_command_fn)(struct lc_ctx *ctx, int argc, char **argv);
 
+/* The global options as a parser of their own (input: struct lc_ctx), which
+ * cmd_parse adds after each command's options (lcctl.c). */
+extern const struct argp cmd_global_after_argp;
+
 /* The client, made on first use so that usage errors never reach the socket. */
 lc_client *ctx_client(struct lc_ctx *ctx, lc_error **err);
 
 /* Prints `lcctl: COMMAND [ID]: message` (or the JSON form) on stderr, frees
  * err and returns the exit code lcctl(1) documents for it. */
 int ctx_report(struct lc_ctx *ctx, const char *id, lc_error *err);
+/* After the command: flushes and closes stdout. A write that failed (a full
+ * disk, a closed descriptor) is reported as one line, `lcctl: COMMAND: write
+ * error: REASON`, and the exit status becomes 1 unless the command already
+ * failed; a reader that went away (EPIPE) is no error. Returns the status. */
+int cmd_finish(struct lc_ctx *ctx, int rv);
 /* A usage error found by a command after argp: one line, exit 2. */
 int ctx_usage(struct lc_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -66,6 +75,18 @@ error_t cmd_one_id_parse(int key, char *arg, struct argp_state *state, const cha
  * and all (ARGP_KEY_ARG and ARGP_KEY_NO_ARGS). */
 error_t cmd_id_and_command(int key, char *arg, struct argp_state *state, const char **id,
                            char ***cmd);
+/* What a command of one ID does once its ID is checked and the client is
+ * had: returns its exit code, or -1 with *err (reported for the ID). */
+typedef int (*cmd_one_id_fn)(struct lc_ctx *ctx, lc_client *c, const char *id, void *input,
+                             lc_error **err);
+/* The prologue and epilogue of every command of one ID, written once: parse
+ * (argp fills input; *id is where it keeps the ID), check the ID, get the
+ * client, call, report a failure as one line. Returns the exit code. */
+int cmd_one_id(struct lc_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input,
+               const char *const *id, cmd_one_id_fn call);
+/* A process's exit status as lcctl's own: a shell sees only 8 bits, so what
+ * does not fit (containerd's 255+ for "unknown") is 255. */
+int cmd_exit_of(uint32_t status);
 /* Checks every ID before anything is sent; reports the first bad one (exit 2). */
 int cmd_ids_validate(struct lc_ctx *ctx, const struct cmd_ids *ids);
 /* Runs op on every ID at once and reports each failure on stderr. Returns the
@@ -90,5 +111,14 @@ int cmd_checkpoint(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_update(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_stats(struct lc_ctx *ctx, int argc, char **argv);
 int cmd_pids(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_logs(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_inspect(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_namespaces(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_pull(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_images(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_image(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_rmi(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_tag(struct lc_ctx *ctx, int argc, char **argv);
+int cmd_import(struct lc_ctx *ctx, int argc, char **argv);
 
 #endif

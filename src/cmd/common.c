@@ -1,6 +1,7 @@
 /* The pieces every command uses: the client, error lines, argp glue. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "cmd.h"
 #include "parse.h"
+#include "util.h"
 
 /* --debug: one line per call, so a slow or failing call is easy to spot. */
 static void
@@ -37,12 +39,37 @@ ctx_client(struct lc_ctx *ctx, lc_error **err)
   return ctx->client;
 }
 
-/* Control characters in a daemon's message or an ID must not garble a terminal. */
+/* The JSON form of an error line (lcctl(1), JSON): {"error": {code, message, id}}. */
 static void
-put_sanitized(FILE *out, const char *s)
+report_json(const char *id, const lc_error *err)
 {
-  for (; s != NULL && *s; s++)
-    fputc(((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s, out);
+  json_object *inner = json_object_new_object();
+  const char *name = err->cls == LC_ERR_USAGE ? "InvalidArgument"
+                     : err->cls == LC_ERR_TRANSPORT && err->code != LC_GRPC_DEADLINE_EXCEEDED
+                         ? "Unavailable"
+                         : lc_grpc_code_name(err->code);
+  json_object_object_add(inner, "code", json_object_new_string(name));
+  json_object_object_add(inner, "message", json_object_new_string(err->message));
+  if (id != NULL)
+    json_object_object_add(inner, "id", json_object_new_string(id));
+  json_object *o = json_object_new_object();
+  json_object_object_add(o, "error", inner);
+  lc_json_print_line(o, stderr);
+  json_object_put(o);
+}
+
+/* `lcctl: COMMAND ID: message`, built whole and written with one write(2):
+ * lcctls that share a stderr (xargs -P) never cut into each other's lines.
+ * The ID and the message may come from anyone: they are sanitised. */
+static void
+report_text(const char *command, const char *id, const lc_error *err)
+{
+  cleanup_free char *safe_id = id != NULL && *id != '\0' ? lc_text_sanitize(id, false) : NULL;
+  cleanup_free char *safe_msg = lc_text_sanitize(err->message, false);
+  cleanup_free char *line =
+      xasprintf("lcctl%s%s%s%s: %s\n", command ? ": " : "", command ? command : "",
+                safe_id ? " " : "", safe_id ? safe_id : "", safe_msg);
+  lc_output_err_line(line, strlen(line));
 }
 
 int
@@ -51,34 +78,27 @@ ctx_report(struct lc_ctx *ctx, const char *id, lc_error *err)
   if (err == NULL)
     return 1;
   int code = lc_error_exit_code(err);
-  if (ctx->format == LC_FORMAT_JSON) {
-    json_object *inner = json_object_new_object();
-    const char *name = err->cls == LC_ERR_USAGE ? "InvalidArgument"
-                       : err->cls == LC_ERR_TRANSPORT && err->code != LC_GRPC_DEADLINE_EXCEEDED
-                           ? "Unavailable"
-                           : lc_grpc_code_name(err->code);
-    json_object_object_add(inner, "code", json_object_new_string(name));
-    json_object_object_add(inner, "message", json_object_new_string(err->message));
-    if (id != NULL)
-      json_object_object_add(inner, "id", json_object_new_string(id));
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "error", inner);
-    lc_json_print_line(o, stderr);
-    json_object_put(o);
-  } else {
-    fputs(ctx->command ? "lcctl: " : "lcctl", stderr);
-    if (ctx->command)
-      fputs(ctx->command, stderr);
-    if (id != NULL && *id != '\0') {
-      fputc(' ', stderr);
-      put_sanitized(stderr, id);
-    }
-    fputs(": ", stderr);
-    put_sanitized(stderr, err->message);
-    fputc('\n', stderr);
-  }
+  if (ctx->format == LC_FORMAT_JSON)
+    report_json(id, err);
+  else
+    report_text(ctx->command, id, err);
   lc_error_free(err);
   return code;
+}
+
+int
+cmd_finish(struct lc_ctx *ctx, int rv)
+{
+  int e = lc_output_close();
+  /* A reader that went away (| head) is how pipelines end, not a failure:
+   * the command's own status stands (run and exec: the process's, which
+   * got SIGPIPE). */
+  if (e == 0 || e == EPIPE)
+    return rv;
+  lc_error *err = NULL;
+  lc_error_set(&err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "write error: %s", strerror(e));
+  ctx_report(ctx, NULL, err);
+  return rv != 0 ? rv : 1;
 }
 
 int
@@ -136,6 +156,10 @@ cmd_arg_report(struct lc_ctx *ctx)
  * before; the wrapper's help filter notes that they did, so that we exit 0
  * after them as argp would have. (--version exits in its own hook.) */
 static bool help_printed;
+/* While a command parses (cmd_parse): the global options as a second child,
+ * and the context they set. */
+static const struct argp *globals_child;
+static struct lc_ctx *globals_ctx;
 
 static error_t
 parse_wrap(int key, char *arg, struct argp_state *state)
@@ -143,6 +167,8 @@ parse_wrap(int key, char *arg, struct argp_state *state)
   if (key != ARGP_KEY_INIT)
     return ARGP_ERR_UNKNOWN;
   state->child_inputs[0] = state->input;
+  if (globals_child != NULL)
+    state->child_inputs[1] = globals_ctx;
   state->flags |= ARGP_NO_EXIT;
   return 0;
 }
@@ -175,7 +201,12 @@ option_message(const char *text, const char *argv0)
 int
 cmd_argp_parse(const struct argp *argp, int argc, char **argv, void *input, const char *help_name)
 {
-  struct argp_child children[] = {{argp, 0, NULL, 0}, {NULL, 0, NULL, 0}};
+  struct argp_child children[] = {
+      {argp, 0, NULL, 0},
+      /* group 100: listed under --help after the command's own options */
+      {globals_child, 0, globals_child ? "Global options (also accepted after the command):" : NULL,
+       100},
+      {NULL, 0, NULL, 0}};
   struct argp wrap = {NULL, parse_wrap, NULL, NULL, children, note_help, argp->argp_domain};
   char *text = NULL;
   size_t text_len = 0;
@@ -207,7 +238,11 @@ cmd_parse(struct lc_ctx *ctx, const struct argp *argp, int argc, char **argv, vo
   static char name[64];
   snprintf(name, sizeof(name), "lcctl %s", ctx->command);
   argv[0] = name;
+  globals_child = &cmd_global_after_argp;
+  globals_ctx = ctx;
   int rv = cmd_argp_parse(argp, argc, argv, input, name);
+  globals_child = NULL;
+  globals_ctx = NULL;
   return rv == 0 ? 0 : cmd_arg_report(ctx);
 }
 
@@ -262,14 +297,36 @@ cmd_ids_validate(struct lc_ctx *ctx, const struct cmd_ids *ids)
 }
 
 int
+cmd_exit_of(uint32_t status)
+{
+  return status > 255 ? 255 : (int)status;
+}
+
+int
+cmd_one_id(struct lc_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input,
+           const char *const *id, cmd_one_id_fn call)
+{
+  if (cmd_parse(ctx, argp, argc, argv, input) != 0)
+    return 2;
+  struct cmd_ids ids = {(char **)id, 1};
+  int rv = cmd_ids_validate(ctx, &ids);
+  if (rv != 0)
+    return rv;
+  lc_error *err = NULL;
+  lc_client *c = ctx_client(ctx, &err);
+  if (c == NULL)
+    return ctx_report(ctx, *id, err);
+  rv = call(ctx, c, *id, input, &err);
+  return rv < 0 ? ctx_report(ctx, *id, err) : rv;
+}
+
+int
 cmd_task_op(struct lc_ctx *ctx, enum lc_task_op op, const struct lc_task_op_args *args,
             const struct cmd_ids *ids, struct lc_task_op_result *results)
 {
   lc_error *err = NULL;
   lc_client *c = ctx_client(ctx, &err);
-  struct lc_task_op_result *res = results ? results : calloc(ids->n, sizeof(*res));
-  if (res == NULL)
-    return ctx_usage(ctx, "out of memory");
+  struct lc_task_op_result *res = results ? results : xcalloc(ids->n, sizeof(*res));
   int worst = 0;
   if (c == NULL ||
       lc_task_op_many(c, op, args, (const char *const *)ids->ids, ids->n, res, &err) < 0) {

@@ -46,9 +46,11 @@ static struct argp create_argp = {
     parse_create,
     "ID [CMD [ARG...]]",
     "Create a container and its task, not started.\v"
-    "The root filesystem comes from --rootfs DIR (a default spec is generated) or "
-    "--bundle DIR (DIR/config.json and its root). Without --log the process's output "
-    "is discarded.",
+    "The root filesystem comes from --rootfs DIR (a default spec is generated), "
+    "--bundle DIR (DIR/config.json and its root) or --image REF (a snapshot of the "
+    "image; its config gives the command, env, cwd and user by docker's rules). Without "
+    "--log the process's output goes to lcctl's own log (lcctl logs ID); --log none "
+    "discards it.",
     create_children,
     NULL,
     NULL};
@@ -71,7 +73,8 @@ print_created(struct lc_ctx *ctx, const char *id, uint32_t pid, bool started)
 /* Started right after being made; if the start fails, the half-made container
  * is removed so that a retry with the same ID works. */
 static int
-start_created(struct lc_ctx *ctx, lc_client *c, const char *id, uint32_t *pid, lc_error **err)
+start_created(struct lc_ctx *ctx, lc_client *c, struct create_opts *o, const char *id,
+              uint32_t *pid, lc_error **err)
 {
   if (lc_task_start(c, id, NULL, pid, err) == 0)
     return 0;
@@ -79,6 +82,8 @@ start_created(struct lc_ctx *ctx, lc_client *c, const char *id, uint32_t *pid, l
   lc_task_op_many(c, LC_OP_DELETE_TASK, NULL, &id, 1, &res[0], NULL);
   lc_task_op_many(c, LC_OP_DELETE_CONTAINER, NULL, &id, 1, &res[1], NULL);
   lc_error_free(res[0].err);
+  if (res[1].err == NULL)
+    image_opts_remove_rootfs(c, o, id, NULL);
   lc_error_free(res[1].err);
   return -1;
 }
@@ -99,17 +104,24 @@ cmd_create(struct lc_ctx *ctx, int argc, char **argv)
     create_opts_clear(&a.opts);
     return ctx_usage(ctx, "-t needs an attached terminal: use 'lcctl run -t'");
   }
-  if (create_opts_prepare(&a.opts, ctx->ns, a.id, a.cmd, &spec_json, &log_uri, &err) < 0) {
+  if (image_opts_resolve(ctx, &a.opts, a.id, a.cmd, &err) < 0 ||
+      create_opts_prepare(&a.opts, ctx->ns, a.id, a.cmd, &spec_json, &log_uri, &err) < 0) {
     rv = ctx_report(ctx, a.id, err);
     goto out;
   }
   lc_client *c = ctx_client(ctx, &err);
-  struct lc_container_spec cs = {a.id, a.opts.runtime, spec_json, a.opts.labels, a.opts.n_labels};
+  struct lc_container_spec cs = {.id = a.id,
+                                 .runtime = a.opts.runtime,
+                                 .spec_json = spec_json,
+                                 .labels = a.opts.labels,
+                                 .n_labels = a.opts.n_labels};
   struct lc_task_spec ts = {.id = a.id, .runc_binary = a.opts.runc_binary};
   ts.io =
       (struct lc_stdio_paths){"", log_uri ? log_uri : "", log_uri ? log_uri : "", a.opts.spec.tty};
-  if (c == NULL || lc_create(c, &cs, &ts, &pid, &err) < 0 ||
-      (a.opts.start && start_created(ctx, c, a.id, &pid, &err) < 0)) {
+  if (c == NULL || image_opts_create(c, &a.opts, &cs, &ts, &pid, &err) < 0 ||
+      (a.opts.start && start_created(ctx, c, &a.opts, a.id, &pid, &err) < 0)) {
+    if (c != NULL)
+      create_opts_abandon_log(&a.opts, err);
     rv = ctx_report(ctx, a.id, err);
     goto out;
   }

@@ -7,13 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "logfile.h"
+#include "logs.h"
 #include "parse.h"
+#include "readfile.h"
+#include "util.h"
 
 enum {
   OPT_ROOTFS = 0x200,
   OPT_BUNDLE,
   OPT_ENV,
+  OPT_ENV_FILE,
   OPT_CWD,
   OPT_USER,
   OPT_HOSTNAME,
@@ -27,51 +33,84 @@ enum {
   OPT_LOG,
   OPT_START,
   OPT_RUNC_BINARY,
+  OPT_MOUNT,
+  OPT_CAP_ADD,
+  OPT_CAP_DROP,
+  OPT_PRIVILEGED,
+  OPT_DEVICE,
+  OPT_NO_NEW_PRIVS,
+  OPT_SECCOMP,
+  OPT_SECCOMP_PROFILE,
+  OPT_LOG_MAX_SIZE,
 };
+
+/* An --env-file is a few lines; this bounds a wrong file given by mistake. */
+#define ENV_FILE_MAX (1024 * 1024)
 
 static struct argp_option create_options[] = {
     {"rootfs", OPT_ROOTFS, "DIR", 0, "root filesystem directory (a spec is generated)", 1},
     {"bundle", OPT_BUNDLE, "DIR", 0, "OCI bundle: DIR/config.json and its rootfs", 1},
-    {"env", OPT_ENV, "K=V", 0, "set an environment variable (repeatable)", 2},
+    {"env", 'e', "K=V", 0, "set an environment variable (repeatable)", 2},
+    {"env-file", OPT_ENV_FILE, "FILE", 0, "K=V lines of FILE into the environment (repeatable)", 2},
     {"cwd", OPT_CWD, "DIR", 0, "working directory inside the container", 2},
-    {"user", OPT_USER, "UID[:GID]", 0, "run as this numeric user and group", 2},
+    {"user", OPT_USER, "USER[:GROUP]", 0,
+     "run as this user: names from the rootfs's own /etc/passwd and /etc/group, or numbers", 2},
     {"hostname", OPT_HOSTNAME, "NAME", 0, "the container's hostname", 2},
     {"label", OPT_LABEL, "K=V", 0, "a label on the container record (repeatable)", 2},
-    {"memory", OPT_MEMORY, "BYTES", 0, "memory limit (k, m, g suffixes)", 3},
-    {"cpus", OPT_CPUS, "N.N", 0, "CPU quota in CPUs", 3},
-    {"pids-limit", OPT_PIDS, "N", 0, "maximum number of processes", 3},
-    {"net-host", OPT_NET_HOST, NULL, 0, "share the host's network namespace", 3},
-    {"read-only", OPT_READ_ONLY, NULL, 0, "mount the root filesystem read-only", 3},
-    {"tty", 't', NULL, 0, "allocate a terminal for the process", 3},
-    {"runtime", OPT_RUNTIME, "NAME", 0, "runtime (default io.containerd.runc.v2)", 4},
-    {"runc-binary", OPT_RUNC_BINARY, "PATH", 0, "runc binary the shim runs (runc BinaryName)", 4},
-    {"log", OPT_LOG, "FILE", 0, "append the process's stdout and stderr to FILE", 4},
+    {"mount", OPT_MOUNT, "SPEC", 0,
+     "type=bind,src=HOST,dst=PATH[,ro][,bind][,PROPAGATION] or "
+     "type=tmpfs,dst=PATH[,size=N][,mode=M] (repeatable)",
+     3},
+    {"volume", 'v', "HOST:PATH[:ro]", 0, "bind HOST at PATH (repeatable)", 3},
+    {"memory", OPT_MEMORY, "BYTES", 0, "memory limit (k, m, g suffixes)", 4},
+    {"cpus", OPT_CPUS, "N.N", 0, "CPU quota in CPUs", 4},
+    {"pids-limit", OPT_PIDS, "N", 0, "maximum number of processes", 4},
+    {"net-host", OPT_NET_HOST, NULL, 0, "share the host's network namespace", 4},
+    {"read-only", OPT_READ_ONLY, NULL, 0, "mount the root filesystem read-only", 4},
+    {"tty", 't', NULL, 0, "allocate a terminal for the process", 4},
+    {"cap-add", OPT_CAP_ADD, "CAP", 0,
+     "add a capability (NET_ADMIN, CAP_NET_ADMIN, ALL; repeatable)", 5},
+    {"cap-drop", OPT_CAP_DROP, "CAP", 0, "drop a capability (or ALL; repeatable)", 5},
+    {"privileged", OPT_PRIVILEGED, NULL, 0,
+     "every capability and host device, nothing masked, no seccomp", 5},
+    {"device", OPT_DEVICE, "HOST[:PATH][:rwm]", 0, "give the container a host device (repeatable)",
+     5},
+    {"no-new-privileges", OPT_NO_NEW_PRIVS, "BOOL", OPTION_ARG_OPTIONAL,
+     "true (the default) or false to let setuid programs gain privileges", 5},
+    {"seccomp", OPT_SECCOMP, NULL, 0, "apply lcctl's default seccomp profile (docker's in effect)",
+     5},
+    {"seccomp-profile", OPT_SECCOMP_PROFILE, "FILE", 0, "apply an OCI seccomp profile (JSON)", 5},
+    {"runtime", OPT_RUNTIME, "NAME", 0, "runtime (default io.containerd.runc.v2)", 6},
+    {"runc-binary", OPT_RUNC_BINARY, "PATH", 0, "runc binary the shim runs (runc BinaryName)", 6},
+    {"log", OPT_LOG, "FILE|none", 0,
+     "append the process's stdout and stderr to FILE (default for a detached task: a log of "
+     "lcctl's own; none: discard)",
+     6},
+    {"log-max-size", OPT_LOG_MAX_SIZE, "BYTES", 0,
+     "rotate lcctl's own log at BYTES (default 100m; 0: never)", 6},
     {NULL, 0, NULL, 0, NULL, 0},
 };
 
-static int
+/* Appends to a NULL-terminated list of owned strings. */
+static void
+push_string(char ***list, size_t *n, const char *s)
+{
+  *list = xrealloc(*list, (*n + 2) * sizeof(**list));
+  (*list)[(*n)++] = xstrdup(s);
+  (*list)[*n] = NULL;
+}
+
+static void
 push_env(struct create_opts *o, const char *kv)
 {
-  char **grown = realloc(o->env, (o->n_env + 2) * sizeof(*grown));
-  if (grown == NULL)
-    return -1;
-  o->env = grown;
-  o->env[o->n_env++] = strdup(kv);
-  o->env[o->n_env] = NULL;
+  push_string(&o->env, &o->n_env, kv);
   o->spec.env = o->env;
-  return 0;
 }
 
 static int
 push_label(struct create_opts *o, char *key, char *value)
 {
-  lc_label *grown = realloc(o->labels, (o->n_labels + 1) * sizeof(*grown));
-  if (grown == NULL) {
-    free(key);
-    free(value);
-    return -1;
-  }
-  o->labels = grown;
+  o->labels = xrealloc(o->labels, (o->n_labels + 1) * sizeof(*o->labels));
   o->labels[o->n_labels++] = (lc_label){key, value};
   return 0;
 }
@@ -83,52 +122,103 @@ fail(struct argp_state *state, lc_error *err)
   return cmd_arg_fail(state, err);
 }
 
-static error_t
-parse_create_opt(int key, char *arg, struct argp_state *state)
+/* One line of an env file: blank and '#' lines are skipped, KEY=VALUE is
+ * taken as it is (no quotes removed, as docker does), a bare KEY takes
+ * lcctl's own value if it has one. */
+static int
+env_file_line(struct create_opts *o, const char *path, size_t lineno, char *line, lc_error **err)
 {
-  struct create_opts *o = state->input;
+  size_t len = strlen(line);
+  if (len > 0 && line[len - 1] == '\r')
+    line[--len] = '\0';
+  char *p = line;
+  while (*p == ' ' || *p == '\t')
+    p++;
+  if (*p == '\0' || *p == '#')
+    return 0;
+  char *eq = strchr(p, '=');
+  size_t key_len = eq ? (size_t)(eq - p) : strlen(p);
+  if (key_len == 0 || strcspn(p, " \t") < key_len || (eq == NULL && p[key_len] != '\0'))
+    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
+                        "--env-file %s:%zu: expected KEY=VALUE", path, lineno);
+  if (eq != NULL) {
+    push_env(o, p);
+    return 0;
+  }
+  const char *value = getenv(p);
+  if (value != NULL) {
+    cleanup_free char *kv = xasprintf("%s=%s", p, value);
+    push_env(o, kv);
+  }
+  return 0;
+}
+
+static int
+read_env_file(struct create_opts *o, const char *path, lc_error **err)
+{
+  cleanup_free char *text = NULL;
+  size_t len = 0, lineno = 0;
+  int e = lc_read_file(path, ENV_FILE_MAX, &text, &len);
+  if (e != 0)
+    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "--env-file %s: %s", path,
+                        e == EFBIG    ? "too large"
+                        : e == EINVAL ? "not a regular file"
+                                      : strerror(e));
+  if (memchr(text, '\0', len) != NULL)
+    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
+                        "--env-file %s: not a text file", path);
+  for (char *save = NULL, *line = strtok_r(text, "\n", &save); line != NULL;
+       line = strtok_r(NULL, "\n", &save)) {
+    if (env_file_line(o, path, ++lineno, line, err) != 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* --env/-e and --env-file, in the order given; later ones win. */
+static error_t
+parse_env_opt(int key, char *arg, struct argp_state *state, struct create_opts *o)
+{
   lc_error *err = NULL;
   char *k = NULL, *v = NULL;
-  switch (key) {
-  case OPT_ROOTFS:
-    o->rootfs = arg;
-    return 0;
-  case OPT_BUNDLE:
-    o->bundle = arg;
-    return 0;
-  case OPT_ENV:
-    if (parse_key_value(arg, &k, &v, &err) < 0)
-      return fail(state, err);
+  if (key == OPT_ENV_FILE)
+    return read_env_file(o, arg, &err) < 0 ? fail(state, err) : 0;
+  if (parse_key_value(arg, &k, &v, &err) < 0)
+    return fail(state, err);
+  free(k);
+  free(v);
+  push_env(o, arg);
+  return 0;
+}
+
+/* --label K=V, bounded as containerd bounds it. */
+static error_t
+parse_label_opt(char *arg, struct argp_state *state, struct create_opts *o)
+{
+  lc_error *err = NULL;
+  char *k = NULL, *v = NULL;
+  if (parse_key_value(arg, &k, &v, &err) < 0)
+    return fail(state, err);
+  /* containerd's limit (labels.Validate), checked before anything is sent. */
+  if (strlen(k) + strlen(v) > LC_LABEL_MAX_BYTES) {
+    error_t e = cmd_arg_error(state,
+                              "--label %.20s=...: key and value together are longer than "
+                              "%d bytes, containerd's limit",
+                              k, LC_LABEL_MAX_BYTES);
     free(k);
     free(v);
-    return push_env(o, arg) < 0 ? ENOMEM : 0;
-  case OPT_CWD:
-    if (arg[0] != '/')
-      return cmd_arg_error(state, "--cwd must be an absolute path inside the container: %s", arg);
-    o->spec.cwd = arg;
-    return 0;
-  case OPT_USER:
-    if (parse_user(arg, &o->spec.uid, &o->spec.gid, &o->spec.has_gid, &err) < 0)
-      return fail(state, err);
-    o->spec.has_user = true;
-    return 0;
-  case OPT_HOSTNAME:
-    o->spec.hostname = arg;
-    return 0;
-  case OPT_LABEL:
-    if (parse_key_value(arg, &k, &v, &err) < 0)
-      return fail(state, err);
-    /* containerd's limit (labels.Validate), checked before anything is sent. */
-    if (strlen(k) + strlen(v) > LC_LABEL_MAX_BYTES) {
-      error_t e = cmd_arg_error(state,
-                                "--label %.20s=...: key and value together are longer than "
-                                "%d bytes, containerd's limit",
-                                k, LC_LABEL_MAX_BYTES);
-      free(k);
-      free(v);
-      return e;
-    }
-    return push_label(o, k, v) < 0 ? ENOMEM : 0;
+    return e;
+  }
+  return push_label(o, k, v);
+}
+
+/* --memory, --cpus, --pids-limit. */
+static error_t
+parse_resource_opt(int key, char *arg, struct argp_state *state, struct create_opts *o)
+{
+  lc_error *err = NULL;
+  uint64_t n;
+  switch (key) {
   case OPT_MEMORY:
     if (parse_size_bytes(arg, &o->spec.memory_bytes, &err) < 0)
       return fail(state, err);
@@ -137,8 +227,7 @@ parse_create_opt(int key, char *arg, struct argp_state *state)
     return 0;
   case OPT_CPUS:
     return parse_cpus(arg, &o->spec.cpus, &err) < 0 ? fail(state, err) : 0;
-  case OPT_PIDS: {
-    uint64_t n;
+  default:
     if (parse_uint_arg(arg, "pids limit", INT64_MAX, &n, &err) < 0)
       return fail(state, err);
     if (n == 0)
@@ -146,6 +235,104 @@ parse_create_opt(int key, char *arg, struct argp_state *state)
     o->spec.pids_limit = (int64_t)n;
     return 0;
   }
+}
+
+/* --mount and -v. */
+static error_t
+parse_mount_opt(int key, char *arg, struct argp_state *state, struct create_opts *o)
+{
+  lc_error *err = NULL;
+  struct spec_mount m;
+  if ((key == 'v' ? spec_volume_parse(arg, &m, &err) : spec_mount_parse(arg, &m, &err)) < 0)
+    return fail(state, err);
+  o->mounts = xrealloc(o->mounts, (o->n_mounts + 1) * sizeof(*o->mounts));
+  o->mounts[o->n_mounts++] = m;
+  o->spec.mounts = o->mounts;
+  o->spec.n_mounts = o->n_mounts;
+  return 0;
+}
+
+/* true/false for --no-new-privileges[=BOOL]. */
+static error_t
+parse_nnp(char *arg, struct argp_state *state, struct create_opts *o)
+{
+  if (arg == NULL || strcmp(arg, "true") == 0)
+    o->spec.no_new_privileges = SPEC_NNP_ON;
+  else if (strcmp(arg, "false") == 0)
+    o->spec.no_new_privileges = SPEC_NNP_OFF;
+  else
+    return cmd_arg_error(state, "--no-new-privileges takes true or false, not '%s'", arg);
+  return 0;
+}
+
+/* Capabilities, privileged, devices, no-new-privileges, seccomp. */
+static error_t
+parse_security_opt(int key, char *arg, struct argp_state *state, struct create_opts *o)
+{
+  lc_error *err = NULL;
+  char *name = NULL;
+  struct spec_device d;
+  switch (key) {
+  case OPT_CAP_ADD:
+  case OPT_CAP_DROP:
+    if (spec_capability_name(arg, &name, &err) < 0)
+      return fail(state, err);
+    if (key == OPT_CAP_ADD)
+      push_string(&o->cap_add, &o->n_cap_add, name);
+    else
+      push_string(&o->cap_drop, &o->n_cap_drop, name);
+    free(name);
+    o->spec.cap_add = o->cap_add;
+    o->spec.cap_drop = o->cap_drop;
+    return 0;
+  case OPT_DEVICE:
+    if (spec_device_parse(arg, &d, &err) < 0)
+      return fail(state, err);
+    o->devices = xrealloc(o->devices, (o->n_devices + 1) * sizeof(*o->devices));
+    o->devices[o->n_devices++] = d;
+    o->spec.devices = o->devices;
+    o->spec.n_devices = o->n_devices;
+    return 0;
+  case OPT_NO_NEW_PRIVS:
+    return parse_nnp(arg, state, o);
+  case OPT_PRIVILEGED:
+    o->spec.privileged = true;
+    return 0;
+  case OPT_SECCOMP:
+    o->spec.seccomp = true;
+    return 0;
+  default:
+    o->spec.seccomp_profile = arg;
+    return 0;
+  }
+}
+
+/* Options that only keep their argument. */
+static error_t
+parse_plain_opt(int key, char *arg, struct argp_state *state, struct create_opts *o)
+{
+  switch (key) {
+  case OPT_ROOTFS:
+    o->rootfs = arg;
+    return 0;
+  case OPT_BUNDLE:
+    o->bundle = arg;
+    return 0;
+  case OPT_CWD:
+    if (arg[0] != '/')
+      return cmd_arg_error(state, "--cwd must be an absolute path inside the container: %s", arg);
+    o->spec.cwd = arg;
+    return 0;
+  case OPT_USER:
+    if (arg[0] == '\0' || strchr(arg, ':') != strrchr(arg, ':') || arg[0] == ':' ||
+        arg[strlen(arg) - 1] == ':')
+      return cmd_arg_error(state, "invalid user '%s': expected USER[:GROUP] (names or numbers)",
+                           arg);
+    o->user_arg = arg;
+    return 0;
+  case OPT_HOSTNAME:
+    o->spec.hostname = arg;
+    return 0;
   case OPT_NET_HOST:
     o->spec.net_host = true;
     return 0;
@@ -164,22 +351,67 @@ parse_create_opt(int key, char *arg, struct argp_state *state)
   case OPT_LOG:
     o->log = arg;
     return 0;
+  case OPT_LOG_MAX_SIZE: {
+    lc_error *err = NULL;
+    if (strcmp(arg, "0") != 0 &&
+        (parse_size_bytes(arg, &o->log_max_size, &err) < 0 || o->log_max_size < 4096)) {
+      lc_error_free(err);
+      return cmd_arg_error(state, "--log-max-size %s: expected 0 or a size of at least 4k", arg);
+    }
+    o->log_max_size_set = true;
+    return 0;
+  }
   default:
     return ARGP_ERR_UNKNOWN;
   }
 }
 
-const struct argp create_opts_argp = {
-    create_options, parse_create_opt, NULL, NULL, NULL, NULL, NULL};
+static error_t
+parse_create_opt(int key, char *arg, struct argp_state *state)
+{
+  struct create_opts *o = state->input;
+  switch (key) {
+  case 'e':
+  case OPT_ENV_FILE:
+    return parse_env_opt(key, arg, state, o);
+  case OPT_LABEL:
+    return parse_label_opt(arg, state, o);
+  case OPT_MEMORY:
+  case OPT_CPUS:
+  case OPT_PIDS:
+    return parse_resource_opt(key, arg, state, o);
+  case OPT_MOUNT:
+  case 'v':
+    return parse_mount_opt(key, arg, state, o);
+  case OPT_CAP_ADD:
+  case OPT_CAP_DROP:
+  case OPT_DEVICE:
+  case OPT_NO_NEW_PRIVS:
+  case OPT_PRIVILEGED:
+  case OPT_SECCOMP:
+  case OPT_SECCOMP_PROFILE:
+    return parse_security_opt(key, arg, state, o);
+  case ARGP_KEY_INIT:
+    state->child_inputs[0] = &o->image;
+    return 0;
+  default:
+    return parse_plain_opt(key, arg, state, o);
+  }
+}
 
-/* The log file is given to the shim as a file:// URI, which must be absolute;
+/* --image and its options are a child of their own (image_opts.c). */
+static const struct argp_child create_opts_children[] = {{&image_opts_argp, 0, NULL, 0},
+                                                         {NULL, 0, NULL, 0}};
+
+const struct argp create_opts_argp = {
+    create_options, parse_create_opt, NULL, NULL, create_opts_children, NULL, NULL};
+
+/* The absolute path of a --log FILE: the shim opens it on its side, and
  * its directory must exist now, not fail later inside the shim. */
 static int
-log_uri_of(const char *path, char **uri, lc_error **err)
+log_abs_path(const char *path, char **abs, lc_error **err)
 {
-  char *copy = strdup(path);
-  if (copy == NULL)
-    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+  cleanup_free char *copy = xstrdup(path);
   char *slash = strrchr(copy, '/');
   const char *base = slash ? slash + 1 : copy;
   const char *dir = slash ? (slash == copy ? "/" : copy) : ".";
@@ -187,26 +419,109 @@ log_uri_of(const char *path, char **uri, lc_error **err)
     *slash = '\0';
   char real[PATH_MAX];
   struct stat st;
-  int rv = 0;
   if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
-    rv = lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "--log needs a file name: %s",
-                      path);
-  else if (realpath(dir, real) == NULL)
-    rv = lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "--log %s: directory %s: %s",
-                      path, dir, strerror(errno));
-  else if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode))
-    rv = lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
-                      "--log %s: %s is not a directory", path, dir);
-  else {
-    char *abs = NULL;
-    if (asprintf(&abs, "%s%s%s", real, strcmp(real, "/") ? "/" : "", base) < 0)
-      abs = NULL;
-    if (abs == NULL || (*uri = lc_file_uri(abs)) == NULL)
-      rv = lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-    free(abs);
+    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "--log needs a file name: %s",
+                        path);
+  if (realpath(dir, real) == NULL)
+    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "--log %s: directory %s: %s",
+                        path, dir, strerror(errno));
+  if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode))
+    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
+                        "--log %s: %s is not a directory", path, dir);
+  *abs = xasprintf("%s%s%s", real, strcmp(real, "/") ? "/" : "", base);
+  return 0;
+}
+
+/* mkdir -p for the default log directory (0750: logs may hold secrets). */
+static int
+make_log_dir(const char *dir, lc_error **err)
+{
+  cleanup_free char *p = xstrdup(dir);
+  for (char *slash = strchr(p + 1, '/');; slash = strchr(slash + 1, '/')) {
+    if (slash != NULL)
+      *slash = '\0';
+    if (mkdir(p, 0750) != 0 && errno != EEXIST)
+      return lc_error_errno(err, errno, "log directory %s", p);
+    if (slash == NULL)
+      return 0;
+    *slash = '/';
   }
-  free(copy);
-  return rv;
+}
+
+/* A detached task's output goes, unless --log says otherwise, to
+ * LOG_DIR/NS/ID.log through lcctl's own logger (binary://, this very
+ * binary), which adds the index of times and rotates at --log-max-size. */
+static int
+default_log(struct create_opts *o, const char *ns, const char *id, char **path, char **uri,
+            lc_error **err)
+{
+  const char *base = getenv("LCCTL_LOG_DIR");
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0)
+    return lc_error_errno(err, errno, "finding lcctl's own path for its logger");
+  self[n] = '\0';
+  if (base == NULL || base[0] == '\0')
+    base = LC_LOG_DEFAULT_DIR;
+  if (base[0] != '/')
+    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
+                        "LCCTL_LOG_DIR must be an absolute path: %s", base);
+  cleanup_free char *dir = xasprintf("%s/%s", base, ns);
+  if (make_log_dir(dir, err) < 0)
+    return -1;
+  *path = xasprintf("%s/%s.log", dir, id);
+  *uri = lc_log_binary_uri(self, *path,
+                           o->log_max_size_set ? o->log_max_size : LC_LOG_DEFAULT_MAX_SIZE);
+  return 0;
+}
+
+/* The task's stdout/stderr URI and the labels that say where the log is. */
+static int
+log_setup(struct create_opts *o, const char *ns, const char *id, char **uri, lc_error **err)
+{
+  cleanup_free char *path = NULL;
+  bool none = o->log != NULL && strcmp(o->log, "none") == 0;
+  *uri = NULL;
+  if (o->log_max_size_set && (o->log != NULL || o->attached))
+    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
+                        "--log-max-size applies to lcctl's own log of a detached task, not to "
+                        "--log or an attached run");
+  if (none || (o->log == NULL && o->attached))
+    return 0;
+  if (o->log != NULL) {
+    if (log_abs_path(o->log, &path, err) < 0)
+      return -1;
+    *uri = lc_file_uri(path);
+    if (*uri == NULL)
+      lc_oom();
+  } else {
+    if (default_log(o, ns, id, &path, uri, err) < 0)
+      return -1;
+    push_label(o, xstrdup(LC_LOG_OWNED_LABEL), xstrdup("true"));
+    free(o->owned_log);
+    o->owned_log = xstrdup(path);
+  }
+  push_label(o, xstrdup(LC_LOG_LABEL), xstrdup(path));
+  return 0;
+}
+
+/* --user names mean what the container's own /etc/passwd and /etc/group
+ * say, so they are looked up only once the rootfs is known. */
+static int
+resolve_user(struct create_opts *o, const char *rootfs, lc_error **err)
+{
+  if (o->user_arg == NULL)
+    return 0;
+  lc_user_clear(&o->user);
+  if (lc_user_resolve_in_root(o->user_arg, rootfs, &o->user, err) < 0)
+    return -1;
+  o->spec.has_user = true;
+  o->spec.uid = o->user.uid;
+  o->spec.has_gid = true;
+  o->spec.gid = o->user.gid;
+  o->spec.additional_gids = o->user.additional_gids;
+  o->spec.n_additional_gids = o->user.n_additional_gids;
+  return 0;
 }
 
 /* The spec from a bundle, or generated for a rootfs directory; root.path is
@@ -218,6 +533,10 @@ load_spec(struct create_opts *o, const char *ns, const char *id, char *const *ar
   o->spec.id = id;
   o->spec.namespace = ns;
   o->spec.args = args;
+  if (o->image.ref != NULL) { /* image_opts_resolve set args, env, cwd and user */
+    o->spec.args = o->image.args;
+    return spec_generate(&o->spec, spec, err);
+  }
   if (o->bundle != NULL) {
     if (spec_load_bundle(o->bundle, spec, rootfs_abs, err) < 0)
       return -1;
@@ -228,6 +547,8 @@ load_spec(struct create_opts *o, const char *ns, const char *id, char *const *ar
      * by -t, as the task's stdio must match it. */
     if (json_object_object_get_ex(*spec, "process", &process))
       json_object_object_add(process, "terminal", json_object_new_boolean(o->spec.tty));
+    if (resolve_user(o, *rootfs_abs, err) < 0)
+      return -1;
     return spec_apply_opts(*spec, &o->spec, err);
   }
   struct stat st;
@@ -239,6 +560,8 @@ load_spec(struct create_opts *o, const char *ns, const char *id, char *const *ar
     return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
                         "a command is required with --rootfs");
   o->spec.root_path = *rootfs_abs;
+  if (resolve_user(o, *rootfs_abs, err) < 0)
+    return -1;
   return spec_generate(&o->spec, spec, err);
 }
 
@@ -246,13 +569,13 @@ int
 create_opts_prepare(struct create_opts *o, const char *ns, const char *id, char *const *args,
                     char **spec_json, char **log_uri, lc_error **err)
 {
-  if ((o->rootfs == NULL) == (o->bundle == NULL))
+  if ((o->rootfs != NULL) + (o->bundle != NULL) + (o->image.ref != NULL) != 1)
     return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
-                        "exactly one of --rootfs DIR or --bundle DIR is required");
+                        "exactly one of --rootfs DIR, --bundle DIR or --image REF is required");
   if (validate_container_id(id, err) < 0)
     return -1;
   *log_uri = NULL;
-  if (o->log != NULL && log_uri_of(o->log, log_uri, err) < 0)
+  if (log_setup(o, ns, id, log_uri, err) < 0)
     return -1;
   json_object *spec = NULL;
   char *rootfs_abs = NULL;
@@ -282,5 +605,27 @@ create_opts_clear(struct create_opts *o)
     free(o->labels[i].value);
   }
   free(o->labels);
+  for (size_t i = 0; i < o->n_mounts; i++)
+    spec_mount_clear(&o->mounts[i]);
+  free(o->mounts);
+  for (size_t i = 0; i < o->n_devices; i++)
+    spec_device_clear(&o->devices[i]);
+  free(o->devices);
+  for (size_t i = 0; i < o->n_cap_add; i++)
+    free(o->cap_add[i]);
+  free(o->cap_add);
+  for (size_t i = 0; i < o->n_cap_drop; i++)
+    free(o->cap_drop[i]);
+  free(o->cap_drop);
+  lc_user_clear(&o->user);
+  image_opts_clear(&o->image);
+  free(o->owned_log);
   memset(o, 0, sizeof(*o));
+}
+
+void
+create_opts_abandon_log(const struct create_opts *o, const lc_error *err)
+{
+  if (o->owned_log != NULL && (err == NULL || err->code != LC_GRPC_ALREADY_EXISTS))
+    cmd_logs_remove(o->owned_log);
 }

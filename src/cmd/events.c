@@ -1,9 +1,6 @@
 /* lcctl events: the daemon's events, filtered, one line each, as they happen. */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +10,8 @@
 #include "cmd.h"
 #include "core/event.h"
 #include "core/parse.h"
+#include "core/signals.h"
+#include "core/util.h"
 
 /* Far more than anyone types; keeps the filter list the daemon parses small. */
 #define MAX_LIST 1024
@@ -36,8 +35,7 @@ struct events_run {
   struct lc_ctx *ctx;
   uint64_t shown;
   bool goal_met;   /* --count or --until reached */
-  bool out_closed; /* stdout's reader went away (| head) */
-  int write_errno; /* another write failure */
+  bool out_closed; /* stdout failed or its reader went away (| head) */
 };
 
 enum {
@@ -53,7 +51,9 @@ enum {
 static struct argp_option events_options[] = {
     {"type", OPT_TYPE, "T,T...", 0,
      "only these types: exit, oom, create, start, exec-added, exec-started, paused, resumed, "
-     "delete, unknown (repeatable)",
+     "delete (the tasks'), container-create/-update/-delete, image-create/-update/-delete, "
+     "namespace-create/-update/-delete, snapshot-prepare/-commit/-remove, content-delete, "
+     "unknown (repeatable)",
      0},
     {"container", OPT_CONTAINER, "ID", 0, "only events of this container (repeatable)", 0},
     {"filter", OPT_FILTER, "EXPR", 0,
@@ -84,10 +84,8 @@ add_types(struct argp_state *state, struct events_args *a, const char *arg)
     }
     int t = lc_event_type_from_name(name);
     if (t < 0) {
-      error_t rv = cmd_arg_error(state,
-                                 "unknown event type '%s'; types are exit, oom, create, start, "
-                                 "exec-added, exec-started, paused, resumed, delete, unknown",
-                                 name);
+      error_t rv = cmd_arg_error(state, "unknown event type '%s'; types are %s", name,
+                                 lc_event_type_names());
       free(copy);
       return rv;
     }
@@ -183,60 +181,26 @@ static struct argp events_argp = {
     parse_events,
     "",
     "Stream containerd's events in the namespace, one line each, as they happen.\v"
-    "Text lines are: TIME NAMESPACE TYPE CONTAINER [id=ID] [pid=PID] [exit_status=N] "
-    "[exited_at=TIME] (and topic=TOPIC for type unknown). With --format json, one object "
+    "Text lines are: TIME NAMESPACE TYPE CONTAINER [id=ID] [image=|name=|key=|digest=NAME] "
+    "[pid=PID] [exit_status=N] [exited_at=TIME] (and topic=TOPIC for type unknown); with -q, "
+    "the container, or what another service's event is about. With --format json, one object "
     "per line. Without --count, --until or --timeout the stream runs until interrupted.",
     NULL,
     NULL,
     NULL};
 
-/* ---- signals: SIGINT and SIGTERM end the stream cleanly ----------------- */
-
-static volatile sig_atomic_t got_signal;
-static int wake_pipe[2] = {-1, -1};
-
-/* Async-signal-safe: a flag, and a byte that wakes the poll loop. */
-static void
-on_signal(int signo)
-{
-  int saved = errno;
-  got_signal = 1;
-  if (wake_pipe[1] >= 0) {
-    ssize_t r = write(wake_pipe[1], "", 1);
-    (void)r;
-  }
-  errno = saved;
-}
-
-/* No SA_RESTART: a write blocked on a full pipe must give way to ^C too. */
-static int
-signals_install(struct sigaction old[2])
-{
-  if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
-    return -1;
-  struct sigaction sa = {.sa_handler = on_signal};
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, &old[0]);
-  sigaction(SIGTERM, &sa, &old[1]);
-  return 0;
-}
-
-static void
-signals_restore(struct sigaction old[2])
-{
-  sigaction(SIGINT, &old[0], NULL);
-  sigaction(SIGTERM, &old[1], NULL);
-  close(wake_pipe[0]);
-  close(wake_pipe[1]);
-  wake_pipe[0] = wake_pipe[1] = -1;
-}
-
 /* ---- the stream's callbacks ---------------------------------------------- */
+
+/* SIGINT and SIGTERM end the stream cleanly (exit 0); taken on a signalfd. */
+static struct lc_signals stop_signals = {.fd = -1};
+static bool got_signal;
 
 static bool
 events_stop(void *ud)
 {
-  return got_signal != 0;
+  if (lc_signals_next(&stop_signals) != 0)
+    got_signal = true;
+  return got_signal;
 }
 
 /* Lines must reach a pipe as they happen; a reader that left (| head -1) is
@@ -246,10 +210,13 @@ flush_line(struct events_run *r)
 {
   if (fflush(stdout) == 0 && !ferror(stdout))
     return true;
-  if (errno == EPIPE || got_signal)
-    r->out_closed = true;
-  else
-    r->write_errno = errno ? errno : EIO;
+  if (lc_output_errno() == 0) {
+    /* Interrupted while the reader was not reading: a signal ends us, and
+     * the line it cut is dropped rather than written at exit. */
+    got_signal = true;
+    lc_output_discard();
+  }
+  r->out_closed = true;
   return false;
 }
 
@@ -261,7 +228,10 @@ print_event(struct events_run *r, const struct lc_event *ev)
     lc_json_print_line(o, stdout);
     json_object_put(o);
   } else if (r->ctx->quiet) {
-    printf("%s\n", ev->container_id ? ev->container_id : "-");
+    /* What the event is about: its container, or the image, namespace,
+     * snapshot or blob of another service's event. */
+    lc_text_put(stdout, ev->container_id != NULL ? ev->container_id : ev->object, true);
+    putchar('\n');
   } else {
     lc_event_print_text(ev, stdout);
   }
@@ -294,17 +264,25 @@ on_event(void *ud, const struct lc_event *ev)
   return LC_EVENTS_CONTINUE;
 }
 
+/* Notices on stderr take the shape of error lines (one write, sanitised,
+ * JSON with --json); the stream goes on. */
 static void
 on_bad_event(void *ud, const lc_error *why)
 {
-  fprintf(stderr, "lcctl: events: skipped an event: %s\n", why->message);
+  struct events_run *r = ud;
+  lc_error *err = NULL;
+  lc_error_set(&err, LC_ERR_LOCAL, LC_GRPC_UNKNOWN, "skipped an event: %s", why->message);
+  ctx_report(r->ctx, NULL, err);
 }
 
 static void
 on_lost(void *ud, const lc_error *why)
 {
-  fprintf(stderr, "lcctl: events: %s; reconnecting, events may be missed until then\n",
-          why->message);
+  struct events_run *r = ud;
+  lc_error *err = NULL;
+  lc_error_set(&err, LC_ERR_TRANSPORT, LC_GRPC_UNAVAILABLE,
+               "%s; reconnecting, events may be missed until then", why->message);
+  ctx_report(r->ctx, NULL, err);
 }
 
 /* ---- the command ------------------------------------------------------- */
@@ -342,11 +320,10 @@ timed_out(struct events_run *r)
 static int
 events_result(struct events_run *r, int rv, lc_error *err)
 {
-  if (r->write_errno != 0) {
+  /* A write error is reported once, by cmd_finish; EPIPE is not one. */
+  if (lc_output_errno() != 0) {
     lc_error_free(err);
-    lc_error *werr = NULL;
-    lc_error_errno(&werr, r->write_errno, "cannot write to stdout");
-    return ctx_report(r->ctx, NULL, werr);
+    return 0;
   }
   if (rv < 0)
     return ctx_report(r->ctx, NULL, err);
@@ -367,7 +344,8 @@ events_stream(struct lc_ctx *ctx, struct events_args *a)
       .filter = {a->types, a->containers, a->n_containers, a->exprs, a->n_exprs},
       .timeout_ms = a->timeout_ms,
       .reconnect = a->reconnect,
-      .wake_fd = wake_pipe[0],
+      .wake_fd = stop_signals.fd,
+      .hangup_fd = STDOUT_FILENO,
       .stop = events_stop,
       .on_event = on_event,
       .on_bad_event = on_bad_event,
@@ -381,22 +359,16 @@ events_stream(struct lc_ctx *ctx, struct events_args *a)
 int
 cmd_events(struct lc_ctx *ctx, int argc, char **argv)
 {
-  struct events_args *a = calloc(1, sizeof(*a));
-  if (a == NULL)
-    return ctx_usage(ctx, "out of memory");
+  cleanup_free struct events_args *a = xcalloc(1, sizeof(*a));
   a->until = -1;
-  int rv = 2;
-  struct sigaction old[2];
-  if (cmd_parse(ctx, &events_argp, argc, argv, a) == 0) {
-    if (signals_install(old) < 0) {
-      lc_error *err = NULL;
-      lc_error_errno(&err, errno, "pipe");
-      rv = ctx_report(ctx, NULL, err);
-    } else {
-      rv = events_stream(ctx, a);
-      signals_restore(old);
-    }
-  }
-  free(a);
+  if (cmd_parse(ctx, &events_argp, argc, argv, a) != 0)
+    return 2;
+  lc_error *err = NULL;
+  if (lc_signals_open(&stop_signals, LC_SIGNALS_STOP, &err) < 0)
+    return ctx_report(ctx, NULL, err);
+  lc_output_set_interrupt_fd(stop_signals.fd);
+  int rv = events_stream(ctx, a);
+  lc_output_set_interrupt_fd(-1);
+  lc_signals_close(&stop_signals);
   return rv;
 }

@@ -214,16 +214,10 @@ report_code(struct lc_ctx *ctx, const char *id, lc_error *err)
 static void
 print_detached(struct lc_ctx *ctx, const char *id, const char *exec_id, uint32_t pid)
 {
-  if (ctx->format == LC_FORMAT_JSON) {
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "id", json_object_new_string(id));
-    json_object_object_add(o, "exec_id", json_object_new_string(exec_id));
-    json_object_object_add(o, "pid", json_object_new_int64(pid));
-    lc_json_print_line(o, stdout);
-    json_object_put(o);
-  } else if (!ctx->quiet) {
+  if (ctx->format == LC_FORMAT_JSON)
+    lc_json_print_process(id, exec_id, pid, NULL);
+  else if (!ctx->quiet)
     printf("%s\n", exec_id);
-  }
 }
 
 /* -d: no stdio at all, so nothing can block on a FIFO nobody reads; the
@@ -260,7 +254,9 @@ exec_attached_in(struct lc_ctx *ctx, lc_client *c, lc_attach *at, struct lc_exec
   else if (lc_attach_wait(at, c, &status, NULL, &err) < 0)
     rv = (ctx_report(ctx, es->id, err), 125);
   else
-    rv = status > 255 ? 255 : (int)status;
+    rv = lc_exit_code_of_status(status);
+  if (lc_attach_output_errno(at) != 0)
+    lc_output_note_errno(lc_attach_output_errno(at));
   lc_task_delete_process(c, es->id, es->exec_id, NULL);
   return rv;
 }
@@ -298,6 +294,8 @@ check_args(struct lc_ctx *ctx, struct exec_args *a, char *gen_id, size_t size)
     return ctx_report(ctx, a->id, err);
   if (a->detach && (a->interactive || a->opts.tty))
     return ctx_usage(ctx, "-i and -t need lcctl attached: they cannot be used with -d");
+  if (lc_attach_check_terminal(a->opts.tty, 0, &err) < 0)
+    return report_code(ctx, a->id, err);
   if (a->exec_id == NULL && make_exec_id(gen_id, size) < 0) {
     lc_error_errno(&err, errno, "cannot generate an exec ID (give one with --exec-id)");
     ctx_report(ctx, a->id, err);

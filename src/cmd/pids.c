@@ -64,24 +64,22 @@ print_pids(struct lc_ctx *ctx, const char *id, const struct lc_pid_info *pids, s
   lc_table_free(t);
 }
 
-/* Checks the ID, asks, prints, frees. */
+/* Asks, prints, frees. */
+static int
+pids_call(struct lc_ctx *ctx, lc_client *c, const char *id, void *input, lc_error **err)
+{
+  struct lc_pid_info *pids = NULL;
+  size_t n = 0;
+  if (lc_task_pids(c, id, &pids, &n, err) < 0)
+    return -1;
+  print_pids(ctx, id, pids, n);
+  lc_pids_free(pids, n);
+  return 0;
+}
+
 int
 cmd_pids(struct lc_ctx *ctx, int argc, char **argv)
 {
   const char *id = NULL;
-  if (cmd_parse(ctx, &pids_argp, argc, argv, &id) != 0)
-    return 2;
-  struct cmd_ids ids = {(char **)&id, 1};
-  int rv = cmd_ids_validate(ctx, &ids);
-  if (rv != 0)
-    return rv;
-  lc_error *err = NULL;
-  struct lc_pid_info *pids = NULL;
-  size_t n = 0;
-  lc_client *c = ctx_client(ctx, &err);
-  if (c == NULL || lc_task_pids(c, id, &pids, &n, &err) < 0)
-    return ctx_report(ctx, id, err);
-  print_pids(ctx, id, pids, n);
-  lc_pids_free(pids, n);
-  return 0;
+  return cmd_one_id(ctx, &pids_argp, argc, argv, &id, &id, pids_call);
 }

@@ -77,7 +77,9 @@ print_json(const struct lc_status_info *info, FILE *out)
   json_object *o = json_object_new_object();
   json_object_object_add(o, "id", json_object_new_string(info->container.id));
   json_object_object_add(o, "alive", json_object_new_boolean(is_alive(info)));
-  json_object_object_add(o, "pid", json_object_new_int64(info->has_task ? info->task.pid : 0));
+  json_object_object_add(
+      o, "pid",
+      info->has_task && info->task.pid > 0 ? json_object_new_int64(info->task.pid) : NULL);
   json_object_object_add(o, "status", json_object_new_string(lc_status_name(info->status)));
   json_object_object_add(o, "exit_status",
                          exited ? json_object_new_int64(info->task.exit_status) : NULL);
@@ -141,46 +143,57 @@ follow(struct lc_ctx *ctx, lc_client *c, const struct lc_status_info *info)
       lc_attach_wait(at, c, &status, NULL, &err) < 0)
     rv = ctx_report(ctx, info->container.id, err);
   else
-    rv = status > 255 ? 255 : (int)status;
+    rv = cmd_exit_of(status);
   lc_attach_free(at);
   return rv;
 }
 
-/* Container and task asked together; the report; then follow if asked. */
+/* The first meaning of restore: reconnect. Container and task asked together;
+ * the report; then follow the task if asked. */
+static int
+reconnect(struct lc_ctx *ctx, lc_client *c, const char *id, bool attach, lc_error **err)
+{
+  struct lc_status_info info = {0};
+  lc_error *one = NULL;
+  if (lc_status_many(c, &id, 1, &info, &one, err) < 0 || lc_error_pass(err, one) < 0)
+    return -1;
+  int rv = 0;
+  print_report(ctx, &info, attach ? stderr : stdout);
+  if (attach && is_alive(&info))
+    rv = follow(ctx, c, &info);
+  else if (attach && info.has_task)
+    rv = cmd_exit_of(info.task.exit_status);
+  lc_status_info_clear(&info);
+  return rv;
+}
+
+/* The second meaning: start the task again from a checkpoint. */
+static int
+start_from_checkpoint(lc_client *c, const char *id, const char *checkpoint, lc_error **err)
+{
+  struct lc_restore_opts ro = {.checkpoint = checkpoint};
+  uint32_t pid = 0;
+  return lc_task_restore_checkpoint(c, id, &ro, &pid, err);
+}
+
+/* From a checkpoint the task is started first, then reported (and followed
+ * with --attach) as after a reconnect. Either way, the FIFO directories of
+ * lcctls that were killed are swept afterwards (lcctl-restore(1)). */
+static int
+restore_call(struct lc_ctx *ctx, lc_client *c, const char *id, void *input, lc_error **err)
+{
+  struct restore_args *a = input;
+  if (a->checkpoint != NULL && start_from_checkpoint(c, id, a->checkpoint, err) < 0)
+    return -1;
+  int rv = reconnect(ctx, c, id, a->attach, err);
+  if (rv >= 0)
+    lc_fifo_clean_stale(ctx->ns);
+  return rv;
+}
+
 int
 cmd_restore(struct lc_ctx *ctx, int argc, char **argv)
 {
   struct restore_args a = {0};
-  if (cmd_parse(ctx, &restore_argp, argc, argv, &a) != 0)
-    return 2;
-  struct cmd_ids ids = {(char **)&a.id, 1};
-  int rv = cmd_ids_validate(ctx, &ids);
-  if (rv != 0)
-    return rv;
-  lc_error *err = NULL, *one = NULL;
-  struct lc_status_info info = {0};
-  lc_client *c = ctx_client(ctx, &err);
-  /* From a checkpoint: the task is started again first, then reported (and
-   * followed with --attach) like any other. */
-  if (c != NULL && a.checkpoint != NULL) {
-    struct lc_restore_opts ro = {.checkpoint = a.checkpoint};
-    uint32_t pid = 0;
-    if (lc_task_restore_checkpoint(c, a.id, &ro, &pid, &err) < 0)
-      return ctx_report(ctx, a.id, err);
-  }
-  if (c == NULL || lc_status_many(c, &a.id, 1, &info, &one, &err) < 0)
-    return ctx_report(ctx, a.id, err);
-  if (one != NULL)
-    return ctx_report(ctx, a.id, one);
-  print_report(ctx, &info, a.attach ? stderr : stdout);
-  if (a.attach && is_alive(&info))
-    rv = follow(ctx, c, &info);
-  else if (a.attach && info.has_task)
-    rv = info.task.exit_status > 255 ? 255 : (int)info.task.exit_status;
-  lc_status_info_clear(&info);
-  /* After a killed lcctl, restore is what a user runs: it sweeps the FIFO
-   * directories such lcctls left, as run and exec do, once no shim holds
-   * them (with --attach, that is once the task it followed has exited). */
-  lc_fifo_clean_stale(ctx->ns);
-  return rv;
+  return cmd_one_id(ctx, &restore_argp, argc, argv, &a, &a.id, restore_call);
 }

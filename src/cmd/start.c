@@ -36,7 +36,9 @@ static struct argp start_argp = {
     start_options,
     parse_start,
     "ID",
-    "Start the created task of a container.\v"
+    "Start the created task of a container; a container without a task (made by 'ctr "
+    "container create', or its task deleted) gets one from its record first, as 'ctr task "
+    "start' makes it.\v"
     "With --attach, lcctl copies the task's output and waits for it, then exits with its "
     "status; signals sent to lcctl are forwarded to the task. A task created without stdio "
     "is deleted and created again with lcctl's FIFOs first (nothing has run yet); a task "
@@ -45,11 +47,39 @@ static struct argp start_argp = {
     NULL,
     NULL};
 
-/* The task as it is now: it must be created, not yet started. */
+/* A container without a task gets one from its record first, as `ctr task
+ * start` does; made_here says so, for the undo when the start fails. */
 static int
-get_created(lc_client *c, const char *id, struct lc_task *t, lc_error **err)
+get_task(lc_client *c, const char *id, struct lc_task *t, bool *made_here, lc_error **err)
 {
-  if (lc_task_get(c, id, NULL, t, err) < 0)
+  lc_error *e = NULL;
+  bool terminal = false;
+  *made_here = false;
+  if (lc_task_get(c, id, NULL, t, &e) == 0)
+    return 0;
+  if (e->cls != LC_ERR_DAEMON || e->code != LC_GRPC_NOT_FOUND)
+    return lc_error_pass(err, e);
+  lc_error_free(e);
+  if (lc_task_create_from_record(c, id, &terminal, err) < 0)
+    return -1;
+  *made_here = true;
+  return lc_task_get(c, id, NULL, t, err);
+}
+
+/* Undoes a task made here whose start failed: the container is left as found. */
+static void
+undo_made_task(lc_client *c, const char *id, bool made_here)
+{
+  if (made_here)
+    lc_task_delete(c, id, NULL, NULL, NULL);
+}
+
+/* The task as it is now (made from the record when there is none): it must
+ * be created, not yet started. */
+static int
+get_created(lc_client *c, const char *id, struct lc_task *t, bool *made_here, lc_error **err)
+{
+  if (get_task(c, id, t, made_here, err) < 0)
     return -1;
   if (t->status == LC_STATUS_CREATED)
     return 0;
@@ -61,55 +91,61 @@ get_created(lc_client *c, const char *id, struct lc_task *t, lc_error **err)
 
 /* start --attach: stdio connected before the start, then copied until exit. */
 static int
-start_attached(struct lc_ctx *ctx, const char *id)
+start_attached(struct lc_ctx *ctx, lc_client *c, const char *id, lc_error **err)
 {
-  lc_error *err = NULL;
   struct lc_task t = {0};
   lc_attach *at = NULL;
   uint32_t status = 0;
-  lc_client *c = ctx_client(ctx, &err);
-  if (c == NULL || get_created(c, id, &t, &err) < 0)
-    return ctx_report(ctx, id, err);
+  bool made_here = false;
+  if (get_created(c, id, &t, &made_here, err) < 0)
+    return -1;
   struct lc_attach_config cfg = {.id = id,
                                  .in_fd = -1,
                                  .out_fd = 1,
                                  .err_fd = 2,
                                  .terminal = t.terminal,
                                  .forward_signals = true};
-  int rv = lc_attach_new(&cfg, &at, &err);
+  int rv = lc_attach_new(&cfg, &at, err);
   if (rv == 0)
-    rv = lc_task_has_null_io(&t) ? lc_attach_recreate_task(at, c, ctx->ns, &t, &err)
-                                 : lc_attach_existing(at, &t, &err);
-  if (rv == 0 && lc_attach_start(at, c, true, NULL, &err) == 0 &&
-      lc_attach_wait(at, c, &status, NULL, &err) == 0)
-    rv = status > 255 ? 255 : (int)status;
+    rv = lc_task_has_null_io(&t) ? lc_attach_recreate_task(at, c, ctx->ns, &t, err)
+                                 : lc_attach_existing(at, &t, err);
+  if (rv == 0 && lc_attach_start(at, c, true, NULL, err) == 0) {
+    made_here = false; /* started: from here on it is the user's task */
+    rv = lc_attach_wait(at, c, &status, NULL, err);
+  }
+  if (rv == 0)
+    rv = cmd_exit_of(status);
   else
-    rv = ctx_report(ctx, id, err);
+    undo_made_task(c, id, made_here);
   lc_attach_free(at);
   lc_task_clear(&t);
   return rv;
 }
 
-int
-cmd_start(struct lc_ctx *ctx, int argc, char **argv)
+/* start without --attach: the pid, or the task left as it was found. */
+static int
+start_detached(struct lc_ctx *ctx, lc_client *c, const char *id, lc_error **err)
 {
-  struct start_args a = {0};
-  if (cmd_parse(ctx, &start_argp, argc, argv, &a) != 0)
-    return 2;
-  struct cmd_ids ids = {(char **)&a.id, 1};
-  int rv = cmd_ids_validate(ctx, &ids);
-  if (rv != 0)
-    return rv;
-  if (a.attach)
-    return start_attached(ctx, a.id);
-  lc_error *err = NULL;
   uint32_t pid = 0;
-  lc_client *c = ctx_client(ctx, &err);
-  if (c == NULL || lc_task_start(c, a.id, NULL, &pid, &err) < 0)
-    return ctx_report(ctx, a.id, err);
+  struct lc_task t = {0};
+  bool made_here = false;
+  if (get_created(c, id, &t, &made_here, err) < 0)
+    return -1;
+  bool terminal = t.terminal;
+  lc_task_clear(&t);
+  /* The shim copies a terminal only to a reader; a detached start has none. */
+  if (terminal && made_here) {
+    undo_made_task(c, id, made_here);
+    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_FAILED_PRECONDITION,
+                        "the container's process has a terminal: use 'lcctl start --attach'");
+  }
+  if (lc_task_start(c, id, NULL, &pid, err) < 0) {
+    undo_made_task(c, id, made_here);
+    return -1;
+  }
   if (ctx->format == LC_FORMAT_JSON) {
     json_object *o = json_object_new_object();
-    json_object_object_add(o, "id", json_object_new_string(a.id));
+    json_object_object_add(o, "id", json_object_new_string(id));
     json_object_object_add(o, "pid", json_object_new_int64(pid));
     lc_json_print_line(o, stdout);
     json_object_put(o);
@@ -117,4 +153,18 @@ cmd_start(struct lc_ctx *ctx, int argc, char **argv)
     printf("%u\n", pid);
   }
   return 0;
+}
+
+static int
+start_call(struct lc_ctx *ctx, lc_client *c, const char *id, void *input, lc_error **err)
+{
+  struct start_args *a = input;
+  return a->attach ? start_attached(ctx, c, id, err) : start_detached(ctx, c, id, err);
+}
+
+int
+cmd_start(struct lc_ctx *ctx, int argc, char **argv)
+{
+  struct start_args a = {0};
+  return cmd_one_id(ctx, &start_argp, argc, argv, &a, &a.id, start_call);
 }

@@ -3,39 +3,132 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cmd.h"
 #include "core/parse.h"
+#include "image_opts.h"
+#include "util.h"
+
+/* --filter KEY=VALUE: every one must hold (AND). */
+enum filter_kind { FILTER_STATUS, FILTER_LABEL, FILTER_IMAGE };
+struct status_filter {
+  enum filter_kind kind;
+  const char *key; /* FILTER_LABEL: the label's key */
+  const char *value;
+};
+
+#define MAX_FILTERS 32
 
 struct status_args {
   char **ids;
   size_t n_ids;
+  struct status_filter filters[MAX_FILTERS];
+  size_t n_filters;
+  bool quiet;
 };
+
+static struct argp_option status_options[] = {
+    {"filter", 'f', "KEY=VALUE", 0,
+     "only containers where KEY is VALUE: status=STATUS, label.NAME=VALUE, image=REF "
+     "(repeatable; all must hold)",
+     0},
+    {NULL, 'q', NULL, 0, "print only the IDs (as the global -q)", 0},
+    {NULL, 0, NULL, 0, NULL, 0},
+};
+
+/* Splits KEY=VALUE into a filter; arg stays in argv, so no copies. */
+static error_t
+parse_filter(struct argp_state *state, struct status_args *a, char *arg)
+{
+  char *eq = strchr(arg, '=');
+  if (a->n_filters >= MAX_FILTERS)
+    return cmd_arg_error(state, "--filter: at most %d filters", MAX_FILTERS);
+  if (eq == NULL || eq == arg)
+    return cmd_arg_error(state, "--filter %s: expected KEY=VALUE (status=, label.NAME=, image=)",
+                         arg);
+  *eq = '\0';
+  struct status_filter f = {.value = eq + 1};
+  if (strcmp(arg, "status") == 0) {
+    f.kind = FILTER_STATUS;
+    bool known = false;
+    for (int st = LC_STATUS_UNKNOWN; st <= LC_STATUS_PAUSING; st++)
+      known |= strcmp(f.value, lc_status_name((enum lc_status)st)) == 0;
+    if (!known)
+      return cmd_arg_error(state,
+                           "--filter status=%s: not a status (running, created, stopped, "
+                           "paused, pausing, unknown)",
+                           f.value);
+  } else if (strncmp(arg, "label.", 6) == 0 && arg[6] != '\0') {
+    f.kind = FILTER_LABEL;
+    f.key = arg + 6;
+  } else if (strcmp(arg, "image") == 0) {
+    f.kind = FILTER_IMAGE;
+  } else {
+    return cmd_arg_error(state, "--filter %s=...: unknown key (status, label.NAME, image)", arg);
+  }
+  a->filters[a->n_filters++] = f;
+  return 0;
+}
 
 static error_t
 parse_status(int key, char *arg, struct argp_state *state)
 {
   struct status_args *a = state->input;
-  if (key == ARGP_KEY_ARGS) {
+  switch (key) {
+  case 'f':
+    return parse_filter(state, a, arg);
+  case 'q':
+    a->quiet = true;
+    return 0;
+  case ARGP_KEY_ARGS:
     a->ids = state->argv + state->next;
     a->n_ids = (size_t)(state->argc - state->next);
     return 0;
+  default:
+    return ARGP_ERR_UNKNOWN;
   }
-  return ARGP_ERR_UNKNOWN;
+}
+
+static bool
+filter_holds(const struct status_filter *f, const struct lc_status_info *s)
+{
+  switch (f->kind) {
+  case FILTER_STATUS:
+    return strcmp(lc_status_name(s->status), f->value) == 0;
+  case FILTER_IMAGE:
+    return s->container.image != NULL && strcmp(s->container.image, f->value) == 0;
+  case FILTER_LABEL:
+  default:
+    for (size_t i = 0; i < s->container.n_labels; i++)
+      if (strcmp(s->container.labels[i].key, f->key) == 0)
+        return strcmp(s->container.labels[i].value, f->value) == 0;
+    return false;
+  }
+}
+
+static bool
+passes(const struct status_args *a, const struct lc_status_info *s)
+{
+  for (size_t i = 0; i < a->n_filters; i++)
+    if (!filter_holds(&a->filters[i], s))
+      return false;
+  return true;
 }
 
 static struct argp status_argp = {
-    NULL,
+    status_options,
     parse_status,
     "[ID...]",
     "Show the status of the named containers, or of every container in the namespace.\v"
     "STATUS is one of running, created, stopped, paused, pausing, unknown; a container "
-    "without a task is stopped.",
+    "without a task is stopped. With --filter only the containers that pass every filter "
+    "are shown; a named ID that does not pass is left out, not an error.",
     NULL,
     NULL,
     NULL};
 
-static const char *const status_headers[] = {"ID", "STATUS", "PID", "EXIT", "RUNTIME"};
+static const char *const status_headers[] = {"ID", "STATUS", "PID", "EXIT", "RUNTIME", "IMAGE"};
 
 static void
 status_add_row(lc_table *t, const struct lc_status_info *s)
@@ -45,25 +138,30 @@ status_add_row(lc_table *t, const struct lc_status_info *s)
     snprintf(pid, sizeof(pid), "%u", s->task.pid);
   if (s->has_task && s->task.status == LC_STATUS_STOPPED)
     snprintf(exit_status, sizeof(exit_status), "%u", s->task.exit_status);
+  cleanup_free char *image = image_short_name(s->container.image);
   const char *row[] = {s->container.id, lc_status_name(s->status), pid, exit_status,
-                       s->container.runtime};
+                       s->container.runtime, image};
   lc_table_add(t, row);
 }
 
 /* Prints what was found in the chosen format; errors are reported apart. */
 static void
-status_print(struct lc_ctx *ctx, const struct lc_status_info *arr, lc_error **errs, size_t n)
+status_print(struct lc_ctx *ctx, const struct status_args *a, const struct lc_status_info *arr,
+             lc_error **errs, size_t n)
 {
   lc_table *t = NULL;
   size_t shown = 0;
   if (ctx->format == LC_FORMAT_TEXT && !ctx->quiet)
-    t = lc_table_new(5, status_headers);
+    t = lc_table_new(6, status_headers);
   for (size_t i = 0; i < n; i++) {
-    if (errs != NULL && errs[i] != NULL)
+    if ((errs != NULL && errs[i] != NULL) || !passes(a, &arr[i]))
       continue;
     shown++;
     if (ctx->format == LC_FORMAT_JSON) {
       json_object *o = lc_status_to_json(&arr[i], ctx->ns);
+      /* No task, or no process yet: null, as text shows "-". */
+      if (!arr[i].has_task || arr[i].task.pid == 0)
+        json_object_object_add(o, "pid", NULL);
       lc_json_print_line(o, stdout);
       json_object_put(o);
     } else if (ctx->quiet) {
@@ -80,14 +178,14 @@ status_print(struct lc_ctx *ctx, const struct lc_status_info *arr, lc_error **er
 }
 
 static int
-status_all(struct lc_ctx *ctx, lc_client *c)
+status_all(struct lc_ctx *ctx, lc_client *c, const struct status_args *a)
 {
   lc_error *err = NULL;
   struct lc_status_info *arr = NULL;
   size_t n = 0;
   if (lc_status_all(c, &arr, &n, &err) < 0)
     return ctx_report(ctx, NULL, err);
-  status_print(ctx, arr, NULL, n);
+  status_print(ctx, a, arr, NULL, n);
   lc_status_free_array(arr, n);
   return 0;
 }
@@ -100,17 +198,12 @@ status_some(struct lc_ctx *ctx, lc_client *c, struct status_args *a)
   for (size_t i = 0; i < a->n_ids; i++)
     if (validate_container_id(a->ids[i], &err) < 0)
       return ctx_report(ctx, a->ids[i], err);
-  struct lc_status_info *arr = calloc(a->n_ids, sizeof(*arr));
-  lc_error **errs = calloc(a->n_ids, sizeof(*errs));
-  if (arr == NULL || errs == NULL) {
-    free(arr);
-    free(errs);
-    return ctx_usage(ctx, "out of memory");
-  }
+  struct lc_status_info *arr = xcalloc(a->n_ids, sizeof(*arr));
+  cleanup_free lc_error **errs = xcalloc(a->n_ids, sizeof(*errs));
   if (lc_status_many(c, (const char *const *)a->ids, a->n_ids, arr, errs, &err) < 0) {
     rv = ctx_report(ctx, NULL, err);
   } else {
-    status_print(ctx, arr, errs, a->n_ids);
+    status_print(ctx, a, arr, errs, a->n_ids);
     for (size_t i = 0; i < a->n_ids; i++)
       if (errs[i] != NULL) {
         int code = ctx_report(ctx, a->ids[i], errs[i]);
@@ -118,7 +211,6 @@ status_some(struct lc_ctx *ctx, lc_client *c, struct status_args *a)
       }
   }
   lc_status_free_array(arr, a->n_ids);
-  free(errs);
   return rv;
 }
 
@@ -132,5 +224,7 @@ cmd_status(struct lc_ctx *ctx, int argc, char **argv)
   lc_client *c = ctx_client(ctx, &err);
   if (c == NULL)
     return ctx_report(ctx, NULL, err);
-  return a.n_ids == 0 ? status_all(ctx, c) : status_some(ctx, c, &a);
+  if (a.quiet)
+    ctx->quiet = true;
+  return a.n_ids == 0 ? status_all(ctx, c, &a) : status_some(ctx, c, &a);
 }

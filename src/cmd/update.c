@@ -90,19 +90,16 @@ static struct argp update_argp = {
     NULL};
 
 /* Quiet on success, like kill and pause: the exit status says it. */
+static int
+update_call(struct lc_ctx *ctx, lc_client *c, const char *id, void *input, lc_error **err)
+{
+  struct update_args *a = input;
+  return lc_task_update(c, id, &a->res, err);
+}
+
 int
 cmd_update(struct lc_ctx *ctx, int argc, char **argv)
 {
   struct update_args a = {0};
-  if (cmd_parse(ctx, &update_argp, argc, argv, &a) != 0)
-    return 2;
-  struct cmd_ids ids = {(char **)&a.id, 1};
-  int rv = cmd_ids_validate(ctx, &ids);
-  if (rv != 0)
-    return rv;
-  lc_error *err = NULL;
-  lc_client *c = ctx_client(ctx, &err);
-  if (c == NULL || lc_task_update(c, a.id, &a.res, &err) < 0)
-    return ctx_report(ctx, a.id, err);
-  return 0;
+  return cmd_one_id(ctx, &update_argp, argc, argv, &a, &a.id, update_call);
 }

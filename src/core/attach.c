@@ -3,14 +3,18 @@
 #include "config.h"
 
 #include "attach.h"
+#include "logfile.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "parse.h"
 #include "taskio.h"
+#include "util.h"
 
 /* Output still arriving after the exit: FIFOs end by themselves, a log file
  * never does, so it is read until it has been quiet for a moment. */
@@ -20,6 +24,15 @@
 /* Waiting for containerd to come back: retry this often, for this long. */
 #define RECONNECT_EVERY_MS 200
 #define RECONNECT_GIVE_UP_MS 60000
+/* Once our output is gone: how long the process may go on before it gets
+ * the SIGPIPE its next write would have brought, and how long after that
+ * before it is killed (it ignores SIGPIPE, blocked on a pipe that the shim
+ * no longer reads, where a shell's pipeline would have given it EPIPE). */
+#define LOST_OUTPUT_GRACE_MS 1000
+#define LOST_OUTPUT_KILL_MS 2000
+
+/* Where the process is in being told that its output is gone. */
+enum lost_output_step { LOST_NONE, LOST_GRACE, LOST_SIGPIPE_SENT, LOST_KILLED };
 
 struct lc_attach {
   struct lc_attach_config cfg;
@@ -33,7 +46,14 @@ struct lc_attach {
   int64_t down_since; /* when containerd became unreachable; -1: it is not */
   bool lost_daemon;   /* containerd was unreachable at least once */
   bool stalled;       /* an action could not be sent: do not spin on it */
+  enum lost_output_step lost;
+  int timer_fd;     /* the next lost-output step; -1: none */
+  bool timer_fired; /* ... is due */
+  h2_poll_ext ext;  /* the copy's descriptors and the timer */
 };
+
+static size_t attach_fill(void *ud, struct pollfd *fds, size_t max);
+static int attach_ready(void *ud, const struct pollfd *fds, size_t n, lc_error **err);
 
 /* The terminal whose window the process mirrors: ours on stdin or stdout. */
 static int
@@ -51,28 +71,24 @@ find_size_fd(const struct lc_attach_config *cfg)
 int
 lc_attach_new(const struct lc_attach_config *cfg, lc_attach **out, lc_error **err)
 {
-  lc_attach *a = calloc(1, sizeof(*a));
-  if (a == NULL)
-    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+  lc_attach *a = xcalloc(1, sizeof(*a));
   a->cfg = *cfg;
-  a->id = strdup(cfg->id);
-  a->exec_id = cfg->exec_id ? strdup(cfg->exec_id) : NULL;
+  a->id = xstrdup(cfg->id);
+  a->exec_id = cfg->exec_id ? xstrdup(cfg->exec_id) : NULL;
   a->cfg.id = a->id;
   a->cfg.exec_id = a->exec_id;
   a->sig.fd = -1;
   a->tty.fd = -1;
   a->down_since = -1;
+  a->timer_fd = -1;
   a->size_fd = find_size_fd(cfg);
   lc_copy_init(&a->cp, cfg->in_fd, cfg->out_fd, cfg->err_fd);
-  if (a->id == NULL || (cfg->exec_id != NULL && a->exec_id == NULL)) {
-    lc_attach_free(a);
-    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-  }
-  if (cfg->forward_signals && lc_signals_open(&a->sig, err) < 0) {
+  if (cfg->forward_signals && lc_signals_open(&a->sig, LC_SIGNALS_FORWARD, err) < 0) {
     lc_attach_free(a);
     return -1;
   }
   a->cp.sig_fd = a->sig.fd;
+  a->ext = (h2_poll_ext){attach_fill, attach_ready, a};
   *out = a;
   return 0;
 }
@@ -87,6 +103,8 @@ lc_attach_free(lc_attach *a)
   lc_copy_clear(&a->cp);
   lc_fifo_set_remove(&a->fifos);
   lc_signals_close(&a->sig);
+  if (a->timer_fd >= 0)
+    close(a->timer_fd);
   free(a->id);
   free(a->exec_id);
   free(a);
@@ -135,8 +153,13 @@ int
 lc_attach_existing(lc_attach *a, const struct lc_task *t, lc_error **err)
 {
   const char *out = t->stdout_path;
-  if (strncmp(out, "file://", 7) == 0)
-    return lc_attach_follow_uri(a, out, err);
+  /* A file:// log, or the file lcctl's own logger writes. */
+  char *log = lc_log_path_of_uri(out);
+  if (log != NULL) {
+    int rv = lc_copy_follow_log(&a->cp, log, err);
+    free(log);
+    return rv;
+  }
   /* binary:// loggers and the like: the output is theirs, not ours to read. */
   if (strstr(out, "://") != NULL)
     return 0;
@@ -195,12 +218,79 @@ fail:
   return -1;
 }
 
-/* Stops the wait for the connection only while an action is ready to go. */
+/* Stops the wait for the connection while an action is ready to go, or a
+ * step in telling the process that its output is gone is due. */
 static bool
 has_work(void *ud)
 {
   lc_attach *a = ud;
-  return !a->stalled && lc_copy_has_actions(&a->cp);
+  return (!a->stalled && lc_copy_has_actions(&a->cp)) || a->timer_fired ||
+         (a->lost == LOST_NONE && lc_copy_output_lost(&a->cp));
+}
+
+/* The copy's descriptors, and the timer of the lost-output steps. */
+static size_t
+attach_fill(void *ud, struct pollfd *fds, size_t max)
+{
+  lc_attach *a = ud;
+  size_t n = a->cp.ext.fill(a->cp.ext.ud, fds, max);
+  if (a->timer_fd >= 0 && n < max)
+    fds[n++] = (struct pollfd){.fd = a->timer_fd, .events = POLLIN};
+  return n;
+}
+
+static int
+attach_ready(void *ud, const struct pollfd *fds, size_t n, lc_error **err)
+{
+  lc_attach *a = ud;
+  for (size_t i = 0; i < n; i++)
+    if (fds[i].fd == a->timer_fd && fds[i].revents != 0)
+      a->timer_fired = true;
+  return a->cp.ext.ready(a->cp.ext.ud, fds, n, err);
+}
+
+/* Arms the timer for the next step; without a timer the step comes at the
+ * next wake-up, which is late but never lost. */
+static void
+arm_timer(lc_attach *a, int64_t ms)
+{
+  a->timer_fired = false;
+  if (a->timer_fd < 0)
+    a->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  struct itimerspec its = {.it_value = {ms / 1000, (ms % 1000) * 1000000}};
+  if (a->timer_fd >= 0 && timerfd_settime(a->timer_fd, 0, &its, NULL) < 0)
+    a->timer_fired = true;
+}
+
+/* Our stdout (or stderr) went away: the copy closed the FIFO that fed it,
+ * but the shim keeps the process's pipe open without reading it, so a
+ * process that goes on writing would block there forever instead of
+ * getting SIGPIPE as in a shell's pipeline. It gets that SIGPIPE after a
+ * grace (in which a process about to end ends by itself), then SIGKILL if
+ * it ignores it. */
+static void
+tell_output_lost(lc_attach *a)
+{
+  struct lc_copy_actions *act = &a->cp.actions;
+  if (a->lost == LOST_NONE && lc_copy_output_lost(&a->cp)) {
+    a->lost = LOST_GRACE;
+    arm_timer(a, LOST_OUTPUT_GRACE_MS);
+    return;
+  }
+  if (!a->timer_fired || a->lost == LOST_KILLED)
+    return;
+  uint64_t ticks; /* how many expiries does not matter: the timer is read empty */
+  ssize_t r = read(a->timer_fd, &ticks, sizeof(ticks));
+  (void)r;
+  if (act->n_signals < LC_COPY_MAX_SIGNALS)
+    act->signals[act->n_signals++] = a->lost == LOST_GRACE ? SIGPIPE : SIGKILL;
+  if (a->lost == LOST_GRACE) {
+    a->lost = LOST_SIGPIPE_SENT;
+    arm_timer(a, LOST_OUTPUT_KILL_MS);
+  } else {
+    a->lost = LOST_KILLED;
+    a->timer_fired = false;
+  }
 }
 
 /* A send that failed for want of a connection is kept for the next one;
@@ -314,8 +404,9 @@ wait_round(lc_attach *a, lc_client *c, uint32_t *status, lc_time *at, lc_error *
     return -1;
   }
   a->down_since = -1;
+  tell_output_lost(a);
   send_actions(a, c);
-  if (lc_client_wait_until(c, a->wait, &a->cp.ext, has_work, a, &e) < 0) {
+  if (lc_client_wait_until(c, a->wait, &a->ext, has_work, a, &e) < 0) {
     drop_wait(a);
     if (e->cls == LC_ERR_TRANSPORT)
       return reconnect_or_give_up(a, e, err);
@@ -355,6 +446,21 @@ static bool
 has(const char *s, const char *part)
 {
   return s != NULL && strstr(s, part) != NULL;
+}
+
+int
+lc_attach_check_terminal(bool terminal, int in_fd, lc_error **err)
+{
+  if (!terminal || isatty(in_fd))
+    return 0;
+  return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_FAILED_PRECONDITION,
+                      "-t needs a terminal on stdin, and stdin is not one; leave out -t");
+}
+
+int
+lc_attach_output_errno(const lc_attach *a)
+{
+  return a->cp.out_errno;
 }
 
 int

@@ -59,6 +59,17 @@ int lc_attach_start(lc_attach *a, lc_client *c, bool start, uint32_t *pid, lc_er
 int lc_attach_wait(lc_attach *a, lc_client *c, uint32_t *exit_status, lc_time *exited_at,
                    lc_error **err);
 
+/* A process given a terminal (-t) takes its keys and its window size from
+ * ours: in_fd (stdin) must be a terminal, or the process would read from
+ * something that cannot act as one (what it did then depended on timing).
+ * LC_ERR_LOCAL when it is not, which run and exec turn into 125. */
+int lc_attach_check_terminal(bool terminal, int in_fd, lc_error **err);
+/* 0, or the errno of the write to out_fd that failed (EPIPE: its reader
+ * went away). The process was then told as a shell's pipeline would tell
+ * it: SIGPIPE (after a grace of a second, then SIGKILL 2 s later if it
+ * ignored that), so that lcctl never waits for a writer nobody reads. */
+int lc_attach_output_errno(const lc_attach *a);
+
 /* run/exec exit codes for an error that kept the process from running:
  * 127 command not found, 126 cannot be invoked, 2 usage, 1 the daemon
  * refused because of the container's name or state, 125 anything else. */

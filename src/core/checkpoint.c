@@ -15,10 +15,11 @@
 
 #include "checkpoint.pb-c.h"
 #include "client_internal.h"
+#include "image_rootfs.h"
 #include "containers.pb-c.h"
 #include "content.pb-c.h"
 #include "runc.pb-c.h"
-#include "sha256.h"
+#include "digest.h"
 #include "tasks.pb-c.h"
 #include "util.h"
 
@@ -90,12 +91,15 @@ image_dir_remove(const char *abs)
 
 /* ---- the container record kept beside a directory checkpoint ------------ */
 
-/* A file:// URI the shim appends to can serve a restored task too; a FIFO
- * path belonged to a client that is gone. */
+/* A file:// URI the shim appends to can serve a restored task too, and so
+ * can a binary:// logger (lcctl's own: the shim starts a new one that
+ * appends to the same log); a FIFO path belonged to a client that is gone. */
 static char *
 reusable_uri(const char *path)
 {
-  return xstrdup(path != NULL && strncmp(path, "file://", 7) == 0 ? path : "");
+  bool reusable = path != NULL && (strncmp(path, "file://", 7) == 0 ||
+                                   strncmp(path, "binary://", 9) == 0);
+  return xstrdup(reusable ? path : "");
 }
 
 /* Written whole or not at all: a temporary file, checked writes, fsync, then
@@ -531,25 +535,6 @@ clear_old_task(lc_client *c, const char *id, struct restore_io *io, lc_error **e
   return lc_task_delete(c, id, NULL, NULL, err);
 }
 
-/* The container's own runc options, with the binary asked for and, for a
- * directory, the image and CRIU's work path (so restore.log outlives the
- * failed task's bundle). */
-static uint8_t *
-restore_options(const struct restore_base *b, const char *runc_binary, const char *abs_dir,
-                size_t *len)
-{
-  Lcpb__RuncOptions opts = LCPB__RUNC_OPTIONS__INIT;
-  if (b->runc_opts != NULL)
-    opts = *b->runc_opts; /* shares its strings; only packed, never freed */
-  if (runc_binary != NULL)
-    opts.binary_name = MUT(runc_binary);
-  if (abs_dir != NULL) {
-    opts.criu_image_path = MUT(abs_dir);
-    opts.criu_work_path = MUT(abs_dir);
-  }
-  return lc_pack(&opts.base, len);
-}
-
 /* What to restore from: an image directory, or an archive in the store. */
 struct restore_source {
   char *abs_dir;
@@ -600,24 +585,33 @@ restore_create(lc_client *c, const char *id, const struct restore_source *src,
                const struct restore_base *b, const char *runc_binary,
                const struct lc_stdio_paths *io, lc_error **err)
 {
-  size_t len;
-  cleanup_free uint8_t *packed = restore_options(b, runc_binary, src->abs_dir, &len);
-  Lcpb__Any opts = lc_any(LC_RUNC_OPTIONS_TYPE_URL, packed, len);
-  Lcpb__Descriptor desc = LCPB__DESCRIPTOR__INIT;
-  Lcpb__CreateTaskRequest req = LCPB__CREATE_TASK_REQUEST__INIT;
-  req.container_id = MUT(id);
-  req.stdin = MUT(io->stdin_path ? io->stdin_path : "");
-  req.stdout = MUT(io->stdout_path ? io->stdout_path : "");
-  req.stderr = MUT(io->stderr_path ? io->stderr_path : "");
-  req.terminal = io->terminal;
-  req.options = &opts;
-  if (src->digest != NULL) {
-    desc.media_type = MUT(LC_CHECKPOINT_MEDIA_TYPE);
-    desc.digest = MUT(src->digest);
-    desc.size = src->size;
-    req.checkpoint = &desc;
-  }
-  return lc_unary_one(c, LC_SVC_TASKS "Create", &req.base, NULL, NULL, err);
+  struct lc_task_spec spec = {
+      .id = id,
+      .io = *io,
+      .runc_binary = runc_binary,
+      .runc_base = b->runc_opts,
+      .criu_dir = src->abs_dir,
+      .checkpoint_digest = src->digest,
+      .checkpoint_media_type = src->digest != NULL ? LC_CHECKPOINT_MEDIA_TYPE : NULL,
+      .checkpoint_size = src->size,
+  };
+  /* Even with nothing to add, the container's runc options go with the
+   * task, so that containerd hands the shim a checkpoint path to restore. */
+  Lcpb__RuncOptions none = LCPB__RUNC_OPTIONS__INIT;
+  if (spec.runc_base == NULL)
+    spec.runc_base = &none;
+  /* A container from an image: its snapshot (the writable layer as the task
+   * left it) is the root again; the checkpoint does not carry it. */
+  struct lc_mount *mounts = NULL;
+  size_t n_mounts = 0;
+  if (lc_record_rootfs_mounts(c, b->container->snapshotter, b->container->snapshot_key, &mounts,
+                              &n_mounts, err) < 0)
+    return -1;
+  spec.rootfs = mounts;
+  spec.n_rootfs = n_mounts;
+  int rv = lc_task_create(c, &spec, NULL, err);
+  lc_mounts_free(mounts, n_mounts);
+  return rv;
 }
 
 /* runc restore runs at Start; when it fails, say CRIU, and where its log is

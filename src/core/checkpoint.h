@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "client.h"
+#include "content.h"
 #include "task.h"
 
 #define LC_RUNC_CHECKPOINT_OPTIONS_TYPE_URL "containerd.runc.v1.CheckpointOptions"
@@ -18,13 +19,6 @@
 #define LC_CHECKPOINT_RECORD_FILE "container.pb"
 /* The label that keeps a blob out of containerd's garbage collection. */
 #define LC_GC_ROOT_LABEL "containerd.io/gc.root"
-
-/* A blob in containerd's content store. */
-struct lc_descriptor {
-  char *media_type;
-  char *digest;
-  int64_t size;
-};
 
 struct lc_checkpoint_opts {
   /* CRIU image directory (made 0700 when missing, parent must exist); NULL:

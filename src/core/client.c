@@ -113,6 +113,19 @@ lc_client_namespace(const lc_client *c)
   return c->ns;
 }
 
+/* The bulk window (bulk.c) runs each call's deadline itself, from its send. */
+int64_t
+lc_client_timeout_ms(const lc_client *c)
+{
+  return c->timeout_ms;
+}
+
+void
+lc_client_set_lease(lc_client *c, const char *lease_id)
+{
+  c->channel.lease = lease_id;
+}
+
 /* Connects on first use, and again after the old connection died, so that a
  * usage error never touches the socket and a long-lived command can recover. */
 grpc_channel *
@@ -292,6 +305,8 @@ lc_container_from_pb(const Lcpb__Container *pc, struct lc_container *out)
   memset(out, 0, sizeof(*out));
   out->id = lc_strdup0(pc->id);
   out->image = lc_strdup0(pc->image);
+  out->snapshotter = lc_strdup0(pc->snapshotter);
+  out->snapshot_key = lc_strdup0(pc->snapshot_key);
   out->runtime = lc_strdup0(pc->runtime ? pc->runtime->name : NULL);
   if (pc->spec != NULL) {
     out->spec_type_url = lc_strdup0(pc->spec->type_url);
@@ -316,6 +331,8 @@ lc_container_clear(struct lc_container *ct)
 {
   free(ct->id);
   free(ct->image);
+  free(ct->snapshotter);
+  free(ct->snapshot_key);
   free(ct->runtime);
   free(ct->spec_type_url);
   free(ct->spec_json);

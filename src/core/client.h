@@ -51,6 +51,8 @@ struct lc_version {
 struct lc_container {
   char *id;
   char *image;
+  char *snapshotter;  /* with snapshot_key: the root filesystem's snapshot, if any */
+  char *snapshot_key;
   char *runtime;
   char *spec_type_url;
   char *spec_json; /* the OCI spec as containerd keeps it (JSON) */
@@ -86,6 +88,12 @@ void lc_client_free(lc_client *c);
 const char *lc_client_namespace(const lc_client *c);
 /* Drops the connection so that the next call opens a new one. */
 void lc_client_disconnect(lc_client *c);
+/* Every call from now on runs under this lease (containerd-lease header);
+ * NULL ends that. The string must outlive its use. */
+void lc_client_set_lease(lc_client *c, const char *lease_id);
+/* The --timeout of each unary call: for modules that stream, and for the bulk
+ * window, which runs each call's deadline from its send. */
+int64_t lc_client_timeout_ms(const lc_client *c);
 /* The channel, connecting if needed; for core modules that stream. */
 grpc_channel *lc_client_channel(lc_client *c, lc_error **err);
 

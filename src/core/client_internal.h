@@ -12,6 +12,11 @@
 #define LC_SVC_TASKS "/containerd.services.tasks.v1.Tasks/"
 #define LC_SVC_EVENTS "/containerd.services.events.v1.Events/"
 #define LC_SVC_CONTENT "/containerd.services.content.v1.Content/"
+#define LC_SVC_NAMESPACES "/containerd.services.namespaces.v1.Namespaces/"
+#define LC_SVC_IMAGES "/containerd.services.images.v1.Images/"
+#define LC_SVC_SNAPSHOTS "/containerd.services.snapshots.v1.Snapshots/"
+#define LC_SVC_DIFF "/containerd.services.diff.v1.Diff/"
+#define LC_SVC_LEASES "/containerd.services.leases.v1.Leases/"
 
 /* One unary call in a batch: the request goes out packed, the answer comes
  * back unpacked with resp_desc (NULL to ignore it), or err is set. */
@@ -70,5 +75,11 @@ lc_time lc_time_from_pb(const struct Lcpb__Timestamp *ts);
 enum lc_status lc_status_from_pb(int pb_status);
 void lc_task_from_pb(const struct Lcpb__Process *p, struct lc_task *out);
 void lc_container_from_pb(const struct Lcpb__Container *pc, struct lc_container *out);
+/* Mounts as the wire takes them: pointers into storage (n of them, caller's)
+ * and into m; the returned array is the caller's to free. */
+struct lc_mount;
+struct Lcpb__Mount;
+struct Lcpb__Mount **lc_mounts_to_pb(const struct lc_mount *m, size_t n,
+                                     struct Lcpb__Mount *storage);
 
 #endif

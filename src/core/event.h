@@ -11,7 +11,9 @@
 #include "client.h"
 #include "error.h"
 
-/* libcontainerd's event types; LC_EVENT_UNKNOWN is any other topic. */
+/* libcontainerd's event types (the tasks' topics), then the other
+ * services' topics (containers, images, namespaces, snapshots, content);
+ * LC_EVENT_UNKNOWN is any other topic. */
 enum lc_event_type {
   LC_EVENT_UNKNOWN = 0,
   LC_EVENT_EXIT,
@@ -23,7 +25,20 @@ enum lc_event_type {
   LC_EVENT_PAUSED,
   LC_EVENT_RESUMED,
   LC_EVENT_DELETE,
-  LC_EVENT_N_TYPES,
+  LC_EVENT_CONTAINER_CREATE,
+  LC_EVENT_CONTAINER_UPDATE,
+  LC_EVENT_CONTAINER_DELETE,
+  LC_EVENT_IMAGE_CREATE,
+  LC_EVENT_IMAGE_UPDATE,
+  LC_EVENT_IMAGE_DELETE,
+  LC_EVENT_NAMESPACE_CREATE,
+  LC_EVENT_NAMESPACE_UPDATE,
+  LC_EVENT_NAMESPACE_DELETE,
+  LC_EVENT_SNAPSHOT_PREPARE,
+  LC_EVENT_SNAPSHOT_COMMIT,
+  LC_EVENT_SNAPSHOT_REMOVE,
+  LC_EVENT_CONTENT_DELETE,
+  LC_EVENT_N_TYPES, /* at most 32: types are a bit mask */
 };
 
 /* Envelopes larger than this are refused: real ones are a few hundred bytes. */
@@ -38,6 +53,11 @@ struct lc_event {
   enum lc_event_type type;
   char *container_id;
   char *id; /* the process: exec ID, or the container's ID for its init */
+  /* What an event of another service is about: the image's or namespace's
+   * name, the snapshot's key, the blob's digest; its kind is the key under
+   * which it is shown ("image", "name", "key", "digest"). */
+  char *object;
+  const char *object_kind;
   uint32_t pid;
   bool has_pid;
   uint32_t exit_status;
@@ -45,8 +65,13 @@ struct lc_event {
   lc_time exited_at;
 };
 
-/* "exit", "oom", ..., "unknown". */
+/* "exit", "oom", ..., "container-create", ..., "unknown". */
 const char *lc_event_type_name(enum lc_event_type type);
+/* Every type's name, comma-separated, in the enum's order: for messages. */
+const char *lc_event_type_names(void);
+/* Whether the type's payload names its container in field "id" rather than
+ * "container_id" (the containers service's events). */
+bool lc_event_type_is_container_record(enum lc_event_type type);
 /* The type for a name; -1 when there is none. */
 int lc_event_type_from_name(const char *name);
 /* The topic containerd publishes a type under ("/tasks/exit"); NULL for unknown. */
@@ -97,6 +122,7 @@ struct lc_events_opts {
   int64_t timeout_ms; /* the whole watch, reconnects included; 0: none */
   bool reconnect;     /* retry with backoff when the daemon goes away */
   int wake_fd;        /* -1, or polled: readable means "ask stop now" */
+  int hangup_fd;      /* -1, or our output: its reader leaving ends the watch */
   bool (*stop)(void *ud);
   /* Each event that passed the filter, in order. */
   enum lc_events_next (*on_event)(void *ud, const struct lc_event *ev);

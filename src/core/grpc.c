@@ -345,7 +345,7 @@ grpc_call_start(grpc_channel *ch, const char *method, int64_t timeout_ms, const 
 
   char timeout[32];
   grpc_timeout_format(timeout_ms, timeout, sizeof(timeout));
-  h2_header headers[9] = {
+  h2_header headers[10] = {
       {":method", "POST"},
       {":scheme", "http"},
       {":path", method},
@@ -357,6 +357,8 @@ grpc_call_start(grpc_channel *ch, const char *method, int64_t timeout_ms, const 
   size_t n = 7;
   if (ch->ns != NULL)
     headers[n++] = (h2_header){"containerd-namespace", ch->ns};
+  if (ch->lease != NULL)
+    headers[n++] = (h2_header){"containerd-lease", ch->lease};
   if (timeout_ms > 0)
     headers[n++] = (h2_header){"grpc-timeout", timeout};
 

@@ -22,7 +22,8 @@ typedef void (*grpc_trace_fn)(void *ud, const char *method, int code, int64_t us
 typedef struct grpc_channel {
   h2_conn *h2;
   const char *authority;
-  const char *ns; /* sent as containerd-namespace when not NULL */
+  const char *ns;    /* sent as containerd-namespace when not NULL */
+  const char *lease; /* sent as containerd-lease when not NULL */
   grpc_trace_fn trace;
   void *trace_ud;
 } grpc_channel;

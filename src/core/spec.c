@@ -14,6 +14,7 @@
 
 #include "parse.h"
 #include "util.h"
+#include "spec_internal.h"
 
 /* A config.json is a few kilobytes; anything past this is not a spec. */
 #define CONFIG_JSON_MAX (16 * 1024 * 1024)
@@ -597,6 +598,25 @@ apply_read_only(json_object *spec, lc_error **err)
   return put(root, "readonly", json_object_new_boolean(1), err);
 }
 
+/* A bundle's spec may leave linux.cgroupsPath out, and runc then names the
+ * cgroup after the container ID alone: two namespaces' containers of the same
+ * ID would share one cgroup (and one freezer). Give it the generated specs'
+ * "/NAMESPACE/ID" instead. */
+static int
+apply_cgroups_path(json_object *spec, const struct spec_opts *o, lc_error **err)
+{
+  json_object *linux_obj = NULL;
+  if (o->id == NULL || o->namespace == NULL)
+    return 0;
+  if (child(spec, "linux", json_type_object, &linux_obj, err) != 0)
+    return -1;
+  const char *current = get_string(linux_obj, "cgroupsPath");
+  if (current != NULL && current[0] != '\0')
+    return 0;
+  cleanup_free char *path = xasprintf("/%s/%s", o->namespace, o->id);
+  return put_string(linux_obj, "cgroupsPath", path, err);
+}
+
 /* Whether any process field is to change, so an untouched spec stays so. */
 static bool
 has_process_edit(const struct process_edit *e)
@@ -620,7 +640,8 @@ spec_apply_opts(json_object *spec, const struct spec_opts *o, lc_error **err)
     return -1;
   if (apply_hostname(spec, o->hostname, err) != 0 || apply_resources(spec, o, err) != 0 ||
       (o->net_host && apply_net_host(spec, err) != 0) ||
-      (o->read_only && apply_read_only(spec, err) != 0))
+      (o->read_only && apply_read_only(spec, err) != 0) || apply_cgroups_path(spec, o, err) != 0 ||
+      spec_apply_security(spec, o, err) != 0)
     return -1;
   return 0;
 }
@@ -871,4 +892,42 @@ spec_linux_resources(const struct spec_opts *o, json_object **out, lc_error **er
   }
   *out = resources;
   return 0;
+}
+
+/* ---- for the other spec modules (spec_internal.h) ---- */
+
+int
+spec_put(json_object *obj, const char *key, json_object *val, lc_error **err)
+{
+  return put(obj, key, val, err);
+}
+
+int
+spec_push(json_object *arr, json_object *val, lc_error **err)
+{
+  return push(arr, val, err);
+}
+
+int
+spec_put_strings(json_object *obj, const char *key, const char *const *items, lc_error **err)
+{
+  return put_strings(obj, key, items, err);
+}
+
+int
+spec_child(json_object *parent, const char *key, json_type type, json_object **out, lc_error **err)
+{
+  return child(parent, key, type, out, err);
+}
+
+const char *
+spec_get_string(json_object *obj, const char *key)
+{
+  return get_string(obj, key);
+}
+
+json_object *
+spec_parse_object(const char *data, size_t len, const char **why)
+{
+  return parse_object(data, len, why);
 }

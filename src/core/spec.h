@@ -22,6 +22,25 @@
 /* Longest hostname: the kernel takes 64 bytes, a DNS label 63. */
 #define LC_SPEC_HOSTNAME_MAX 64
 
+/* One --mount or -v, checked and made absolute by spec_mount_parse or
+ * spec_volume_parse: an OCI Mount. */
+struct spec_mount {
+  char *type;        /* "bind" or "tmpfs" */
+  char *source;      /* absolute host path for bind, "tmpfs" for tmpfs */
+  char *destination; /* absolute path inside the container, never "/" */
+  char **options;    /* NULL-terminated mount options (rbind, ro, size=...) */
+};
+
+/* One --device HOST[:PATH][:rwm]; the host node is looked at when applied. */
+struct spec_device {
+  char *host_path;
+  char *path;     /* inside the container; the host path when not given */
+  char access[4]; /* some of "rwm", in that order */
+};
+
+/* --no-new-privileges: keep the spec's, or set it on or off. */
+enum spec_nnp { SPEC_NNP_KEEP = 0, SPEC_NNP_ON, SPEC_NNP_OFF };
+
 /* What the create/run options ask of a container's spec. Zero means "not
  * set" everywhere: a zeroed struct changes nothing in spec_apply_opts. */
 struct spec_opts {
@@ -47,6 +66,19 @@ struct spec_opts {
    * host path instead makes runc use that directory directly, as ctr --rootfs
    * does. */
   const char *root_path;
+  /* Supplementary groups of a --user resolved from the rootfs (with has_user). */
+  const uint32_t *additional_gids;
+  size_t n_additional_gids;
+  const struct spec_mount *mounts; /* added after (and over) the spec's own */
+  size_t n_mounts;
+  char *const *cap_add;  /* NULL-terminated "CAP_X" names or "ALL" */
+  char *const *cap_drop; /* the same; drops are applied before adds */
+  bool privileged;       /* every capability and device, nothing masked, no seccomp */
+  const struct spec_device *devices;
+  size_t n_devices;
+  enum spec_nnp no_new_privileges;
+  bool seccomp;                /* the default profile (spec_seccomp_default) */
+  const char *seccomp_profile; /* an OCI LinuxSeccomp JSON file instead */
 };
 
 /* What `exec` asks of the new process. */
@@ -71,8 +103,11 @@ int spec_generate(const struct spec_opts *o, json_object **out, lc_error **err);
 /* Edits an existing spec (a bundle's config.json) with only the options that
  * are set: args, env, cwd, user, hostname, memory, cpus, pids limit, net_host
  * (drops the network namespace, binds the host's /etc/hosts and
- * /etc/resolv.conf read-only), read_only, tty. id, namespace and root_path are
- * not used. On failure the spec may be partly edited. */
+ * /etc/resolv.conf read-only), read_only, tty, then the security and mount
+ * options (spec_apply_security). A spec without linux.cgroupsPath gets
+ * "/NAMESPACE/ID" when both are set, as generated specs do, so that two
+ * namespaces never share a cgroup. root_path is not used. On failure the spec
+ * may be partly edited. */
 int spec_apply_opts(json_object *spec, const struct spec_opts *o, lc_error **err);
 
 /* Reads BUNDLE/config.json (not following a symlink there), checks it is an
@@ -92,6 +127,35 @@ int spec_parse(const char *data, size_t len, json_object **out, lc_error **err);
  * replaced, terminal set from o->tty, and env, cwd and user edited. */
 int spec_process_for_exec(json_object *container_spec, const struct exec_opts *o,
                           json_object **process_out, lc_error **err);
+
+/* ---- mounts, capabilities, devices, seccomp (spec_options.c) ---- */
+
+/* --mount type=bind,src=HOST,dst=PATH[,ro][,rbind|bind][,PROPAGATION] or
+ * type=tmpfs,dst=PATH[,size=BYTES][,mode=OCTAL]. HOST must exist (made
+ * absolute); PATH must be absolute and not "/". Usage errors name the option. */
+int spec_mount_parse(const char *arg, struct spec_mount *out, lc_error **err);
+/* -v HOST:PATH[:ro|rw]: a recursive bind mount, as docker's -v of a path. */
+int spec_volume_parse(const char *arg, struct spec_mount *out, lc_error **err);
+void spec_mount_clear(struct spec_mount *m);
+/* --device HOST[:PATH][:rwm]; the node itself is checked when applied. */
+int spec_device_parse(const char *arg, struct spec_device *out, lc_error **err);
+void spec_device_clear(struct spec_device *d);
+/* A capability as the spec spells it: "net_admin", "NET_ADMIN" and
+ * "CAP_NET_ADMIN" give "CAP_NET_ADMIN"; "all" gives "ALL". Unknown: usage. */
+int spec_capability_name(const char *arg, char **out, lc_error **err);
+
+/* Mounts, capabilities, privileged, devices, noNewPrivileges and seccomp of o,
+ * in that order (the seccomp profile depends on the final capabilities). */
+int spec_apply_security(json_object *spec, const struct spec_opts *o, lc_error **err);
+
+/* A seccomp profile equivalent in effect to containerd's and docker's
+ * default for a process whose bounding set is caps (NULL-terminated): deny
+ * with EPERM by default, allow the ordinary system calls, and allow the
+ * privileged ones (mount, unshare, ptrace, ...) only with the capability that
+ * governs them. For this machine's architecture. */
+int spec_seccomp_default(const char *const *caps, json_object **out, lc_error **err);
+/* An OCI LinuxSeccomp object read from a JSON file. */
+int spec_seccomp_load(const char *path, json_object **out, lc_error **err);
 
 /* Compact JSON text (no spaces, '/' unescaped), never NULL. The caller frees
  * it. */

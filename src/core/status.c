@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bulk.h"
 #include "client_internal.h"
 #include "containers.pb-c.h"
 #include "tasks.pb-c.h"
@@ -93,53 +94,66 @@ lc_status_all(lc_client *c, struct lc_status_info **out, size_t *n, lc_error **e
   return 0;
 }
 
+/* One ID's status: its record, then its task, in the bulk window. */
+struct status_job {
+  const char *id;
+  struct lc_status_info *out;
+  lc_error **err;
+  bool asked_task;
+  Lcpb__GetContainerRequest creq;
+  Lcpb__GetRequest treq;
+};
+
+static bool
+status_step(void *job, struct lc_bulk_answer *ans, struct lc_bulk_call *next)
+{
+  struct status_job *j = job;
+  if (ans == NULL) {
+    lcpb__get_container_request__init(&j->creq);
+    j->creq.id = MUT(j->id);
+    *next = (struct lc_bulk_call){LC_SVC_CONTAINERS "Get", &j->creq.base,
+                                  &lcpb__get_container_response__descriptor, -1, 0};
+    return true;
+  }
+  if (!j->asked_task) {
+    const Lcpb__Container *ct =
+        ans->resp ? ((Lcpb__GetContainerResponse *)ans->resp)->container : NULL;
+    if (ans->err != NULL || ct == NULL) {
+      *j->err = steal_pointer(&ans->err);
+      if (*j->err == NULL)
+        lc_error_set(j->err, LC_ERR_DAEMON, LC_GRPC_NOT_FOUND, "container not found");
+      return false;
+    }
+    lc_container_from_pb(ct, &j->out->container);
+    j->asked_task = true;
+    lcpb__get_request__init(&j->treq);
+    j->treq.container_id = MUT(j->id);
+    j->treq.exec_id = MUT("");
+    *next = (struct lc_bulk_call){LC_SVC_TASKS "Get", &j->treq.base,
+                                  &lcpb__get_response__descriptor, -1, 0};
+    return true;
+  }
+  if (ans->err != NULL && ans->err->code != LC_GRPC_NOT_FOUND) {
+    *j->err = steal_pointer(&ans->err);
+    lc_container_clear(&j->out->container);
+    return false;
+  }
+  lc_error_free(steal_pointer(&ans->err));
+  status_join(j->out, ans->resp ? ((Lcpb__GetResponse *)ans->resp)->process : NULL);
+  return false;
+}
+
 int
 lc_status_many(lc_client *c, const char *const *ids, size_t n, struct lc_status_info *out,
                lc_error **errs, lc_error **err)
 {
-  struct lc_unary *ops = calloc(2 * n + 1, sizeof(*ops));
-  Lcpb__GetContainerRequest *creq = calloc(n + 1, sizeof(*creq));
-  Lcpb__GetRequest *treq = calloc(n + 1, sizeof(*treq));
-  int rv = -1;
-  if (ops == NULL || creq == NULL || treq == NULL) {
-    lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-    goto out;
-  }
+  if (lc_client_channel(c, err) == NULL)
+    return -1;
+  cleanup_free struct status_job *jobs = xcalloc(n, sizeof(*jobs));
   for (size_t i = 0; i < n; i++) {
-    lcpb__get_container_request__init(&creq[i]);
-    creq[i].id = (char *)ids[i];
-    lcpb__get_request__init(&treq[i]);
-    treq[i].container_id = (char *)ids[i];
-    ops[2 * i] =
-        LC_UNARY(LC_SVC_CONTAINERS "Get", &creq[i].base, &lcpb__get_container_response__descriptor);
-    ops[2 * i + 1] = LC_UNARY(LC_SVC_TASKS "Get", &treq[i].base, &lcpb__get_response__descriptor);
-  }
-  if (lc_unary_batch(c, ops, 2 * n, err) < 0)
-    goto out;
-  for (size_t i = 0; i < n; i++) {
-    struct lc_unary *cop = &ops[2 * i], *top = &ops[2 * i + 1];
     memset(&out[i], 0, sizeof(out[i]));
-    if (cop->err != NULL || ((Lcpb__GetContainerResponse *)cop->resp)->container == NULL) {
-      errs[i] = cop->err;
-      cop->err = NULL;
-      if (errs[i] == NULL)
-        lc_error_set(&errs[i], LC_ERR_DAEMON, LC_GRPC_NOT_FOUND, "container not found");
-      continue;
-    }
-    if (top->err != NULL && top->err->code != LC_GRPC_NOT_FOUND) {
-      errs[i] = top->err;
-      top->err = NULL;
-      continue;
-    }
-    lc_container_from_pb(((Lcpb__GetContainerResponse *)cop->resp)->container, &out[i].container);
-    status_join(&out[i], top->resp ? ((Lcpb__GetResponse *)top->resp)->process : NULL);
+    jobs[i] = (struct status_job){.id = ids[i], .out = &out[i], .err = &errs[i]};
   }
-  rv = 0;
-out:
-  if (ops != NULL)
-    lc_unary_clear(ops, 2 * n);
-  free(ops);
-  free(creq);
-  free(treq);
-  return rv;
+  lc_bulk_run(c, jobs, sizeof(*jobs), n, 0, status_step);
+  return 0;
 }

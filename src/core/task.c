@@ -3,15 +3,46 @@
 
 #include "task.h"
 
+#include <json.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bulk.h"
 #include "client_internal.h"
 #include "containers.pb-c.h"
 #include "runc.pb-c.h"
+#include "image_rootfs.h"
 #include "tasks.pb-c.h"
+#include "util.h"
+
+/* The runc options of a container or a task, packed once here: the base
+ * options (a container's own, or none) with the runc binary and a CRIU image
+ * directory on top. Returns false (nothing to send, so the shim's defaults
+ * stay in force) when there is nothing to say. *packed is the caller's. */
+static bool
+runc_options_any(const Lcpb__RuncOptions *base, const char *binary, const char *criu_dir,
+                 uint8_t **packed, Lcpb__Any *any)
+{
+  *packed = NULL;
+  if (base == NULL && binary == NULL && criu_dir == NULL)
+    return false;
+  Lcpb__RuncOptions opts = LCPB__RUNC_OPTIONS__INIT;
+  if (base != NULL)
+    opts = *base; /* shares its strings; only packed, never freed */
+  if (binary != NULL)
+    opts.binary_name = MUT(binary);
+  if (criu_dir != NULL) {
+    /* the work path too, so that restore.log outlives a failed task's bundle */
+    opts.criu_image_path = MUT(criu_dir);
+    opts.criu_work_path = MUT(criu_dir);
+  }
+  size_t len;
+  *packed = lc_pack(&opts.base, &len);
+  *any = lc_any(LC_RUNC_OPTIONS_TYPE_URL, *packed, len);
+  return true;
+}
 
 /* containerd 2.0 removed the v1 runtimes. A 2.x daemon accepts the container
  * record and fails only at task create, with words that do not say why, so
@@ -61,28 +92,21 @@ container_create(lc_client *c, const struct lc_container_spec *spec, const char 
     labels[i] = &entries[i];
   }
   rt.name = MUT(spec->runtime ? spec->runtime : LC_DEFAULT_RUNTIME);
-  Lcpb__RuncOptions opts = LCPB__RUNC_OPTIONS__INIT;
-  uint8_t *packed = NULL;
+  cleanup_free uint8_t *packed = NULL;
   Lcpb__Any opts_any;
-  if (runc_binary != NULL) {
-    opts.binary_name = MUT(runc_binary);
-    size_t len = lcpb__runc_options__get_packed_size(&opts);
-    if ((packed = malloc(len)) == NULL)
-      return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-    lcpb__runc_options__pack(&opts, packed);
-    opts_any = lc_any(LC_RUNC_OPTIONS_TYPE_URL, packed, len);
+  if (runc_options_any(NULL, runc_binary, NULL, &packed, &opts_any))
     rt.options = &opts_any;
-  }
   ct.id = MUT(spec->id);
   ct.runtime = &rt;
   ct.spec = &spec_any;
   ct.n_labels = spec->n_labels;
   ct.labels = labels;
+  ct.image = MUT(spec->image ? spec->image : "");
+  ct.snapshotter = MUT(spec->snapshotter ? spec->snapshotter : "");
+  ct.snapshot_key = MUT(spec->snapshot_key ? spec->snapshot_key : "");
   Lcpb__CreateContainerRequest req = LCPB__CREATE_CONTAINER_REQUEST__INIT;
   req.container = &ct;
-  int rv = lc_unary_one(c, LC_SVC_CONTAINERS "Create", &req.base, NULL, NULL, err);
-  free(packed);
-  return rv;
+  return lc_unary_one(c, LC_SVC_CONTAINERS "Create", &req.base, NULL, NULL, err);
 }
 
 int
@@ -103,20 +127,10 @@ lc_task_create(lc_client *c, const struct lc_task_spec *spec, uint32_t *pid, lc_
   req.stderr = MUT(spec->io.stderr_path ? spec->io.stderr_path : "");
   req.terminal = spec->io.terminal;
 
-  /* runc options only when asked for, so the shim's defaults stay in force. */
-  Lcpb__RuncOptions opts = LCPB__RUNC_OPTIONS__INIT;
-  uint8_t *packed = NULL;
+  cleanup_free uint8_t *packed = NULL;
   Lcpb__Any opts_any;
-  if (spec->runc_binary != NULL) {
-    opts.binary_name = MUT(spec->runc_binary);
-    size_t len = lcpb__runc_options__get_packed_size(&opts);
-    packed = malloc(len ? len : 1);
-    if (packed == NULL)
-      return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-    lcpb__runc_options__pack(&opts, packed);
-    opts_any = lc_any(LC_RUNC_OPTIONS_TYPE_URL, packed, len);
+  if (runc_options_any(spec->runc_base, spec->runc_binary, spec->criu_dir, &packed, &opts_any))
     req.options = &opts_any;
-  }
   Lcpb__Descriptor checkpoint = LCPB__DESCRIPTOR__INIT;
   if (spec->checkpoint_digest != NULL) {
     checkpoint.digest = MUT(spec->checkpoint_digest);
@@ -124,16 +138,69 @@ lc_task_create(lc_client *c, const struct lc_task_spec *spec, uint32_t *pid, lc_
     checkpoint.size = spec->checkpoint_size;
     req.checkpoint = &checkpoint;
   }
+  /* A container from an image: containerd mounts these at the bundle's rootfs. */
+  cleanup_free Lcpb__Mount *mount_storage = xcalloc(spec->n_rootfs + 1, sizeof(*mount_storage));
+  cleanup_free Lcpb__Mount **mounts = lc_mounts_to_pb(spec->rootfs, spec->n_rootfs, mount_storage);
+  req.n_rootfs = spec->n_rootfs;
+  req.rootfs = mounts;
   ProtobufCMessage *resp = NULL;
   int rv = lc_unary_one(c, LC_SVC_TASKS "Create", &req.base,
                         &lcpb__create_task_response__descriptor, &resp, err);
-  free(packed);
   if (rv < 0)
     return -1;
   if (pid != NULL)
     *pid = ((Lcpb__CreateTaskResponse *)resp)->pid;
   protobuf_c_message_free_unpacked(resp, NULL);
   return 0;
+}
+
+/* Whether the spec's process wants a terminal: the task must be made with
+ * one then, or runc refuses it. */
+static bool
+spec_wants_terminal(const Lcpb__Any *spec)
+{
+  if (spec == NULL || spec->value.len == 0)
+    return false;
+  json_tokener *tok = json_tokener_new();
+  json_object *root =
+      json_tokener_parse_ex(tok, (const char *)spec->value.data, (int)spec->value.len);
+  json_tokener_free(tok);
+  json_object *process = NULL, *terminal = NULL;
+  bool wants = json_object_object_get_ex(root, "process", &process) &&
+               json_object_object_get_ex(process, "terminal", &terminal) &&
+               json_object_get_boolean(terminal);
+  json_object_put(root);
+  return wants;
+}
+
+int
+lc_task_create_from_record(lc_client *c, const char *id, bool *terminal, lc_error **err)
+{
+  Lcpb__GetContainerRequest req = LCPB__GET_CONTAINER_REQUEST__INIT;
+  req.id = MUT(id);
+  ProtobufCMessage *resp = NULL;
+  if (lc_unary_one(c, LC_SVC_CONTAINERS "Get", &req.base, &lcpb__get_container_response__descriptor,
+                   &resp, err) < 0)
+    return -1;
+  const Lcpb__Container *ct = ((Lcpb__GetContainerResponse *)resp)->container;
+  int rv = 0;
+  if (ct == NULL) {
+    rv = lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_NOT_FOUND, "container %s: not found", id);
+  } else {
+    *terminal = spec_wants_terminal(ct->spec);
+    struct lc_task_spec spec = {.id = id, .io = {"", "", "", *terminal}};
+    /* A container from an image: its snapshot's mounts go with the task. */
+    struct lc_mount *mounts = NULL;
+    size_t n_mounts = 0;
+    rv = lc_record_rootfs_mounts(c, ct->snapshotter, ct->snapshot_key, &mounts, &n_mounts, err);
+    spec.rootfs = mounts;
+    spec.n_rootfs = n_mounts;
+    if (rv == 0)
+      rv = lc_task_create(c, &spec, NULL, err);
+    lc_mounts_free(mounts, n_mounts);
+  }
+  protobuf_c_message_free_unpacked(resp, NULL);
+  return rv;
 }
 
 int
@@ -173,18 +240,6 @@ lc_task_get(lc_client *c, const char *id, const char *exec_id, struct lc_task *o
 }
 
 int
-lc_task_kill(lc_client *c, const char *id, const char *exec_id, int signo, bool all, lc_error **err)
-{
-  struct lc_task_op_args args = {.signo = signo, .all = all, .exec_id = exec_id};
-  struct lc_task_op_result res = {0};
-  if (lc_task_op_many(c, LC_OP_KILL, &args, &id, 1, &res, err) < 0)
-    return -1;
-  if (res.err != NULL)
-    return lc_error_pass(err, res.err);
-  return 0;
-}
-
-int
 lc_task_delete(lc_client *c, const char *id, uint32_t *exit_status, lc_time *exited_at,
                lc_error **err)
 {
@@ -207,16 +262,6 @@ lc_task_delete_process(lc_client *c, const char *id, const char *exec_id, lc_err
   req.container_id = MUT(id);
   req.exec_id = MUT(exec_id);
   return lc_unary_one(c, LC_SVC_TASKS "DeleteProcess", &req.base, NULL, NULL, err);
-}
-
-int
-lc_task_close_stdin(lc_client *c, const char *id, const char *exec_id, lc_error **err)
-{
-  Lcpb__CloseIORequest req = LCPB__CLOSE_IOREQUEST__INIT;
-  req.container_id = MUT(id);
-  req.exec_id = MUT(exec_id ? exec_id : "");
-  req.stdin = true;
-  return lc_unary_one(c, LC_SVC_TASKS "CloseIO", &req.base, NULL, NULL, err);
 }
 
 int
@@ -297,49 +342,85 @@ task_op_request(enum lc_task_op op, const struct lc_task_op_args *args, const ch
   }
 }
 
-static void
-task_op_result(enum lc_task_op op, struct lc_unary *u, struct lc_task_op_result *res)
+/* Wait survives a daemon restart, as run and exec do (lcctl-wait(1)): a call
+ * lost with the connection is sent again, every RETRY_EVERY_MS, until the
+ * daemon has been away for GIVE_UP_MS. */
+#define WAIT_RETRY_EVERY_MS 200
+#define WAIT_GIVE_UP_MS 60000
+
+struct op_job {
+  enum lc_task_op op;
+  const struct lc_task_op_args *args;
+  const char *id;
+  struct lc_task_op_result *res;
+  union task_request req;
+  int64_t down_since; /* -1: the daemon answered the last time */
+};
+
+/* A Wait that lost its daemon is asked again, within the bound. */
+static bool
+wait_again(struct op_job *j, const lc_error *e)
 {
+  /* Lost or refused connections only: a protocol error would come again. */
+  if (j->op != LC_OP_WAIT || !lc_bulk_unreachable(e))
+    return false;
+  int64_t now = lc_monotonic_ms();
+  if (j->down_since < 0)
+    j->down_since = now;
+  return now - j->down_since < WAIT_GIVE_UP_MS;
+}
+
+static void
+task_op_result(struct op_job *j, struct lc_bulk_answer *ans)
+{
+  struct lc_task_op_result *res = j->res;
   memset(res, 0, sizeof(*res));
-  res->err = u->err;
-  u->err = NULL;
-  if (res->err != NULL || u->resp == NULL)
+  res->err = steal_pointer(&ans->err);
+  if (res->err != NULL && res->err->cls == LC_ERR_TRANSPORT && j->down_since >= 0)
+    lc_error_prefix(res->err, "lost containerd while waiting (the task may still run)");
+  if (res->err != NULL || ans->resp == NULL)
     return;
-  if (op == LC_OP_DELETE_TASK) {
-    Lcpb__DeleteResponse *d = (Lcpb__DeleteResponse *)u->resp;
+  if (j->op == LC_OP_DELETE_TASK) {
+    Lcpb__DeleteResponse *d = (Lcpb__DeleteResponse *)ans->resp;
     res->exit_status = d->exit_status;
     res->exited_at = lc_time_from_pb(d->exited_at);
-  } else if (op == LC_OP_WAIT) {
-    Lcpb__WaitResponse *w = (Lcpb__WaitResponse *)u->resp;
+  } else if (j->op == LC_OP_WAIT) {
+    Lcpb__WaitResponse *w = (Lcpb__WaitResponse *)ans->resp;
     res->exit_status = w->exit_status;
     res->exited_at = lc_time_from_pb(w->exited_at);
   }
+}
+
+static bool
+op_step(void *job, struct lc_bulk_answer *ans, struct lc_bulk_call *next)
+{
+  struct op_job *j = job;
+  int64_t delay = 0;
+  if (ans != NULL) {
+    if (!wait_again(j, ans->err)) {
+      task_op_result(j, ans);
+      return false;
+    }
+    lc_error_free(steal_pointer(&ans->err));
+    delay = WAIT_RETRY_EVERY_MS;
+  }
+  struct lc_unary u = task_op_request(j->op, j->args, j->id, &j->req);
+  *next = (struct lc_bulk_call){u.method, u.req, u.resp_desc, u.no_deadline ? 0 : -1, delay};
+  return true;
 }
 
 int
 lc_task_op_many(lc_client *c, enum lc_task_op op, const struct lc_task_op_args *args,
                 const char *const *ids, size_t n, struct lc_task_op_result *results, lc_error **err)
 {
-  union task_request *reqs = calloc(n ? n : 1, sizeof(*reqs));
-  struct lc_unary *ops = calloc(n ? n : 1, sizeof(*ops));
-  int rv = -1;
-  if (reqs == NULL || ops == NULL) {
-    lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-    goto out;
-  }
+  if (lc_client_channel(c, err) == NULL)
+    return -1;
+  cleanup_free struct op_job *jobs = xcalloc(n, sizeof(*jobs));
   for (size_t i = 0; i < n; i++)
-    ops[i] = task_op_request(op, args, ids[i], &reqs[i]);
-  if (lc_unary_batch(c, ops, n, err) < 0)
-    goto out;
-  for (size_t i = 0; i < n; i++)
-    task_op_result(op, &ops[i], &results[i]);
-  rv = 0;
-out:
-  if (ops != NULL)
-    lc_unary_clear(ops, n);
-  free(ops);
-  free(reqs);
-  return rv;
+    jobs[i] =
+        (struct op_job){.op = op, .args = args, .id = ids[i], .res = &results[i], .down_since = -1};
+  lc_bulk_run(c, jobs, sizeof(*jobs), n, 0, op_step);
+  return 0;
 }
 
 int
@@ -399,6 +480,33 @@ lc_close_stdin_start(lc_client *c, const char *id, const char *exec_id, lc_error
   return lc_background_start(c, LC_SVC_TASKS "CloseIO", &req.base, err);
 }
 
+/* A delete that ran while Tasks.Create was making the shim removed the record
+ * the daemon had already read: the task is then an orphan nobody can see.
+ * Found here, it is removed again and the create fails. */
+static int
+record_still_there(lc_client *c, const char *id, lc_error **err)
+{
+  Lcpb__GetContainerRequest req = LCPB__GET_CONTAINER_REQUEST__INIT;
+  req.id = MUT(id);
+  lc_error *e = NULL;
+  if (lc_unary_one(c, LC_SVC_CONTAINERS "Get", &req.base, NULL, NULL, &e) == 0)
+    return 0;
+  if (e->code != LC_GRPC_NOT_FOUND || e->cls != LC_ERR_DAEMON)
+    return lc_error_pass(err, e); /* unknown: the task may be fine, but say so */
+  lc_error_free(steal_pointer(&e));
+  if (lc_orphan_remove(c, id, lc_client_timeout_ms(c), &e) < 0) {
+    lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_ABORTED,
+                 "the container was deleted while its task was being made, and the task "
+                 "could not be removed (%s); remove it with 'lcctl delete -f %s'",
+                 e->message, id);
+    lc_error_free(e);
+    return -1;
+  }
+  return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_ABORTED,
+                      "the container was deleted while its task was being made; the task "
+                      "is removed again");
+}
+
 int
 lc_create(lc_client *c, const struct lc_container_spec *container, const struct lc_task_spec *task,
           uint32_t *pid, lc_error **err)
@@ -420,17 +528,19 @@ lc_create(lc_client *c, const struct lc_container_spec *container, const struct 
     return -1;
   }
   if (lc_task_create(c, task, pid, err) == 0)
-    return 0;
+    return record_still_there(c, container->id, err);
   /* No container record without a task: undo what was made. The first error
-   * is the one the user needs; a failed undo is said after it. */
+   * is the one the user needs; a failed undo is said after it. A record
+   * already gone was removed by a delete that raced us. */
   lc_error *undo = NULL;
   if (lc_container_delete(c, container->id, &undo) < 0 && err != NULL && *err != NULL) {
-    char *msg = NULL;
-    if (asprintf(&msg, "%s (and the container record could not be removed: %s)", (*err)->message,
-                 undo->message) >= 0) {
-      free((*err)->message);
-      (*err)->message = msg;
-    }
+    char *msg =
+        undo->code == LC_GRPC_NOT_FOUND
+            ? xasprintf("the container was deleted while it was being created: %s", (*err)->message)
+            : xasprintf("%s (and the container record could not be removed: %s)", (*err)->message,
+                        undo->message);
+    free((*err)->message);
+    (*err)->message = msg;
   }
   lc_error_free(undo);
   return -1;

@@ -66,3 +66,9 @@ teardown() {
   [[ -n ${NS:-} ]] && rm -rf --one-file-system "/run/lcctl/$NS"
   return 0
 }
+
+# to_full CMD...: CMD with its stdout on /dev/full (every write fails with
+# ENOSPC); for `run`, whose own redirection would apply to the capture.
+to_full() {
+  "$@" >/dev/full
+}

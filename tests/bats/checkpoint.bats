@@ -224,7 +224,7 @@ grows_past() {
 @test "REAL CRIU failure: a dump CRIU refuses fails with one line naming its log; the task runs on" {
   need_criu
   # A deleted 2 MiB file held open: over CRIU's ghost-file limit (1 MiB).
-  lcctl create --start --rootfs "$ROOTFS" f1 sh -c \
+  lcctl create --start --log none --rootfs "$ROOTFS" f1 sh -c \
     'dd if=/dev/zero of=/dev/shm/big bs=1M count=2 2>/dev/null; exec 3</dev/shm/big; rm /dev/shm/big; echo >/dev/shm/ready; exec sleep 1000' >/dev/null
   wait_for lcctl exec f1 test -e /dev/shm/ready
   pid=$(task_pid f1)
@@ -262,7 +262,7 @@ grows_past() {
   need_criu
   held=held-$NS
   echo data >"$ROOTFS/$held"
-  lcctl create --start --rootfs "$ROOTFS" f2 sh -c "exec 3</$held; exec sleep 1000" >/dev/null
+  lcctl create --start --log none --rootfs "$ROOTFS" f2 sh -c "exec 3</$held; exec sleep 1000" >/dev/null
   wait_for bash -c "ls -l /proc/$(task_pid f2)/fd | grep -q '$held'"
   lcctl checkpoint --exit --dir "$BATS_TEST_TMPDIR/img" f2 >/dev/null
   wait_for status_is f2 STOPPED
@@ -281,7 +281,7 @@ grows_past() {
   [[ $output == *"the restore through runc and CRIU failed; CRIU's log: "* ]]
   [ -z "$(ctr_ c ls -q)" ]
   # A directory that is no CRIU image at all fails in CRIU as well.
-  lcctl create --start --rootfs "$ROOTFS" f3 true >/dev/null
+  lcctl create --start --log none --rootfs "$ROOTFS" f3 true >/dev/null
   wait_for status_is f3 STOPPED
   mkdir "$BATS_TEST_TMPDIR/none"
   echo '["/dev/null","/dev/null","/dev/null"]' >"$BATS_TEST_TMPDIR/none/descriptors.json"

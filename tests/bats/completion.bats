@@ -120,9 +120,11 @@ need_zsh() {
 }
 
 ALL_COMMANDS=(version create start run status kill pause resume delete rm wait
-  exec restore checkpoint events update stats pids help)
+  exec restore checkpoint events update stats pids logs inspect namespaces ns pull images image rmi tag import help)
 EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
-  unknown)
+  container-create container-update container-delete image-create image-update image-delete
+  namespace-create namespace-update namespace-delete snapshot-prepare snapshot-commit
+  snapshot-remove content-delete unknown)
 
 @test "completion: both scripts parse (bash -n, zsh -n)" {
   bash -n "$LCCTL_SRC_DIR/completions/lcctl.bash"
@@ -139,7 +141,7 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   run complete_bash "lcctl st"
   offered start status stats
   run complete_bash "lcctl --json -n x p"
-  offered pause pids
+  offered pause pids pull
   run complete_bash "lcctl help ch"
   offered checkpoint
 }
@@ -227,7 +229,10 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   offered exit,oom
   run complete_bash "lcctl events --type=exit,"
   offered exit,oom exit,create exit,start exit,exec-added exit,exec-started \
-    exit,paused exit,resumed exit,delete exit,unknown
+    exit,paused exit,resumed exit,delete exit,container-create exit,container-update \
+    exit,container-delete exit,image-create exit,image-update exit,image-delete \
+    exit,namespace-create exit,namespace-update exit,namespace-delete exit,snapshot-prepare \
+    exit,snapshot-commit exit,snapshot-remove exit,content-delete exit,unknown
   run complete_bash "lcctl events --until "
   offered "${EVENT_TYPES[@]}"
   run complete_bash "lcctl events --until=p"
@@ -309,7 +314,7 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   run complete_zsh "lcctl events --"
   offered --help --type --container --filter --count --until --timeout --reconnect
   run complete_zsh "lcctl delete -"
-  offered --help -f --force
+  offered --help -f --force --grace
   run complete_zsh "lcctl create --"
   offers --rootfs --bundle --env --cwd --user --hostname --label --memory \
     --cpus --pids-limit --net-host --read-only --tty --runtime --log --start
@@ -320,7 +325,7 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   run complete_zsh "lcctl events --type "
   offered "${EVENT_TYPES[@]}"
   run complete_zsh "lcctl events --type=exit,"
-  offered oom create start exec-added exec-started paused resumed delete unknown
+  offered "${EVENT_TYPES[@]:1}"
 }
 
 @test "completion: zsh completes live container IDs from -a and -n on the line" {
@@ -337,4 +342,69 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   offered alpha beta-1
   run complete_zsh "$LCCTL -a $LCCTL_TEST_SOCK -n $NS-empty status "
   offered
+}
+
+@test "completion: bash offers the container options, logs options, capabilities, namespaces" {
+  need_lcctl
+  run complete_bash "lcctl run --"
+  offers --mount --volume --env-file --cap-add --cap-drop --privileged --device \
+    --no-new-privileges --seccomp --seccomp-profile --log-max-size
+  run complete_bash "lcctl create --cap-add net_"
+  offers NET_ADMIN NET_RAW NET_BIND_SERVICE NET_BROADCAST
+  run complete_bash "lcctl logs --"
+  offers --follow --tail --since --timestamps
+  run complete_bash "lcctl namespaces "
+  offered ls create rm
+  "$LCCTL" -a "$LCCTL_TEST_SOCK" namespaces create "$NS"
+  run complete_bash "$LCCTL -a $LCCTL_TEST_SOCK -n "
+  offers "$NS"
+  run complete_bash "$LCCTL -a $LCCTL_TEST_SOCK namespaces rm "
+  offers "$NS"
+}
+
+@test "completion: zsh offers namespaces after -n and the new commands" {
+  need_zsh
+  need_lcctl
+  "$LCCTL" -a "$LCCTL_TEST_SOCK" namespaces create "$NS"
+  run complete_zsh "$LCCTL -a $LCCTL_TEST_SOCK -n "
+  offers "$NS"
+  run complete_zsh "lcctl "
+  offers logs inspect namespaces
+}
+
+@test "completion: image names from the store for rmi, tag and images (bash and zsh); pull's options" {
+  need_lcctl
+  tar -C "$LCCTL_TEST_IMAGES/busybox" -cf "$BATS_TEST_TMPDIR/bb.tar" .
+  lcctl import --no-unpack --base-name mybox "$BATS_TEST_TMPDIR/bb.tar" >/dev/null
+  lcctl tag mybox other/thing >/dev/null
+  local g="$LCCTL --address $LCCTL_TEST_SOCK --namespace $NS"
+  run complete_bash "$g rmi docker.io/library/my"
+  offered docker.io/library/mybox:latest
+  run complete_bash "$g tag doc"
+  offered docker.io/library/mybox:latest docker.io/other/thing:latest
+  run complete_bash "lcctl pull --pl"
+  offered --platform --plain-http
+  if command -v zsh >/dev/null; then
+    run complete_zsh "$g rmi docker.io/o"
+    offered docker.io/other/thing:latest
+  fi
+}
+
+@test "completion: run/create --image offers the store's images (bash and zsh), --pull its policies" {
+  need_lcctl
+  tar -C "$LCCTL_TEST_IMAGES/busybox" -cf "$BATS_TEST_TMPDIR/bb.tar" .
+  lcctl import --no-unpack --base-name mybox "$BATS_TEST_TMPDIR/bb.tar" >/dev/null
+  local g="$LCCTL --address $LCCTL_TEST_SOCK --namespace $NS"
+  run complete_bash "$g run --image docker.io/library/my"
+  offered docker.io/library/mybox:latest
+  run complete_bash "$g create --image docker.io/library/my"
+  offered docker.io/library/mybox:latest
+  run complete_bash "lcctl run --pull "
+  offered always missing never
+  run complete_bash "lcctl create --entr"
+  offered --entrypoint
+  if command -v zsh >/dev/null; then
+    run complete_zsh "$g run --image=docker.io/library/my"
+    offered docker.io/library/mybox:latest
+  fi
 }

@@ -7,6 +7,8 @@
 # each test first "primes" its stream: it repeats a harmless action that the
 # stream must show until it does, and only then does what it tests.
 
+bats_require_minimum_version 1.5.0
+
 load helpers
 
 # events_bg OUT ARGS... starts lcctl with ARGS (global options, then
@@ -167,7 +169,7 @@ exit_on_usr1() {
   [ "$EV_STATUS" -eq 0 ]
   types=$(jq -r 'select(.container_id == "c1") | .type' "$out" | tr '\n' ' ')
   echo "c1: $types"
-  [ "$types" = "create start exec-added exec-started exit paused resumed exit delete " ]
+  [ "$types" = "container-create create start exec-added exec-started exit paused resumed exit delete " ]
   pid=$(jq -r 'select(.container_id == "c1" and .type == "start") | .pid' "$out")
   [ "$pid" -gt 0 ]
   all_hold "$out" '.container_id == "c1" and .type == "exec-added"' '.id == "e1" and (has("pid") | not)'
@@ -176,8 +178,8 @@ exit_on_usr1() {
   all_hold "$out" '.container_id == "c1" and .type == "delete"' ".exit_status == 137 and .pid == $pid"
   all_hold "$out" '.container_id == "c1" and .type == "paused"' \
     'keys == ["container_id","namespace","timestamp","topic","type"]'
-  # Other topics are "unknown", topic kept, container left out.
-  all_hold "$out" '.topic == "/containers/create"' '.type == "unknown" and (has("container_id") | not)'
+  # The containers service's events have their own types, and their container.
+  all_hold "$out" '.topic == "/containers/create"' '.type == "container-create" and has("container_id")'
   # The text form: TIME NAMESPACE TYPE CONTAINER key=value...
   cat "$txt"
   ts='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z'
@@ -185,17 +187,19 @@ exit_on_usr1() {
   grep -Eq "^$ts $NS exec-started c1 id=e1 pid=[0-9]+\$" "$txt"
   grep -Eq "^$ts $NS exit c1 id=c1 pid=$pid exit_status=137 exited_at=$ts\$" "$txt"
   grep -Eq "^$ts $NS paused c1\$" "$txt"
-  grep -Eq "^$ts $NS unknown - topic=/containers/create\$" "$txt"
+  grep -Eq "^$ts $NS container-create c1\$" "$txt"
   # Both forms saw the same events of c1 (the probe's depend on when each subscribed).
   [ "$(grep -Ec "^[^ ]+ $NS [^ ]+ c1( |\$)" "$txt")" -eq "$(lines_of "$out" '.container_id == "c1"')" ]
 }
 
 @test "events: --container and --type leave out everything else; --type unknown is the other topics" {
+  # (containerd publishes no untyped topic that a test can cause without
+  # criu: the unknown stream is primed with a namespace-update, asked too.)
   ctr_make_container c1 sleep 1000
   ctr_make_container c2 sleep 1000
   out=$BATS_TEST_TMPDIR/ev.json
   unk=$BATS_TEST_TMPDIR/unknown.json
-  events_bg "$unk" --json events --type unknown
+  events_bg "$unk" --json events --type unknown,namespace-update
   unk_pid=$EV_PID
   events_bg "$out" --json events --container c1 --type exit
   events_prime "$out" exec_probe c1
@@ -214,8 +218,8 @@ exit_on_usr1() {
   [ "$(lines_of "$out" '.container_id != "c1" or .type != "exit"')" -eq 0 ]
   jq -e -s 'last | .id == "c1" and .exit_status == 137' "$out"
   cat "$unk"
-  [ "$(lines_of "$unk" '.type != "unknown" or (.topic | startswith("/tasks/"))')" -eq 0 ]
-  [ "$(lines_of "$unk" '.topic == "/namespaces/update"')" -ge 1 ]
+  [ "$(lines_of "$unk" '(.type != "unknown" and .type != "namespace-update") or (.topic | startswith("/tasks/"))')" -eq 0 ]
+  [ "$(lines_of "$unk" '.topic == "/namespaces/update" and .type == "namespace-update" and .name == env.NS')" -ge 1 ]
 }
 
 @test "events: --filter narrows further; several --filter are alternatives" {
@@ -402,4 +406,85 @@ exit_on_usr1() {
   run lcctl events --container c1 --until exit --timeout 100ms --filter 'topic~=/tasks/'
   [ "$status" -eq 1 ]
   [[ $output == *"no exit event within 100ms"* ]]
+}
+
+@test "events | head -1 in a quiet namespace: lcctl ends at once when the reader goes, status 0" {
+  ctr_make_container c1 sleep 1000
+  dir=$BATS_TEST_TMPDIR
+  {
+    "$LCCTL" --address "$LCCTL_TEST_SOCK" --namespace "$NS" events --type paused 2>"$dir/err" |
+      head -1 >"$dir/out"
+    echo "${PIPESTATUS[0]}" >"$dir/rc"
+  } </dev/null 3>&- &
+  pipeline=$!
+  # One event, then nothing more: the end can only come from noticing that
+  # stdout's reader left (POLLERR), not from a next write.
+  for ((i = 0; i < 100; i++)); do
+    [ -s "$dir/out" ] && break
+    ctr_ t pause c1
+    ctr_ t resume c1
+    sleep 0.5
+  done
+  wait_for -t 10 test -e "$dir/rc"
+  wait "$pipeline"
+  [ "$(cat "$dir/rc")" -eq 0 ]
+  grep -Eq " paused c1$" "$dir/out"
+  [ ! -s "$dir/err" ]
+}
+
+@test "events: a full stdout is one 'write error' line and exit 1" {
+  ctr_make_container c1 sleep 1000
+  out=$BATS_TEST_TMPDIR/ev
+  (
+    rc=0
+    "$LCCTL" --address "$LCCTL_TEST_SOCK" --namespace "$NS" events --container c1 >/dev/full 2>"$out.err" </dev/null || rc=$?
+    echo "$rc" >"$out.rc"
+  ) 3>&- &
+  for ((i = 0; i < 100; i++)); do
+    [ -e "$out.rc" ] && break
+    pause_resume c1
+  done
+  wait_for -t 10 test -e "$out.rc"
+  [ "$(cat "$out.rc")" -eq 1 ]
+  [ "$(cat "$out.err")" = "lcctl: events: write error: No space left on device" ]
+}
+
+# new_record: a container record (no task) under a new ID, for priming.
+new_record() {
+  ctr_ c create --rootfs "$ROOTFS" "p$RANDOM$RANDOM" true
+}
+
+@test "events: container and snapshot events have types and IDs; --container and -q work on them" {
+  ctr_make_container c0 sleep 1000
+  out=$BATS_TEST_TMPDIR/ev.json
+  events_bg "$out" --json events --container c1 --container c0
+  events_prime "$out" pause_resume c0
+  lcctl create --rootfs "$ROOTFS" c1 true >/dev/null
+  lcctl delete c1 >/dev/null
+  ctr_ c create --rootfs "$ROOTFS" c2 true # another container: left out
+  ctr_ c rm c2
+  wait_for has_lines "$out" '.type == "container-delete"' 1
+  kill -TERM "$EV_PID"
+  events_end
+  [ "$(lines_of "$out" '.type == "container-create" and .topic == "/containers/create" and .container_id == "c1"')" -eq 1 ]
+  [ "$(lines_of "$out" '.type == "container-delete" and .container_id == "c1"')" -eq 1 ]
+  [ "$(lines_of "$out" '.container_id == "c2"')" -eq 0 ]
+  # The type alone, text and -q: what each event is about.
+  out=$BATS_TEST_TMPDIR/ev.txt
+  events_bg "$out" -q events --type container-create,snapshot-prepare,snapshot-remove
+  events_prime "$out" new_record
+  ctr_ snapshots prepare k1 >/dev/null
+  ctr_ snapshots rm k1
+  wait_for bash -c "[ \$(grep -cx k1 $out) -eq 2 ]"
+  kill -TERM "$EV_PID"
+  events_end
+  # (content-delete and the image and namespace events are decoded the same
+  # way: tests/unit/test_event.c; content made by hand here is collected
+  # by the daemon's GC at its own pace, too racy to test against.)
+}
+
+@test "events: the new types are listed in the usage error and accepted" {
+  run -2 --separate-stderr lcctl events --type nosuch
+  [[ $stderr == *"container-create"*"content-delete"*"unknown"* ]]
+  run -1 lcctl events --type image-delete --timeout 200ms
 }

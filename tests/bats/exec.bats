@@ -148,3 +148,27 @@ has_exec() {
   [ -z "$(exec_ids c1)" ]
   fifo_dir_gone
 }
+
+@test "exec | head -1: ends once the reader is gone, with SIGPIPE's status; no FIFO, no process left" {
+  dir=$BATS_TEST_TMPDIR
+  (
+    bash -c "$(lcctl_cmd) exec --exec-id y1 c1 yes 2>$dir/err | head -1 >$dir/out; echo \${PIPESTATUS[0]} >$dir/rc.tmp" </dev/null
+    mv "$dir/rc.tmp" "$dir/rc"
+  ) 3>&- &
+  wait_for -t 30 test -e "$dir/rc"
+  [ "$(cat "$dir/out")" = y ]
+  [ "$(cat "$dir/rc")" -eq 141 ]
+  [ ! -s "$dir/err" ]
+  fifo_dir_gone
+  [ -z "$(exec_ids c1)" ]
+  # A shell that writes once more after the reader left gets SIGPIPE too.
+  run -141 bash -c "$(lcctl_cmd) exec c1 sh -c 'echo a; echo b; sleep 100' | head -1; exit \${PIPESTATUS[0]}"
+  [ "$output" = a ]
+}
+
+@test "exec: a full stdout is one 'write error' line and exit 1" {
+  run -1 --separate-stderr to_full lcctl exec c1 echo hello
+  [ "$stderr" = "lcctl: exec: write error: No space left on device" ]
+  run -1 --separate-stderr to_full lcctl exec -d c1 sleep 1
+  [[ $stderr == *"write error: No space left on device" ]]
+}

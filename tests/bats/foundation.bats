@@ -125,7 +125,7 @@ PY
 @test "status: empty namespace prints only the header; JSON prints nothing" {
   run lcctl status
   [ "$status" -eq 0 ]
-  [ "$output" = "ID   STATUS   PID   EXIT   RUNTIME" ]
+  [ "$output" = "ID   STATUS   PID   EXIT   RUNTIME   IMAGE" ]
   run lcctl --json status
   [ "$status" -eq 0 ]
   [ -z "$output" ]
@@ -139,8 +139,8 @@ PY
   run lcctl status
   [ "$status" -eq 0 ]
   [ "${#lines[@]}" -eq 4 ]
-  read -r id st pid ex rt <<<"${lines[1]}"
-  [ "$id $st $ex $rt" = "done1 stopped 3 io.containerd.runc.v2" ]
+  read -r id st pid ex rt img <<<"${lines[1]}"
+  [ "$id $st $ex $rt $img" = "done1 stopped 3 io.containerd.runc.v2 -" ]
   [ "$pid" = "$(task_pid done1)" ]
   read -r id st pid ex rt <<<"${lines[2]}"
   [ "$id $st $pid $ex" = "notask stopped - -" ]

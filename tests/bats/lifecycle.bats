@@ -109,7 +109,7 @@ no_container() {
   lcctl kill --signal hup k3
   run lcctl wait k1 k2 k3
   [ "$status" -eq 0 ]
-  [ "${lines[*]}" = "3 4 5" ]
+  [ "${lines[*]}" = "k1 3 k2 4 k3 5" ]
 }
 
 @test "several IDs: each acted on, each failure reported, exit 1" {
@@ -156,7 +156,18 @@ no_container() {
   lcctl create --start --rootfs "$ROOTFS" w2 sh -c 'sleep 1; exit 6' >/dev/null
   run lcctl wait w1 w2
   [ "$status" -eq 0 ]
-  [ "${lines[*]}" = "5 6" ]
+  [ "${lines[*]}" = "w1 5 w2 6" ]
+  # One ID: the status alone, as scripts read it.
+  run lcctl wait w1
+  [ "$output" = 5 ]
+}
+
+@test "wait: a missing ID is an error line, the others are still printed" {
+  lcctl create --start --rootfs "$ROOTFS" w1 sh -c 'exit 5' >/dev/null
+  run --separate-stderr lcctl wait w1 ghost
+  [ "$status" -eq 1 ]
+  [ "$output" = "w1 5" ]
+  [[ $stderr == "lcctl: wait ghost: "*"not found"* ]]
 }
 
 @test "create: a duplicate ID exits 1 and keeps the first container" {
@@ -258,6 +269,135 @@ no_container() {
   run lcctl --json kill ghost
   [ "$status" -eq 1 ]
   jq -e '.error.code == "NotFound" and .error.id == "ghost" and (.error.message | length > 0)' <<<"$output"
+}
+
+@test "delete: a running task is refused, and the error says to use -f" {
+  lcctl create --start --rootfs "$ROOTFS" r1 sleep 1000 >/dev/null
+  run lcctl delete r1
+  [ "$status" -eq 1 ]
+  [[ $output == "lcctl: delete r1: "*"lcctl delete -f"* ]]
+  [ "$(task_status r1)" = RUNNING ]
+}
+
+@test "delete -f: a task that ignores TERM gets SIGKILL after the grace period" {
+  # sleep as PID 1 has no handler for TERM, so TERM does nothing to it.
+  lcctl create --start --rootfs "$ROOTFS" t1 sleep 1000 >/dev/null
+  run --separate-stderr lcctl --json delete -f --grace 1s t1
+  [ "$status" -eq 0 ]
+  [ "$(jq -r '.id, .exit_status' <<<"$output" | xargs)" = "t1 137" ]
+  no_container t1
+  [ -z "$(ctr_ t ls -q)" ]
+}
+
+@test "delete -f: TERM first, or the container's stop-signal label" {
+  script='trap "exit 3" TERM; trap "exit 5" HUP; while :; do sleep 0.1; done'
+  lcctl create --start --rootfs "$ROOTFS" s1 sh -c "$script" >/dev/null
+  lcctl create --start --rootfs "$ROOTFS" --label io.containerd.image.config.stop-signal=SIGHUP \
+    s2 sh -c "$script" >/dev/null
+  sleep 0.3
+  # A long grace: these exit on the first signal, so SIGKILL never comes.
+  run lcctl --json delete -f --grace 60s s1 s2
+  [ "$status" -eq 0 ]
+  [ "$(jq -r '"\(.id)=\(.exit_status)"' <<<"$output" | xargs)" = "s1=3 s2=5" ]
+  [ -z "$(ctr_ c ls -q)" ]
+}
+
+@test "delete -f --grace: a bad duration is a usage error" {
+  run lcctl delete -f --grace soon x
+  [ "$status" -eq 2 ]
+  [[ $output == "lcctl: delete: "* ]]
+}
+
+@test "create racing delete -f, 40 rounds: no task is ever left without its record" {
+  for i in $(seq 1 40); do
+    lcctl create --start --rootfs "$ROOTFS" race sleep 1000 >/dev/null 2>&1 &
+    lcctl delete -f --grace 0 race >/dev/null 2>&1 &
+    wait
+    # Whatever won, the container is whole or gone: a task only with its record.
+    if [ -n "$(ctr_ t ls -q)" ]; then
+      [ "$(ctr_ c ls -q)" = race ]
+    fi
+    lcctl delete -f --grace 0 race >/dev/null 2>&1 || true
+  done
+  [ -z "$(ctr_ t ls -q)" ]
+  [ -z "$(ctr_ c ls -q)" ]
+}
+
+@test "start: a container without a task (ctr c create) gets one from its record" {
+  ctr_ c create --env "$TEST_PATH_ENV" --rootfs "$ROOTFS" bare sleep 1000
+  run lcctl start bare
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(task_pid bare)" ]
+  [ "$(task_status bare)" = RUNNING ]
+  # And after its task was deleted, again.
+  lcctl kill -s KILL bare
+  lcctl wait bare >/dev/null
+  ctr_ t rm bare
+  run lcctl start bare
+  [ "$status" -eq 0 ]
+  [ "$(task_status bare)" = RUNNING ]
+}
+
+@test "start: a missing container is still an error, and nothing is made" {
+  run lcctl start ghost
+  [ "$status" -eq 1 ]
+  [[ $output == "lcctl: start ghost: "*"not found"* ]]
+  [ -z "$(ctr_ c ls -q)" ]
+}
+
+@test "status: pid is '-' in text and null in JSON for a container without a task" {
+  ctr_ c create --rootfs "$ROOTFS" bare true
+  run lcctl status bare
+  read -r id st pid ex rt <<<"${lines[1]}"
+  [ "$st $pid" = "stopped -" ]
+  run lcctl --json status bare
+  jq -e '.pid == null and .status == "stopped"' <<<"$output"
+}
+
+@test "status --filter: status=, label.K=, image=, all must hold; -q prints the IDs" {
+  lcctl create --start --rootfs "$ROOTFS" --label team=ops f1 sleep 1000 >/dev/null
+  lcctl create --start --rootfs "$ROOTFS" --label team=dev f2 sleep 1000 >/dev/null
+  lcctl create --rootfs "$ROOTFS" --label team=ops f3 sleep 1000 >/dev/null
+  run lcctl status -q --filter status=running
+  [ "${lines[*]}" = "f1 f2" ]
+  run lcctl status -q --filter status=running --filter label.team=ops
+  [ "$output" = f1 ]
+  run lcctl --json status --filter label.team=ops
+  [ "$(jq -r .id <<<"$output" | xargs)" = "f1 f3" ]
+  run lcctl status -q --filter image=nothing
+  [ -z "$output" ]
+  run lcctl status -q --filter status=created f1 f3
+  [ "$output" = f3 ]
+  run lcctl status --filter colour=red
+  [ "$status" -eq 2 ]
+  [[ $output == "lcctl: status: --filter colour"* ]]
+  run lcctl status --filter status=asleep
+  [ "$status" -eq 2 ]
+}
+
+@test "bulk: 250 containers paused, resumed, asked, deleted -f in one call each, no deadline errors" {
+  local n=250 ids
+  ids=$(seq -f "b%03g" 1 $n)
+  # Made 8 at a time with a generous timeout: making them is not the test.
+  xargs -P 8 -I{} "$LCCTL" --address "$LCCTL_TEST_SOCK" --namespace "$NS" --timeout 120s \
+    create --start --rootfs "$ROOTFS" {} sleep 100000 >/dev/null <<<"$ids"
+  [ "$(ctr_ t ls -q | wc -l)" -eq $n ]
+  # Each with the default --timeout (10s), all IDs in one call.
+  run --separate-stderr lcctl pause $ids
+  [ "$status" -eq 0 ] || { echo "$stderr" | head -5; false; }
+  run --separate-stderr lcctl status -q --filter status=paused $ids
+  [ "$status" -eq 0 ]
+  [ "${#lines[@]}" -eq $n ]
+  run --separate-stderr lcctl resume $ids
+  [ "$status" -eq 0 ] || { echo "$stderr" | head -5; false; }
+  run --separate-stderr lcctl delete -f --grace 1s $ids
+  echo "$stderr" | head -5
+  [ "$status" -eq 0 ]
+  [[ $stderr != *deadline* ]]
+  [ "${#lines[@]}" -eq $n ]
+  # Nothing half done: no record, no task, no shim left.
+  [ -z "$(ctr_ c ls -q)" ]
+  [ -z "$(ctr_ t ls -q)" ]
 }
 
 # containerd 2.0 removed the v1 runtimes: lcctl refuses them up front (one

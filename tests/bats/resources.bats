@@ -3,6 +3,8 @@
 # reports are the cgroup's, the pids it lists are the ones ctr knows; bad
 # input is refused before anything is sent.
 
+bats_require_minimum_version 1.5.0
+
 load helpers
 
 # cg_file PID V1_CONTROLLER V1_FILE V2_FILE prints the path of a cgroup file
@@ -123,15 +125,16 @@ start_sleeper() {
   [ "$status" -eq 0 ]
   [ "${#lines[@]}" -eq 3 ]
   read -r -a h <<<"${lines[0]}"
-  [ "${h[*]}" = "ID CPU MEMORY MEMORY_LIMIT PIDS PIDS_LIMIT" ]
-  read -r id cpu mem limit pids plimit <<<"${lines[1]}"
+  [ "${h[*]}" = "ID CPU% MEMORY MEMORY_LIMIT MEM% PIDS PIDS_LIMIT" ]
+  read -r id cpu mem limit mpct pids plimit <<<"${lines[1]}"
   [ "$id" = s1 ] && [ "$limit" = 64MiB ] && [ "$pids" = 1 ] && [ "$plimit" = 20 ]
-  [[ $cpu =~ ^[0-9]+\.[0-9]{3}s$ ]]
+  [[ $cpu =~ ^[0-9]+\.[0-9]%$ ]]
+  [[ $mpct =~ ^[0-9]+\.[0-9]%$ ]]
   [[ $mem =~ ^[0-9.]+(B|KiB|MiB)$ ]]
-  read -r id cpu mem limit pids plimit <<<"${lines[2]}"
-  [ "$id" = s2 ] && [ "$limit" = - ] && [ "$plimit" = - ]
+  read -r id cpu mem limit mpct pids plimit <<<"${lines[2]}"
+  [ "$id" = s2 ] && [ "$limit" = - ] && [ "$mpct" = - ] && [ "$plimit" = - ]
   run lcctl --json stats s2
-  jq -e '.memory_limit_bytes == null and .pids_limit == null' <<<"$output"
+  jq -e '.memory_limit_bytes == null and .pids_limit == null and .memory_percent == null' <<<"$output"
   run lcctl -q stats s2 s1
   [ "$output" = "$(printf 's2\ns1')" ]
 }
@@ -162,7 +165,8 @@ start_sleeper() {
   [ "$status" -eq 0 ]
   [ "${#lines[@]}" -ge 2 ] && [ "${#lines[@]}" -le 4 ]
   for l in "${lines[@]}"; do jq -e '.id == "w1"' <<<"$l"; done
-  run timeout --preserve-status -s INT 1.5 "$LCCTL" --address "$LCCTL_TEST_SOCK" --namespace "$NS" \
+  # (the first round comes half a second in: it needs two samples)
+  run timeout --preserve-status -s INT 2.5 "$LCCTL" --address "$LCCTL_TEST_SOCK" --namespace "$NS" \
     stats --watch w1
   [ "$status" -eq 0 ]
   [ "$(grep -c '^ID ' <<<"$output")" -ge 2 ]
@@ -197,13 +201,44 @@ start_sleeper() {
   jq -e '.id == "w3"' <<<"$output"
 }
 
-@test "stats: missing or bad IDs are usage errors" {
-  run "$LCCTL" --address /nonexistent/sock stats
-  [ "$status" -eq 2 ]
+@test "stats: bad IDs are usage errors; no ID asks the daemon" {
   run "$LCCTL" --address /nonexistent/sock stats 'a b'
   [ "$status" -eq 2 ]
-  run "$LCCTL" --address /nonexistent/sock stats --watch
+  run "$LCCTL" --address /nonexistent/sock stats --watch 'a/b'
   [ "$status" -eq 2 ]
+  run "$LCCTL" --address /nonexistent/sock stats
+  [ "$status" -eq 3 ]
+}
+
+@test "stats: CPU% between two samples, MEM% of the limit; cumulative figures kept in JSON" {
+  lcctl create --start --rootfs "$ROOTFS" busy sh -c 'while :; do :; done' >/dev/null
+  start_sleeper idle
+  lcctl update --memory 64m idle
+  run -0 lcctl --json stats busy idle
+  busy=$(sed -n 1p <<<"$output")
+  idle=$(sed -n 2p <<<"$output")
+  # A busy loop uses some CPU in half a second, a sleeper next to none.
+  jq -e '.cpu_percent > 0 and .cpu_usage_ns > 0 and (.cpu_user_ns | type) == "number"' <<<"$busy"
+  jq -e --argjson b "$(jq .cpu_percent <<<"$busy")" '.cpu_percent < $b' <<<"$idle"
+  jq -e '.memory_percent == null' <<<"$busy"
+  jq -e '((.memory_usage_bytes * 100 / .memory_limit_bytes) - .memory_percent | fabs) < 0.01' <<<"$idle"
+}
+
+@test "stats without IDs: every running or paused task of the namespace, not the others" {
+  start_sleeper a1
+  start_sleeper a2
+  lcctl pause a2
+  lcctl create --rootfs "$ROOTFS" a3 sleep 1000 >/dev/null
+  lcctl create --start --rootfs "$ROOTFS" a4 true >/dev/null
+  lcctl wait a4 >/dev/null
+  run -0 lcctl -q stats
+  [ "$output" = "$(printf 'a1\na2')" ]
+  run -0 lcctl stats
+  [ "${#lines[@]}" -eq 3 ]
+  lcctl resume a2
+  # None running: the header alone, status 0.
+  run -0 lcctl -n "$NS-empty" stats
+  [ "${#lines[@]}" -eq 1 ] && [[ ${lines[0]} == "ID "* ]]
 }
 
 @test "pids: the init pid ctr reports and an exec'd process with its exec ID" {

@@ -35,7 +35,7 @@ load attach_helpers
 @test "restore: a container with no task is not alive (exit 0); a missing one exits 1" {
   ctr_ c create --rootfs "$ROOTFS" notask true
   run -0 lcctl --json restore notask
-  jq -e '.alive == false and .pid == 0 and .status == "stopped" and .exit_status == null' <<<"$output"
+  jq -e '.alive == false and .pid == null and .status == "stopped" and .exit_status == null' <<<"$output"
   run -0 lcctl restore notask
   read -r id alive p st ex <<<"${lines[1]}"
   [ "$id $alive $p $st $ex" = "notask false - stopped -" ]
@@ -141,4 +141,19 @@ load attach_helpers
   diff <(seq 1 40) "$log"
   grep -qx 40 "$out"
   run -1 grep -qx 1 "$out"
+}
+
+@test "wait: reconnects across a containerd restart and prints the status" {
+  lcctl create --start --rootfs "$ROOTFS" w1 sh -c 'sleep 4; exit 7' >/dev/null
+  lcctl create --start --rootfs "$ROOTFS" w2 sh -c 'exit 3' >/dev/null
+  "$LCCTL" --address "$LCCTL_TEST_SOCK" --namespace "$NS" wait w1 w2 \
+    >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+  waiter=$!
+  sleep 1
+  containerd_restart
+  rc=0
+  wait "$waiter" || rc=$?
+  cat "$BATS_TEST_TMPDIR/err"
+  [ "$rc" -eq 0 ]
+  [ "$(cat "$BATS_TEST_TMPDIR/out" | xargs)" = "w1 7 w2 3" ]
 }

@@ -185,7 +185,7 @@ load attach_helpers
 }
 
 @test "start -a: a task made without stdio is remade with FIFOs and attached" {
-  lcctl create --rootfs "$ROOTFS" s1 sh -c 'echo from-s1; echo err-s1 >&2; exit 4'
+  lcctl create --log none --rootfs "$ROOTFS" s1 sh -c 'echo from-s1; echo err-s1 >&2; exit 4'
   run -4 --separate-stderr lcctl start -a s1
   [ "$output" = from-s1 ]
   [ "$stderr" = err-s1 ]
@@ -214,4 +214,71 @@ load attach_helpers
   run -1 lcctl start -a s3
   [[ $output == *"not created"* ]]
   run -1 lcctl start -a nosuch
+}
+
+# pipeline_bg DIR CMD: the shell pipeline CMD in the background, its first
+# command's status written to DIR/rc when it ends (bounded by the caller).
+pipeline_bg() {
+  local dir=$1 cmd=$2
+  rm -f "$dir/rc"
+  (
+    bash -c "$cmd; echo \${PIPESTATUS[0]} >$dir/rc.tmp" </dev/null
+    mv "$dir/rc.tmp" "$dir/rc"
+  ) 3>&- &
+}
+
+@test "run --rm | head -1: ends once the reader is gone, as the process did; nothing left" {
+  dir=$BATS_TEST_TMPDIR
+  pipeline_bg "$dir" "$(lcctl_cmd) run --rm --rootfs $ROOTFS y1 yes 2>$dir/err | head -1 >$dir/out"
+  wait_for -t 30 test -e "$dir/rc"
+  [ "$(cat "$dir/out")" = y ]
+  # Killed: by SIGPIPE (141) or, as pid 1 of its container ignores it, SIGKILL (137).
+  rc=$(cat "$dir/rc")
+  [[ $rc == 141 || $rc == 137 ]]
+  [ ! -s "$dir/err" ]
+  nothing_left y1
+}
+
+@test "run: a full stdout is one 'write error' line and a non-zero exit; nothing left" {
+  run -1 --separate-stderr to_full lcctl run --rm --rootfs "$ROOTFS" f1 sh -c 'echo hello; exit 0'
+  [ "$stderr" = "lcctl: run: write error: No space left on device" ]
+  nothing_left f1
+  # The process's own status wins when it failed.
+  run -4 --separate-stderr to_full lcctl run --rm --rootfs "$ROOTFS" f2 sh -c 'echo hello; exit 4'
+  [[ $stderr == *"write error: No space left on device" ]]
+  # -d prints the ID: its write is checked too.
+  run -1 --separate-stderr to_full lcctl run -d --rootfs "$ROOTFS" f3 sleep 100
+  [[ $stderr == *"write error: No space left on device" ]]
+}
+
+@test "run -t / exec -t with stdin not a terminal: one clear line, exit 125, nothing made" {
+  run -125 --separate-stderr lcctl run --rm -t --rootfs "$ROOTFS" t3 true </dev/null
+  [ "$stderr" = "lcctl: run t3: -t needs a terminal on stdin, and stdin is not one; leave out -t" ]
+  ! ctr_ c ls -q | grep -qxF t3
+  lcctl run -d --rootfs "$ROOTFS" t4 sleep 100
+  run -125 --separate-stderr lcctl exec -t t4 true </dev/null
+  [[ $stderr == *"-t needs a terminal on stdin"* ]]
+}
+
+@test "run: containerd not answering during create: the line names the record and the task it may leave" {
+  containerd_suspend
+  run -125 --separate-stderr lcctl --timeout 1s run --rm --rootfs "$ROOTFS" h1 true
+  containerd_resume
+  echo "$stderr"
+  [ "$(wc -l <<<"$stderr")" -eq 1 ]
+  [[ $stderr == *"the container record and its task"*"lcctl delete -f h1"* ]]
+  fifo_dir_gone
+}
+
+@test "run --rm: the process ends while containerd is down; the cleanup is finished once it is back" {
+  out=$BATS_TEST_TMPDIR/out
+  lcctl_bg "$out" run --rm --rootfs "$ROOTFS" d1 sh -c 'echo go; sleep 2; exit 6'
+  wait_for grep -q go "$out"
+  containerd_down
+  sleep 3
+  containerd_up
+  bg_done "$out" 90
+  [ "$BG_RC" = 6 ]
+  [ "$(cat "$out")" = go ]
+  nothing_left d1
 }

@@ -247,14 +247,16 @@ test_paused_resumed_delete(void **state)
   lc_event_clear(&ev);
 }
 
-/* A topic that is not a task's: unknown, the topic kept, no fields guessed. */
+/* The containers service names its container in "id": that is the event's
+ * container, not a process. */
 static void
-test_other_topic_is_unknown(void **state)
+test_container_create(void **state)
 {
   struct lc_event ev;
   DECODE_OK(rec_containers_create, &ev);
-  check_envelope(&ev, LC_EVENT_UNKNOWN, "/containers/create", NULL);
+  check_envelope(&ev, LC_EVENT_CONTAINER_CREATE, "/containers/create", "c1");
   assert_null(ev.id);
+  assert_null(ev.object);
   assert_false(ev.has_pid);
   lc_event_clear(&ev);
 }
@@ -335,6 +337,50 @@ test_checkpointed_keeps_container(void **state)
   lc_event_clear(&ev);
 }
 
+/* Images, namespaces, snapshots, content: the object and its kind, no
+ * container. */
+static void
+check_object(const char *topic, const char *url, const void *payload, size_t len,
+             enum lc_event_type type, const char *kind, const char *object)
+{
+  struct buf env = envelope(topic, url, payload, len);
+  struct lc_event ev;
+  lc_error *err = NULL;
+  assert_int_equal(lc_event_decode(env.b, env.len, &ev, &err), 0);
+  assert_int_equal(ev.type, type);
+  assert_string_equal(lc_event_type_topic(type), topic);
+  assert_null(ev.container_id);
+  assert_string_equal(ev.object_kind, kind);
+  assert_string_equal(ev.object, object);
+  lc_event_clear(&ev);
+}
+
+static void
+test_other_services_objects(void **state)
+{
+  static const uint8_t image[] = {0x0a, 0x03, 'b', 'o', 'x'};
+  check_object("/images/delete", "containerd.events.ImageDelete", image, sizeof(image),
+               LC_EVENT_IMAGE_DELETE, "image", "box");
+  static const uint8_t ns[] = {0x0a, 0x02, 'n', '2', 0x12, 0x00};
+  check_object("/namespaces/create", "containerd.events.NamespaceCreate", ns, sizeof(ns),
+               LC_EVENT_NAMESPACE_CREATE, "name", "n2");
+  static const uint8_t snap[] = {0x0a, 0x02, 'k', '1', 0x12, 0x02, 'n', '1', 0x2a, 0x01, 'o'};
+  check_object("/snapshot/commit", "containerd.events.SnapshotCommit", snap, sizeof(snap),
+               LC_EVENT_SNAPSHOT_COMMIT, "key", "k1");
+  static const uint8_t blob[] = {0x0a, 0x05, 's', 'h', 'a', ':', '1'};
+  check_object("/content/delete", "containerd.events.ContentDelete", blob, sizeof(blob),
+               LC_EVENT_CONTENT_DELETE, "digest", "sha:1");
+  static const uint8_t upd[] = {0x0a, 0x02, 'c', '7'};
+  struct buf env =
+      envelope("/containers/update", "containerd.events.ContainerUpdate", upd, sizeof(upd));
+  struct lc_event ev;
+  lc_error *err = NULL;
+  assert_int_equal(lc_event_decode(env.b, env.len, &ev, &err), 0);
+  assert_int_equal(ev.type, LC_EVENT_CONTAINER_UPDATE);
+  assert_string_equal(ev.container_id, "c7");
+  lc_event_clear(&ev);
+}
+
 static void
 check_decode_fails(const uint8_t *bytes, size_t len, int code)
 {
@@ -411,8 +457,29 @@ test_garbage_and_empty(void **state)
 static void
 test_type_names(void **state)
 {
-  static const char *const names[] = {"unknown",    "exit",         "oom",    "create",  "start",
-                                      "exec-added", "exec-started", "paused", "resumed", "delete"};
+  static const char *const names[] = {"unknown",
+                                      "exit",
+                                      "oom",
+                                      "create",
+                                      "start",
+                                      "exec-added",
+                                      "exec-started",
+                                      "paused",
+                                      "resumed",
+                                      "delete",
+                                      "container-create",
+                                      "container-update",
+                                      "container-delete",
+                                      "image-create",
+                                      "image-update",
+                                      "image-delete",
+                                      "namespace-create",
+                                      "namespace-update",
+                                      "namespace-delete",
+                                      "snapshot-prepare",
+                                      "snapshot-commit",
+                                      "snapshot-remove",
+                                      "content-delete"};
   assert_int_equal(sizeof(names) / sizeof(names[0]), LC_EVENT_N_TYPES);
   for (int t = 0; t < LC_EVENT_N_TYPES; t++) {
     assert_string_equal(lc_event_type_name((enum lc_event_type)t), names[t]);
@@ -423,6 +490,11 @@ test_type_names(void **state)
   assert_string_equal(lc_event_type_name((enum lc_event_type)99), "unknown");
   assert_string_equal(lc_event_type_topic(LC_EVENT_EXEC_STARTED), "/tasks/exec-started");
   assert_null(lc_event_type_topic(LC_EVENT_UNKNOWN));
+  /* The list for messages: every name once, "unknown" last. */
+  const char *list = lc_event_type_names();
+  assert_true(strncmp(list, "exit, oom, ", 11) == 0);
+  assert_string_equal(list + strlen(list) - strlen("content-delete, unknown"),
+                      "content-delete, unknown");
 }
 
 /* ---- filters ---- */
@@ -519,6 +591,19 @@ test_filters_build(void **state)
       "namespace==\"n\",topic==\"/tasks/oom\",event.container_id==\"c2\",event.id==e1",
   };
   build(&f, "n", product, 4);
+
+  /* The containers service names the container in "id"; without types,
+   * its events need a filter of their own. */
+  struct lc_event_filter rec = {1u << LC_EVENT_CONTAINER_DELETE, containers, 1, NULL, 0};
+  static const char *const by_id[] = {
+      "namespace==\"n\",topic==\"/containers/delete\",event.id==\"c1\""};
+  build(&rec, "n", by_id, 1);
+  struct lc_event_filter any = {0, containers, 1, NULL, 0};
+  static const char *const both[] = {
+      "namespace==\"n\",event.container_id==\"c1\"",
+      "namespace==\"n\",topic~=\"^/containers/\",event.id==\"c1\"",
+  };
+  build(&any, "n", both, 2);
 }
 
 static void
@@ -528,7 +613,12 @@ test_filters_build_unknown_and_quoting(void **state)
   static const char *const unknown[] = {
       "namespace==\"n\",topic!=\"/tasks/exit\",topic!=\"/tasks/oom\",topic!=\"/tasks/create\","
       "topic!=\"/tasks/start\",topic!=\"/tasks/exec-added\",topic!=\"/tasks/exec-started\","
-      "topic!=\"/tasks/paused\",topic!=\"/tasks/resumed\",topic!=\"/tasks/delete\""};
+      "topic!=\"/tasks/paused\",topic!=\"/tasks/resumed\",topic!=\"/tasks/delete\","
+      "topic!=\"/containers/create\",topic!=\"/containers/update\",topic!=\"/containers/delete\","
+      "topic!=\"/images/create\",topic!=\"/images/update\",topic!=\"/images/delete\","
+      "topic!=\"/namespaces/create\",topic!=\"/namespaces/update\","
+      "topic!=\"/namespaces/delete\",topic!=\"/snapshot/prepare\",topic!=\"/snapshot/commit\","
+      "topic!=\"/snapshot/remove\",topic!=\"/content/delete\""};
   build(&f, "n", unknown, 1);
 
   /* Whatever a namespace holds, it stays inside its literal. */
@@ -586,7 +676,8 @@ main(void)
       cmocka_unit_test(test_create_and_start),
       cmocka_unit_test(test_exec_added_and_started),
       cmocka_unit_test(test_paused_resumed_delete),
-      cmocka_unit_test(test_other_topic_is_unknown),
+      cmocka_unit_test(test_container_create),
+      cmocka_unit_test(test_other_services_objects),
       cmocka_unit_test(test_unknown_type_url),
       cmocka_unit_test(test_type_url_with_host),
       cmocka_unit_test(test_checkpointed_keeps_container),

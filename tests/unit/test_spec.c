@@ -1103,6 +1103,274 @@ test_parse_rejects(void **state)
   lc_error_free(err);
 }
 
+/* ---- mounts, capabilities, devices, seccomp ---- */
+
+static void
+test_mount_parse(void **state)
+{
+  (void)state;
+  struct spec_mount m;
+  lc_error *err = NULL;
+  assert_int_equal(spec_mount_parse("type=bind,src=/tmp,dst=/data,ro,rshared", &m, &err), 0);
+  assert_string_equal(m.type, "bind");
+  assert_string_equal(m.destination, "/data");
+  assert_string_equal(m.options[0], "rbind");
+  assert_string_equal(m.options[1], "ro");
+  assert_string_equal(m.options[2], "rshared");
+  assert_null(m.options[3]);
+  spec_mount_clear(&m);
+  assert_int_equal(spec_mount_parse("type=bind,source=/tmp,target=/d,bind", &m, &err), 0);
+  assert_string_equal(m.options[0], "bind");
+  assert_string_equal(m.options[1], "rw");
+  spec_mount_clear(&m);
+  assert_int_equal(spec_mount_parse("type=tmpfs,dst=/scratch,size=1m,mode=1777", &m, &err), 0);
+  assert_string_equal(m.source, "tmpfs");
+  assert_string_equal(m.options[2], "size=1048576");
+  assert_string_equal(m.options[3], "mode=1777");
+  spec_mount_clear(&m);
+  assert_int_equal(spec_volume_parse("/tmp:/v:ro", &m, &err), 0);
+  assert_string_equal(m.source, "/tmp");
+  assert_string_equal(m.options[1], "ro");
+  spec_mount_clear(&m);
+}
+
+static void
+test_mount_rejects(void **state)
+{
+  (void)state;
+  static const char *const bad[][2] = {
+      {"type=bind,src=/tmp,dst=data", "absolute"},
+      {"type=bind,src=/tmp,dst=/", "over /"},
+      {"type=bind,src=/tmp,dst=//./", "over /"},
+      {"type=bind,src=/tmp,dst=/a/../b", ".."},
+      {"type=bind,src=/no/such/dir,dst=/d", "No such file"},
+      {"type=bind,dst=/d", "no source"},
+      {"type=bind,src=/tmp", "no destination"},
+      {"type=volume,src=/tmp,dst=/d", "bind or tmpfs"},
+      {"src=/tmp,dst=/d", "bind or tmpfs"},
+      {"type=tmpfs,dst=/d,size=lots", "size"},
+      {"type=tmpfs,dst=/d,mode=999", "mode"},
+      {"type=tmpfs,src=/tmp,dst=/d", "tmpfs takes"},
+      {"type=bind,src=/tmp,dst=/d,size=1m", "for type=tmpfs"},
+      {"type=bind,src=/tmp,dst=/d,colour=red", "unknown"},
+      {"type=bind,src=/tmp,dst=/d,ro=maybe", "true or false"},
+      {"", "empty"},
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    struct spec_mount m = {0};
+    lc_error *err = NULL;
+    int rc = spec_mount_parse(bad[i][0], &m, &err);
+    check_usage_error(rc, err, bad[i][1]);
+    assert_null(m.type);
+  }
+  static const char *const bad_v[][2] = {
+      {"/tmp", "HOST:PATH"},        {"/tmp:rel", "absolute"},   {"/tmp:/", "over /"},
+      {"/nope:/x", "No such file"}, {"/tmp:/x:rx", "ro or rw"},
+  };
+  for (size_t i = 0; i < sizeof(bad_v) / sizeof(bad_v[0]); i++) {
+    struct spec_mount m = {0};
+    lc_error *err = NULL;
+    int rc = spec_volume_parse(bad_v[i][0], &m, &err);
+    check_usage_error(rc, err, bad_v[i][1]);
+  }
+}
+
+static void
+test_mount_applied_over_default(void **state)
+{
+  (void)state;
+  struct spec_mount m;
+  lc_error *err = NULL;
+  assert_int_equal(spec_mount_parse("type=tmpfs,dst=/dev/shm/,size=2m", &m, &err), 0);
+  struct spec_opts o = base_opts();
+  o.mounts = &m;
+  o.n_mounts = 1;
+  json_object *spec = generate_ok(&o);
+  int i = mount_index(spec, "/dev/shm/");
+  assert_true(i >= 0);
+  assert_int_equal(mount_index(spec, "/dev/shm"), -1);
+  assert_int_equal(i, (int)path_length(spec, "mounts") - 1);
+  json_object_put(spec);
+  spec_mount_clear(&m);
+}
+
+static void
+test_capability_names(void **state)
+{
+  (void)state;
+  static const char *const ok[][2] = {
+      {"net_admin", "CAP_NET_ADMIN"},
+      {"NET_ADMIN", "CAP_NET_ADMIN"},
+      {"CAP_NET_ADMIN", "CAP_NET_ADMIN"},
+      {"cap_sys_admin", "CAP_SYS_ADMIN"},
+      {"all", "ALL"},
+  };
+  for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+    char *name = NULL;
+    lc_error *err = NULL;
+    assert_int_equal(spec_capability_name(ok[i][0], &name, &err), 0);
+    assert_string_equal(name, ok[i][1]);
+    free(name);
+  }
+  static const char *const bad[] = {"", "CAP_", "FOO", "CAP_ALL", "net admin"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    char *name = NULL;
+    lc_error *err = NULL;
+    int rc = spec_capability_name(bad[i], &name, &err);
+    check_usage_error(rc, err, "capability");
+    assert_null(name);
+  }
+}
+
+static void
+test_cap_add_drop(void **state)
+{
+  (void)state;
+  char *const add[] = {"CAP_NET_ADMIN", NULL};
+  char *const drop[] = {"CAP_CHOWN", "CAP_NET_RAW", NULL};
+  struct spec_opts o = base_opts();
+  o.cap_add = add;
+  o.cap_drop = drop;
+  json_object *spec = generate_ok(&o);
+  for (const char *const *set = (const char *const[]){"bounding", "effective", "permitted", NULL};
+       *set != NULL; set++) {
+    char path[64];
+    snprintf(path, sizeof(path), "process.capabilities.%s", *set);
+    assert_true(path_contains(spec, path, "CAP_NET_ADMIN"));
+    assert_false(path_contains(spec, path, "CAP_CHOWN"));
+    assert_false(path_contains(spec, path, "CAP_NET_RAW"));
+    assert_true(path_contains(spec, path, "CAP_KILL"));
+  }
+  json_object_put(spec);
+  char *const all[] = {"ALL", NULL};
+  char *const setpcap[] = {"CAP_SETPCAP", NULL};
+  o.cap_drop = all;
+  o.cap_add = setpcap;
+  spec = generate_ok(&o);
+  assert_int_equal(path_length(spec, "process.capabilities.bounding"), 1);
+  assert_path_string(spec, "process.capabilities.bounding.0", "CAP_SETPCAP");
+  json_object_put(spec);
+}
+
+static void
+test_privileged(void **state)
+{
+  (void)state;
+  struct spec_opts o = base_opts();
+  o.privileged = true;
+  json_object *spec = generate_ok(&o);
+  assert_path_missing(spec, "linux.maskedPaths");
+  assert_path_missing(spec, "linux.readonlyPaths");
+  assert_path_missing(spec, "linux.seccomp");
+  assert_int_equal(path_length(spec, "linux.resources.devices"), 1);
+  assert_path_bool(spec, "linux.resources.devices.0.allow", true);
+  assert_path_missing(spec, "linux.resources.devices.0.type");
+  assert_true(path_contains(spec, "process.capabilities.bounding", "CAP_SYS_ADMIN"));
+  assert_path_string(spec, "mounts.5.type", "sysfs");
+  assert_false(path_contains(spec, "mounts.5.options", "ro"));
+  assert_true(path_length(spec, "linux.devices") > 0);
+  json_object_put(spec);
+  o.seccomp = true;
+  generate_bad(&o, "--privileged");
+}
+
+static void
+test_devices_and_nnp(void **state)
+{
+  (void)state;
+  struct spec_device d;
+  lc_error *err = NULL;
+  assert_int_equal(spec_device_parse("/dev/null:/dev/n2:rw", &d, &err), 0);
+  struct spec_opts o = base_opts();
+  o.devices = &d;
+  o.n_devices = 1;
+  o.no_new_privileges = SPEC_NNP_OFF;
+  json_object *spec = generate_ok(&o);
+  assert_path_string(spec, "linux.devices.0.path", "/dev/n2");
+  assert_path_string(spec, "linux.devices.0.type", "c");
+  assert_path_int(spec, "linux.devices.0.major", 1);
+  assert_path_int(spec, "linux.devices.0.minor", 3);
+  size_t n = path_length(spec, "linux.resources.devices");
+  char path[64];
+  snprintf(path, sizeof(path), "linux.resources.devices.%zu.access", n - 1);
+  assert_path_string(spec, path, "rw");
+  assert_path_bool(spec, "process.noNewPrivileges", false);
+  json_object_put(spec);
+  spec_device_clear(&d);
+  assert_int_equal(spec_device_parse("/dev/null:wm", &d, &err), 0);
+  assert_string_equal(d.path, "/dev/null");
+  assert_string_equal(d.access, "wm");
+  spec_device_clear(&d);
+  static const char *const bad[] = {"null", "/dev/null:rel", "/dev/null:/x:rwx", "/a:/b:r:w",
+                                    "/dev/null:rr"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    err = NULL;
+    int rc = spec_device_parse(bad[i], &d, &err);
+    check_usage_error(rc, err, "--device");
+  }
+  assert_int_equal(spec_device_parse("/etc/passwd", &d, &err), 0);
+  o.devices = &d;
+  generate_bad(&o, "not a character or block device");
+  spec_device_clear(&d);
+}
+
+/* Whether some rule of the profile allows name (unconditionally). */
+static bool
+seccomp_allows(json_object *profile, const char *name)
+{
+  json_object *rules = at(profile, "syscalls");
+  for (size_t i = 0; i < json_object_array_length(rules); i++) {
+    json_object *rule = json_object_array_get_idx(rules, i);
+    if (strcmp(json_object_get_string(at(rule, "action")), "SCMP_ACT_ALLOW") != 0 ||
+        at(rule, "args") != NULL)
+      continue;
+    if (path_contains(rule, "names", name))
+      return true;
+  }
+  return false;
+}
+
+static void
+test_seccomp_default(void **state)
+{
+  (void)state;
+  struct spec_opts o = base_opts();
+  o.seccomp = true;
+  json_object *spec = generate_ok(&o);
+  json_object *profile = at(spec, "linux.seccomp");
+  assert_non_null(profile);
+  assert_path_string(profile, "defaultAction", "SCMP_ACT_ERRNO");
+  assert_true(seccomp_allows(profile, "read"));
+  assert_true(seccomp_allows(profile, "chroot")); /* CAP_SYS_CHROOT is a default capability */
+  assert_false(seccomp_allows(profile, "unshare"));
+  assert_false(seccomp_allows(profile, "keyctl"));
+  assert_false(seccomp_allows(profile, "mount"));
+  assert_false(seccomp_allows(profile, "clone")); /* only with namespace flags masked */
+  json_object_put(spec);
+  char *const add[] = {"CAP_SYS_ADMIN", NULL};
+  o.cap_add = add;
+  spec = generate_ok(&o);
+  assert_true(seccomp_allows(at(spec, "linux.seccomp"), "unshare"));
+  assert_true(seccomp_allows(at(spec, "linux.seccomp"), "clone"));
+  json_object_put(spec);
+}
+
+static void
+test_bundle_gets_cgroups_path(void **state)
+{
+  (void)state;
+  json_object *spec = parse_ok("{\"linux\":{}}");
+  struct spec_opts o = {.id = "c1", .namespace = "ns1"};
+  lc_error *err = NULL;
+  assert_int_equal(spec_apply_opts(spec, &o, &err), 0);
+  assert_path_string(spec, "linux.cgroupsPath", "/ns1/c1");
+  json_object_put(spec);
+  spec = parse_ok("{\"linux\":{\"cgroupsPath\":\"/mine\"}}");
+  assert_int_equal(spec_apply_opts(spec, &o, &err), 0);
+  assert_path_string(spec, "linux.cgroupsPath", "/mine");
+  json_object_put(spec);
+}
+
 int
 main(void)
 {
@@ -1144,6 +1412,15 @@ main(void)
       cmocka_unit_test(test_linux_resources_rejects),
       cmocka_unit_test(test_json_text),
       cmocka_unit_test(test_parse_rejects),
+      cmocka_unit_test(test_mount_parse),
+      cmocka_unit_test(test_mount_rejects),
+      cmocka_unit_test(test_mount_applied_over_default),
+      cmocka_unit_test(test_capability_names),
+      cmocka_unit_test(test_cap_add_drop),
+      cmocka_unit_test(test_privileged),
+      cmocka_unit_test(test_devices_and_nnp),
+      cmocka_unit_test(test_seccomp_default),
+      cmocka_unit_test(test_bundle_gets_cgroups_path),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

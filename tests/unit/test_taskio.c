@@ -1,4 +1,5 @@
-/* Unit tests for src/core/taskio.c and the daemon-free part of attach.c:
+/* Unit tests for the taskio parts (fifo_dir, copy_loop, signals) and the
+ * daemon-free part of attach.c:
  * FIFO directories (made private, removed, stale ones cleaned), the copy
  * loop over real FIFOs and pipes, log following, signals through a
  * signalfd, and the exit codes of run and exec. */
@@ -12,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,8 +265,11 @@ test_copy_both_ways(void **state)
 }
 
 /* Our stdout went away: the task's output is still read (never blocked). */
+/* Our stdout's reader is gone (| head): the FIFO that fed it is closed at
+ * once (POLLERR on the pipe, before any byte), so the shim's writer gets
+ * EPIPE instead of filling a pipe nobody reads; the errno is kept. */
 static void
-test_copy_broken_output_still_drains(void **state)
+test_copy_lost_output_closes_the_fifo(void **state)
 {
   struct lc_fifo_set f;
   struct lc_copy cp;
@@ -277,22 +282,42 @@ test_copy_broken_output_still_drains(void **state)
   lc_copy_init(&cp, -1, out[1], -1);
   assert_int_equal(lc_copy_open_fifos(&cp, &f, &err), 0);
   int shim_out = open(f.stdout_path, O_WRONLY | O_NONBLOCK);
-  static char chunk[65536];
-  ssize_t total = 0;
-  for (int i = 0; i < 8; i++) {
-    ssize_t n = write(shim_out, chunk, sizeof(chunk));
-    if (n > 0)
-      total += n;
-    lc_copy_poll(&cp, 20);
-  }
-  assert_true(cp.out_broken);
-  assert_true(total > 65536);
-  close(shim_out);
-  lc_copy_drain(&cp, 1000, 1000);
+  assert_true(shim_out >= 0);
+  assert_false(lc_copy_output_lost(&cp));
+  lc_copy_poll(&cp, 1000);
+  assert_true(lc_copy_output_lost(&cp));
+  assert_int_equal(cp.out_errno, EPIPE);
   assert_false(lc_copy_output_open(&cp));
+  assert_int_equal(write(shim_out, "x", 1), -1);
+  assert_int_equal(errno, EPIPE);
+  close(shim_out);
   lc_copy_clear(&cp);
   lc_fifo_set_remove(&f);
   close(out[1]);
+}
+
+/* A write that fails for another reason (a full disk) does the same, with
+ * that errno kept for the error line. */
+static void
+test_copy_failed_write_closes_the_fifo(void **state)
+{
+  struct lc_fifo_set f;
+  struct lc_copy cp;
+  lc_error *err = NULL;
+  int full = open("/dev/full", O_WRONLY);
+  assert_true(full >= 0);
+  assert_int_equal(lc_fifo_set_create(ns, "fu", LC_FIFO_STDOUT, &f, &err), 0);
+  lc_copy_init(&cp, -1, full, -1);
+  assert_int_equal(lc_copy_open_fifos(&cp, &f, &err), 0);
+  int shim_out = open(f.stdout_path, O_WRONLY | O_NONBLOCK);
+  assert_int_equal(write(shim_out, "hello\n", 6), 6);
+  lc_copy_poll(&cp, 1000);
+  assert_int_equal(cp.out_errno, ENOSPC);
+  assert_false(lc_copy_output_open(&cp));
+  close(shim_out);
+  lc_copy_clear(&cp);
+  lc_fifo_set_remove(&f);
+  close(full);
 }
 
 static void
@@ -336,7 +361,7 @@ test_signals_become_actions(void **state)
   struct lc_signals s;
   struct lc_copy cp;
   lc_error *err = NULL;
-  assert_int_equal(lc_signals_open(&s, &err), 0);
+  assert_int_equal(lc_signals_open(&s, LC_SIGNALS_FORWARD, &err), 0);
   lc_copy_init(&cp, -1, -1, -1);
   cp.sig_fd = s.fd;
   raise(SIGTERM);
@@ -354,6 +379,28 @@ test_signals_become_actions(void **state)
   sigprocmask(SIG_BLOCK, NULL, &now);
   assert_false(sigismember(&now, SIGTERM));
   lc_copy_clear(&cp);
+}
+
+/* The stop set (events, stats --watch): INT and TERM only, kept on the fd
+ * until read, so one that comes before a sleep still ends it. */
+static void
+test_stop_signals_wait_on_the_fd(void **state)
+{
+  struct lc_signals s;
+  lc_error *err = NULL;
+  assert_int_equal(lc_signals_open(&s, LC_SIGNALS_STOP, &err), 0);
+  sigset_t now;
+  sigprocmask(SIG_BLOCK, NULL, &now);
+  assert_true(sigismember(&now, SIGINT) && sigismember(&now, SIGTERM));
+  assert_false(sigismember(&now, SIGHUP));
+  raise(SIGINT);
+  struct pollfd p = {.fd = s.fd, .events = POLLIN};
+  assert_int_equal(poll(&p, 1, 1000), 1);
+  assert_int_equal(lc_signals_next(&s), SIGINT);
+  assert_int_equal(lc_signals_next(&s), 0);
+  lc_signals_close(&s);
+  sigprocmask(SIG_BLOCK, NULL, &now);
+  assert_false(sigismember(&now, SIGINT));
 }
 
 /* The run/exec exit code for an error of this class, code and message. */
@@ -402,7 +449,9 @@ main(void)
       cmocka_unit_test(test_fifo_set_rejects_bad_names),
       cmocka_unit_test(test_stale_dirs_cleaned_unless_held),
       cmocka_unit_test(test_copy_both_ways),
-      cmocka_unit_test(test_copy_broken_output_still_drains),
+      cmocka_unit_test(test_copy_lost_output_closes_the_fifo),
+      cmocka_unit_test(test_copy_failed_write_closes_the_fifo),
+      cmocka_unit_test(test_stop_signals_wait_on_the_fd),
       cmocka_unit_test(test_follow_log_from_its_end),
       cmocka_unit_test(test_signals_become_actions),
       cmocka_unit_test(test_exit_codes),

@@ -1,18 +1,16 @@
-/* Events.Subscribe: the filters sent to the daemon, a local check of the
- * user's own expressions, and the stream itself with its reconnects. */
+/* Event filters (see event.h): a check of the user's own containerd filter
+ * expressions, the filter strings sent with Events.Subscribe, and the same
+ * filter applied again to what arrives. */
 #include "config.h"
 
 #include "event.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "client_internal.h"
-#include "events.pb-c.h"
+#include "util.h"
 
 /* ---- checking a user's filter expression -------------------------------- */
 
@@ -208,29 +206,20 @@ lc_event_filter_check(const char *expr, lc_error **err)
 
 /* ---- building the daemon's filters --------------------------------------- */
 
-/* A growing string; on allocation failure it stays NULL and the builder
- * reports it once at the end. */
+/* A growing string. */
 struct strbuf {
   char *s;
   size_t len, cap;
-  bool failed;
 };
 
 static void
 sb_add(struct strbuf *b, const char *s, size_t n)
 {
-  if (b->failed)
-    return;
   if (b->len + n + 1 > b->cap) {
     size_t cap = b->cap ? b->cap : 128;
     while (cap < b->len + n + 1)
       cap *= 2;
-    char *grown = realloc(b->s, cap);
-    if (grown == NULL) {
-      b->failed = true;
-      return;
-    }
-    b->s = grown;
+    b->s = xrealloc(b->s, cap);
     b->cap = cap;
   }
   memcpy(b->s + b->len, s, n);
@@ -266,10 +255,16 @@ sb_quoted(struct strbuf *b, const char *v)
   sb_add(b, "\"", 1);
 }
 
+/* Besides the types: "any type" (the field naming the container is then
+ * container_id), and "any event of the containers service" (where it is id). */
+enum { ANY_TYPE = -1, ANY_CONTAINER_RECORD = -2 };
+
 /* "unknown" is every topic that is not one of the known types'. */
 static void
 sb_type(struct strbuf *b, int type)
 {
+  if (type == ANY_CONTAINER_RECORD)
+    sb_puts(b, ",topic~=\"^/containers/\"");
   if (type < 0)
     return;
   if (type != LC_EVENT_UNKNOWN) {
@@ -294,30 +289,33 @@ build_one(const char *ns, int type, const char *container, const char *expr)
   sb_quoted(&b, ns);
   sb_type(&b, type);
   if (container != NULL) {
-    sb_puts(&b, ",event.container_id==");
+    bool record = type == ANY_CONTAINER_RECORD ||
+                  (type >= 0 && lc_event_type_is_container_record((enum lc_event_type)type));
+    sb_puts(&b, record ? ",event.id==" : ",event.container_id==");
     sb_quoted(&b, container);
   }
   if (expr != NULL) {
     sb_puts(&b, ",");
     sb_puts(&b, expr);
   }
-  if (b.failed) {
-    free(b.s);
-    return NULL;
-  }
   return b.s;
 }
 
-/* The wanted types as a list; {-1} stands for "any type". */
+/* The wanted types as a list. No type stands for any type; with
+ * containers, the containers service's events need a filter of their own,
+ * since they name the container in another field. */
 static size_t
-wanted_types(unsigned mask, int types[LC_EVENT_N_TYPES])
+wanted_types(unsigned mask, bool containers, int types[LC_EVENT_N_TYPES])
 {
   size_t n = 0;
   for (int t = 0; t < LC_EVENT_N_TYPES; t++)
     if (mask & (1u << t))
       types[n++] = t;
-  if (n == 0)
-    types[n++] = -1;
+  if (n == 0) {
+    types[n++] = ANY_TYPE;
+    if (containers)
+      types[n++] = ANY_CONTAINER_RECORD;
+  }
   return n;
 }
 
@@ -326,27 +324,21 @@ lc_event_filters_build(const struct lc_event_filter *f, const char *ns, char ***
                        lc_error **err)
 {
   int types[LC_EVENT_N_TYPES];
-  size_t nt = wanted_types(f->types, types);
+  size_t nt = wanted_types(f->types, f->n_containers > 0, types);
   size_t nc = f->n_containers ? f->n_containers : 1;
   size_t ne = f->n_exprs ? f->n_exprs : 1;
   if (nc > LC_EVENT_MAX_FILTERS || ne > LC_EVENT_MAX_FILTERS || nt * nc * ne > LC_EVENT_MAX_FILTERS)
     return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
                         "too many combinations of types, containers and filters (at most %d)",
                         LC_EVENT_MAX_FILTERS);
-  char **list = calloc(nt * nc * ne, sizeof(*list));
-  if (list == NULL)
-    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
+  char **list = xcalloc(nt * nc * ne, sizeof(*list));
   size_t k = 0;
   for (size_t t = 0; t < nt; t++)
     for (size_t c = 0; c < nc; c++)
       for (size_t e = 0; e < ne; e++) {
-        list[k] =
+        list[k++] =
             build_one(ns != NULL ? ns : "", types[t], f->n_containers ? f->containers[c] : NULL,
                       f->n_exprs ? f->exprs[e] : NULL);
-        if (list[k++] == NULL) {
-          lc_event_filters_free(list, k);
-          return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-        }
       }
   *out = list;
   *n = k;
@@ -372,197 +364,4 @@ lc_event_filter_match(const struct lc_event_filter *f, const struct lc_event *ev
     if (strcmp(f->containers[i], ev->container_id) == 0)
       return true;
   return false;
-}
-
-/* ---- the stream ------------------------------------------------------- */
-
-/* Every retry after the daemon is back is a window of missed events, so the
- * pace stays brisk; a refused connect on a unix socket costs next to nothing. */
-#define RETRY_FIRST_MS 50
-#define RETRY_MAX_MS 500
-/* A stream that lived this long, or delivered an event, was a working
- * subscription: losing it starts a new outage (and a new notice). */
-#define HEALTHY_STREAM_MS 1000
-
-struct watch {
-  const struct lc_events_opts *o;
-  int64_t deadline_ms; /* lc_monotonic_ms() clock; -1: none */
-  bool stopped;        /* on_event or stop asked for the end */
-  bool got_event;      /* the current stream delivered something */
-};
-
-/* A message that cannot be decoded is reported and skipped: one bad event
- * must not end a watch that may have run for days. */
-static int
-on_message(void *ud, const uint8_t *msg, size_t len, lc_error **err)
-{
-  struct watch *w = ud;
-  if (w->stopped)
-    return 0;
-  w->got_event = true;
-  struct lc_event ev;
-  lc_error *bad = NULL;
-  if (lc_event_decode(msg, len, &ev, &bad) < 0) {
-    if (w->o->on_bad_event != NULL)
-      w->o->on_bad_event(w->o->ud, bad);
-    lc_error_free(bad);
-    return 0;
-  }
-  if (lc_event_filter_match(&w->o->filter, &ev) && w->o->on_event(w->o->ud, &ev) == LC_EVENTS_STOP)
-    w->stopped = true;
-  lc_event_clear(&ev);
-  return 0;
-}
-
-static bool
-should_stop(void *ud)
-{
-  struct watch *w = ud;
-  if (!w->stopped && w->o->stop != NULL && w->o->stop(w->o->ud))
-    w->stopped = true;
-  return w->stopped;
-}
-
-/* The wake descriptor only has to interrupt poll: should_stop, called after
- * every wake-up, decides what it means. */
-static size_t
-fill_wake(void *ud, struct pollfd *fds, size_t max)
-{
-  const struct watch *w = ud;
-  if (w->o->wake_fd < 0 || max == 0)
-    return 0;
-  fds[0] = (struct pollfd){.fd = w->o->wake_fd, .events = POLLIN};
-  return 1;
-}
-
-static int
-wake_ready(void *ud, const struct pollfd *fds, size_t n, lc_error **err)
-{
-  return 0;
-}
-
-/* How a call that ended by itself is reported: a subscription never ends
- * while the daemon lives, so even a clean end means it went away. */
-static int
-stream_ended(grpc_call *call, lc_error **err)
-{
-  lc_error *e = NULL;
-  if (grpc_call_result(call, &e) == 0)
-    return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_UNAVAILABLE,
-                        "containerd ended the event stream");
-  if (e->code == LC_GRPC_CANCELLED)
-    e->cls = LC_ERR_TRANSPORT; /* a daemon shutting down cancels its streams */
-  return lc_error_pass(err, e);
-}
-
-/* One subscription, until it stops (0), the deadline passes (1) or it fails. */
-static int
-subscribe_once(lc_client *c, struct watch *w, const uint8_t *req, size_t req_len, lc_error **err)
-{
-  grpc_channel *ch = lc_client_channel(c, err);
-  if (ch == NULL)
-    return -1;
-  grpc_call *call =
-      grpc_call_start(ch, LC_SVC_EVENTS "Subscribe", 0, req, req_len, false, on_message, w, err);
-  if (call == NULL)
-    return -1;
-  h2_poll_ext ext = {fill_wake, wake_ready, w};
-  int rv = grpc_wait_until(ch, &call, 1, &ext, should_stop, w, w->deadline_ms, err);
-  if (rv == 0 && !w->stopped)
-    rv = stream_ended(call, err);
-  grpc_call_free(call);
-  return rv;
-}
-
-/* Sleeps before a retry, awake to stop and the deadline: 0 stopped, 1 the
- * deadline passed, 2 time to retry. */
-static int
-pause_before_retry(struct watch *w, int64_t delay_ms)
-{
-  const struct lc_events_opts *o = w->o;
-  int64_t until = lc_monotonic_ms() + delay_ms;
-  if (w->deadline_ms >= 0 && w->deadline_ms < until)
-    until = w->deadline_ms;
-  for (;;) {
-    if (should_stop(w))
-      return 0;
-    int64_t left = until - lc_monotonic_ms();
-    if (left <= 0)
-      return w->deadline_ms >= 0 && lc_monotonic_ms() >= w->deadline_ms ? 1 : 2;
-    struct pollfd pfd = {.fd = o->wake_fd, .events = POLLIN};
-    if (poll(&pfd, o->wake_fd >= 0 ? 1 : 0, (int)left) < 0 && errno != EINTR)
-      return 2;
-  }
-}
-
-static uint8_t *
-pack_subscribe(char **filters, size_t n, size_t *len, lc_error **err)
-{
-  Lcpb__SubscribeRequest req = LCPB__SUBSCRIBE_REQUEST__INIT;
-  req.filters = filters;
-  req.n_filters = n;
-  *len = lcpb__subscribe_request__get_packed_size(&req);
-  uint8_t *buf = malloc(*len ? *len : 1);
-  if (buf == NULL) {
-    lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "out of memory");
-    return NULL;
-  }
-  lcpb__subscribe_request__pack(&req, buf);
-  return buf;
-}
-
-/* Subscribes again and again while reconnecting is wanted and the failure is
- * the daemon going away; anything else ends the watch. */
-static int
-watch_loop(lc_client *c, struct watch *w, const uint8_t *req, size_t req_len, lc_error **err)
-{
-  const struct lc_events_opts *o = w->o;
-  int64_t delay = RETRY_FIRST_MS;
-  bool notified = false;
-  for (;;) {
-    lc_error *e = NULL;
-    int64_t started = lc_monotonic_ms();
-    w->got_event = false;
-    int rv = subscribe_once(c, w, req, req_len, &e);
-    if (rv >= 0)
-      return rv;
-    if (!o->reconnect || e == NULL || e->cls != LC_ERR_TRANSPORT) {
-      return lc_error_pass(err, e);
-    }
-    if (w->got_event || lc_monotonic_ms() - started >= HEALTHY_STREAM_MS) {
-      notified = false;
-      delay = RETRY_FIRST_MS;
-    }
-    if (!notified && o->on_lost != NULL)
-      o->on_lost(o->ud, e);
-    notified = true;
-    lc_error_free(e);
-    lc_client_disconnect(c);
-    if ((rv = pause_before_retry(w, delay)) != 2)
-      return rv;
-    delay = delay * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : delay * 2;
-  }
-}
-
-int
-lc_events_watch(lc_client *c, const struct lc_events_opts *opts, lc_error **err)
-{
-  char **filters = NULL;
-  size_t n_filters = 0, req_len = 0;
-  for (size_t i = 0; i < opts->filter.n_exprs; i++)
-    if (lc_event_filter_check(opts->filter.exprs[i], err) < 0)
-      return -1;
-  if (lc_event_filters_build(&opts->filter, lc_client_namespace(c), &filters, &n_filters, err) < 0)
-    return -1;
-  uint8_t *req = pack_subscribe(filters, n_filters, &req_len, err);
-  int rv = -1;
-  if (req != NULL) {
-    struct watch w = {.o = opts, .deadline_ms = -1};
-    if (opts->timeout_ms > 0)
-      w.deadline_ms = lc_monotonic_ms() + opts->timeout_ms;
-    rv = watch_loop(c, &w, req, req_len, err);
-  }
-  free(req);
-  lc_event_filters_free(filters, n_filters);
-  return rv;
 }

@@ -1,0 +1,383 @@
+/* The copy loop (see copy_loop.h). */
+#include "config.h"
+
+#include "copy_loop.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "signals.h"
+#include "util.h"
+
+#define COPY_CHUNK (64 * 1024)
+
+static size_t copy_fill(void *ud, struct pollfd *fds, size_t max);
+static int copy_ready(void *ud, const struct pollfd *fds, size_t n, lc_error **err);
+
+void
+lc_copy_init(struct lc_copy *cp, int in_fd, int out_fd, int err_fd)
+{
+  memset(cp, 0, sizeof(*cp));
+  cp->in_fd = in_fd;
+  cp->out_fd = out_fd;
+  cp->err_fd = err_fd;
+  cp->fifo_in = cp->fifo_out = cp->fifo_err = -1;
+  cp->log_fd = cp->log_watch = -1;
+  cp->sig_fd = -1;
+  cp->in_eof = in_fd < 0;
+  cp->ext = (h2_poll_ext){copy_fill, copy_ready, cp};
+}
+
+/* Closing twice must be harmless: every path ends in lc_copy_clear. */
+static void
+close_fd(int *fd)
+{
+  if (*fd >= 0)
+    close(*fd);
+  *fd = -1;
+}
+
+void
+lc_copy_clear(struct lc_copy *cp)
+{
+  close_fd(&cp->fifo_in);
+  close_fd(&cp->fifo_out);
+  close_fd(&cp->fifo_err);
+  close_fd(&cp->log_fd);
+  close_fd(&cp->log_watch);
+  free(cp->in_buf);
+  cp->in_buf = NULL;
+}
+
+/* Opens path (not following a link) and checks it is a FIFO. */
+static int
+open_fifo(const char *path, int flags, int *fd, lc_error **err)
+{
+  *fd = open(path, flags | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+  if (*fd < 0)
+    return lc_error_errno(err, errno, "cannot open FIFO %s", path);
+  struct stat st;
+  if (fstat(*fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+    close_fd(fd);
+    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INVALID_ARGUMENT, "%s is not a FIFO", path);
+  }
+  return 0;
+}
+
+int
+lc_copy_open_fifos(struct lc_copy *cp, const struct lc_fifo_set *f, lc_error **err)
+{
+  if (f->stdout_path != NULL && open_fifo(f->stdout_path, O_RDONLY, &cp->fifo_out, err) < 0)
+    return -1;
+  if (f->stderr_path != NULL && open_fifo(f->stderr_path, O_RDONLY, &cp->fifo_err, err) < 0)
+    return -1;
+  if (f->stdin_path != NULL && open_fifo(f->stdin_path, O_RDWR, &cp->fifo_in, err) < 0)
+    return -1;
+  if (cp->fifo_in >= 0)
+    cp->in_buf = xmalloc(COPY_CHUNK);
+  if (cp->fifo_in < 0)
+    cp->in_eof = true;
+  return 0;
+}
+
+int
+lc_copy_attach_fifos(struct lc_copy *cp, const char *stdout_path, const char *stderr_path,
+                     lc_error **err)
+{
+  cp->in_eof = true;
+  if (stdout_path != NULL && *stdout_path != '\0' &&
+      open_fifo(stdout_path, O_RDONLY, &cp->fifo_out, err) < 0)
+    return -1;
+  /* A task whose stdout and stderr share one FIFO is read once. */
+  if (stderr_path != NULL && *stderr_path != '\0' &&
+      (stdout_path == NULL || strcmp(stdout_path, stderr_path) != 0) &&
+      open_fifo(stderr_path, O_RDONLY, &cp->fifo_err, err) < 0)
+    return -1;
+  return 0;
+}
+
+int
+lc_copy_follow_log(struct lc_copy *cp, const char *path, lc_error **err)
+{
+  cp->log_fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (cp->log_fd < 0)
+    return lc_error_errno(err, errno, "cannot open log %s", path);
+  if (lseek(cp->log_fd, 0, SEEK_END) < 0)
+    return lc_error_errno(err, errno, "log %s", path);
+  /* Without inotify the drain still reads what was written; only the live
+   * following is lost, so this is not an error. */
+  cp->log_watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (cp->log_watch >= 0 && inotify_add_watch(cp->log_watch, path, IN_MODIFY) < 0)
+    close_fd(&cp->log_watch);
+  return 0;
+}
+
+bool
+lc_copy_output_open(const struct lc_copy *cp)
+{
+  return cp->fifo_out >= 0 || cp->fifo_err >= 0 || cp->log_fd >= 0;
+}
+
+bool
+lc_copy_output_lost(const struct lc_copy *cp)
+{
+  return cp->out_errno != 0 || cp->err_errno != 0;
+}
+
+bool
+lc_copy_has_actions(const struct lc_copy *cp)
+{
+  const struct lc_copy_actions *a = &cp->actions;
+  return a->n_signals > 0 || a->resize || a->close_stdin;
+}
+
+/* Our stdout may be a slow pipe, or non-blocking because a parent made it
+ * so: we wait for it rather than drop output. -1 once it is gone. */
+static int
+write_all(int fd, const uint8_t *p, size_t len)
+{
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n > 0) {
+      p += n;
+      len -= (size_t)n;
+    } else if (n < 0 && errno == EAGAIN) {
+      struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+      poll(&pfd, 1, -1);
+    } else if (n < 0 && errno != EINTR) {
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* Our side of a stream failed: the bytes of this process cannot go
+ * anywhere, so its source is closed rather than drained into nothing. For
+ * a FIFO, the shim's next write then fails and the process gets EPIPE or
+ * SIGPIPE on its own next write; a log is simply no longer followed. */
+static void
+lose_output(struct lc_copy *cp, int *src, int *err_slot, int e)
+{
+  if (*err_slot == 0)
+    *err_slot = e != 0 ? e : EIO;
+  close_fd(src);
+  if (src == &cp->log_fd)
+    close_fd(&cp->log_watch);
+}
+
+/* One read from a task's output to ours. At EOF the FIFO is closed. */
+static void
+pump_output(struct lc_copy *cp, int *src, int dst, int *err_slot)
+{
+  uint8_t buf[COPY_CHUNK];
+  ssize_t n = read(*src, buf, sizeof(buf));
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return;
+  if (n <= 0) {
+    close_fd(src);
+    return;
+  }
+  cp->last_output_ms = lc_monotonic_ms();
+  if (dst >= 0 && write_all(dst, buf, (size_t)n) < 0)
+    lose_output(cp, src, err_slot, errno);
+}
+
+/* Everything appended to the log since we last looked. */
+static void
+pump_log(struct lc_copy *cp)
+{
+  uint8_t buf[COPY_CHUNK];
+  ssize_t n;
+  while (cp->log_fd >= 0 && (n = read(cp->log_fd, buf, sizeof(buf))) > 0) {
+    cp->last_output_ms = lc_monotonic_ms();
+    if (cp->out_fd >= 0 && write_all(cp->out_fd, buf, (size_t)n) < 0)
+      lose_output(cp, &cp->log_fd, &cp->out_errno, errno);
+  }
+}
+
+/* inotify only says "changed"; the events themselves are not needed. */
+static void
+pump_log_events(struct lc_copy *cp)
+{
+  char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+  while (read(cp->log_watch, ev, sizeof(ev)) > 0)
+    ;
+  pump_log(cp);
+}
+
+/* Our stdin ended and all of it went into the FIFO: close our end and ask
+ * for the task's stdin to be closed (the shim keeps a writer of its own). */
+static void
+finish_stdin(struct lc_copy *cp)
+{
+  if (!cp->in_eof || cp->in_off < cp->in_len || cp->fifo_in < 0)
+    return;
+  close_fd(&cp->fifo_in);
+  cp->actions.close_stdin = true;
+}
+
+/* One chunk of our stdin, taken only when the last one was delivered, so
+ * a task that does not read never makes us buffer without bound. */
+static void
+read_stdin(struct lc_copy *cp)
+{
+  ssize_t n = read(cp->in_fd, cp->in_buf, COPY_CHUNK);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return;
+  if (n <= 0) {
+    cp->in_eof = true;
+    finish_stdin(cp);
+    return;
+  }
+  cp->in_len = (size_t)n;
+  cp->in_off = 0;
+}
+
+/* The FIFO is non-blocking: a partial write keeps the rest for POLLOUT. */
+static void
+write_stdin(struct lc_copy *cp)
+{
+  ssize_t n = write(cp->fifo_in, cp->in_buf + cp->in_off, cp->in_len - cp->in_off);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return;
+  if (n < 0) { /* the task's stdin is gone: stop forwarding */
+    cp->in_eof = true;
+    cp->in_off = cp->in_len = 0;
+    finish_stdin(cp);
+    return;
+  }
+  cp->in_off += (size_t)n;
+  if (cp->in_off == cp->in_len) {
+    cp->in_off = cp->in_len = 0;
+    finish_stdin(cp);
+  }
+}
+
+/* Signals become actions: sending them needs the connection, which only
+ * the caller may drive. */
+static void
+take_signals(struct lc_copy *cp)
+{
+  struct lc_signals s = {.fd = cp->sig_fd};
+  int signo;
+  while ((signo = lc_signals_next(&s)) != 0) {
+    struct lc_copy_actions *a = &cp->actions;
+    if (signo == SIGWINCH)
+      a->resize = true;
+    else if (a->n_signals < LC_COPY_MAX_SIGNALS)
+      a->signals[a->n_signals++] = signo;
+  }
+}
+
+/* Unused descriptors (-1) are simply not polled. */
+static size_t
+add_pollfd(struct pollfd *fds, size_t n, size_t max, int fd, short events)
+{
+  if (fd < 0 || n >= max)
+    return n;
+  fds[n] = (struct pollfd){.fd = fd, .events = events};
+  return n + 1;
+}
+
+/* What to wait for now: stdin only while its last chunk is delivered, the
+ * stdin FIFO only while a chunk waits. */
+static size_t
+copy_fill(void *ud, struct pollfd *fds, size_t max)
+{
+  struct lc_copy *cp = ud;
+  size_t n = 0;
+  n = add_pollfd(fds, n, max, cp->fifo_out, POLLIN);
+  n = add_pollfd(fds, n, max, cp->fifo_err, POLLIN);
+  if (!cp->in_eof && cp->fifo_in >= 0 && cp->in_len == 0)
+    n = add_pollfd(fds, n, max, cp->in_fd, POLLIN);
+  if (cp->in_len > 0)
+    n = add_pollfd(fds, n, max, cp->fifo_in, POLLOUT);
+  n = add_pollfd(fds, n, max, cp->log_watch, POLLIN);
+  n = add_pollfd(fds, n, max, cp->sig_fd, POLLIN);
+  /* No events asked: POLLERR and POLLHUP come anyway, and say that the
+   * reader of a pipe we write to went away (| head -1) before we write. */
+  if (cp->fifo_out >= 0 || cp->log_fd >= 0)
+    n = add_pollfd(fds, n, max, cp->out_fd, 0);
+  if (cp->fifo_err >= 0)
+    n = add_pollfd(fds, n, max, cp->err_fd, 0);
+  return n;
+}
+
+/* The reader of our stdout or stderr went away: the stream that fed it is
+ * lost now, not at the next byte the process happens to write. */
+static void
+output_gone(struct lc_copy *cp, int fd)
+{
+  if (fd == cp->out_fd)
+    lose_output(cp, cp->fifo_out >= 0 ? &cp->fifo_out : &cp->log_fd, &cp->out_errno, EPIPE);
+  if (fd == cp->err_fd && cp->fifo_err >= 0)
+    lose_output(cp, &cp->fifo_err, &cp->err_errno, EPIPE);
+}
+
+/* Never fails: a lost stream is closed, the wait for the exit goes on. */
+static int
+copy_ready(void *ud, const struct pollfd *fds, size_t n, lc_error **err)
+{
+  struct lc_copy *cp = ud;
+  for (size_t i = 0; i < n; i++) {
+    int fd = fds[i].fd;
+    short rev = fds[i].revents;
+    if (rev == 0)
+      continue;
+    if (fd == cp->fifo_out)
+      pump_output(cp, &cp->fifo_out, cp->out_fd, &cp->out_errno);
+    else if (fd == cp->fifo_err)
+      pump_output(cp, &cp->fifo_err, cp->err_fd, &cp->err_errno);
+    else if (fd == cp->in_fd && !cp->in_eof && cp->in_len == 0)
+      read_stdin(cp);
+    else if (fd == cp->fifo_in && cp->in_len > 0)
+      write_stdin(cp);
+    else if (fd == cp->log_watch)
+      pump_log_events(cp);
+    else if (fd == cp->sig_fd)
+      take_signals(cp);
+    else if ((fd == cp->out_fd || fd == cp->err_fd) && (rev & (POLLERR | POLLHUP | POLLNVAL)))
+      output_gone(cp, fd);
+  }
+  return 0;
+}
+
+void
+lc_copy_poll(struct lc_copy *cp, int timeout_ms)
+{
+  struct pollfd fds[8];
+  size_t n = copy_fill(cp, fds, 8);
+  int rv = poll(fds, n, timeout_ms);
+  if (rv > 0)
+    copy_ready(cp, fds, n, NULL);
+}
+
+void
+lc_copy_drain(struct lc_copy *cp, int idle_ms, int max_ms)
+{
+  /* The process is gone: nothing more goes to its stdin. */
+  cp->in_eof = true;
+  cp->in_off = cp->in_len = 0;
+  close_fd(&cp->fifo_in);
+  int64_t start = lc_monotonic_ms();
+  if (cp->last_output_ms < start)
+    cp->last_output_ms = start;
+  for (;;) {
+    if (cp->log_fd >= 0)
+      pump_log(cp);
+    if (!lc_copy_output_open(cp))
+      return;
+    int64_t now = lc_monotonic_ms();
+    int64_t left = start + max_ms - now, idle_left = cp->last_output_ms + idle_ms - now;
+    if (left <= 0 || idle_left <= 0)
+      return;
+    lc_copy_poll(cp, (int)(idle_left < left ? idle_left : left));
+  }
+}

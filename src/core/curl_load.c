@@ -1,0 +1,66 @@
+#include "config.h"
+
+#define LC_CURL_LOAD_SELF 1
+#include "curl_load.h"
+
+#include <dlfcn.h>
+#include <stdbool.h>
+
+struct lc_curl_api lc_curl;
+
+/* libcurl's ABI has kept this soname since 7.16. */
+#define CURL_SONAME "libcurl.so.4"
+
+/* Each entry: where the pointer goes and the symbol it comes from. */
+#define SYM(field, name)                                                                           \
+  {                                                                                                \
+    (void **)&lc_curl.field, name                                                                  \
+  }
+
+int
+lc_curl_load(lc_error **err)
+{
+  static bool loaded;
+  if (loaded)
+    return 0;
+  void *h = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+  if (h == NULL)
+    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_UNIMPLEMENTED,
+                        "cannot load %s, which the image commands need (Debian: libcurl4): %s",
+                        CURL_SONAME, dlerror());
+  const struct {
+    void **slot;
+    const char *name;
+  } syms[] = {
+      SYM(global_init, "curl_global_init"),
+      SYM(easy_init, "curl_easy_init"),
+      SYM(easy_cleanup, "curl_easy_cleanup"),
+      SYM(easy_reset, "curl_easy_reset"),
+      SYM(easy_setopt, "curl_easy_setopt"),
+      SYM(easy_perform, "curl_easy_perform"),
+      SYM(easy_getinfo, "curl_easy_getinfo"),
+      SYM(easy_strerror, "curl_easy_strerror"),
+      SYM(easy_escape, "curl_easy_escape"),
+      SYM(free, "curl_free"),
+      SYM(slist_append, "curl_slist_append"),
+      SYM(slist_free_all, "curl_slist_free_all"),
+      SYM(multi_init, "curl_multi_init"),
+      SYM(multi_add_handle, "curl_multi_add_handle"),
+      SYM(multi_remove_handle, "curl_multi_remove_handle"),
+      SYM(multi_perform, "curl_multi_perform"),
+      SYM(multi_poll, "curl_multi_poll"),
+      SYM(multi_info_read, "curl_multi_info_read"),
+      SYM(multi_cleanup, "curl_multi_cleanup"),
+  };
+  for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+    *syms[i].slot = dlsym(h, syms[i].name);
+    if (*syms[i].slot == NULL)
+      return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_UNIMPLEMENTED,
+                          "%s lacks %s (libcurl 7.66 or later is needed)", CURL_SONAME,
+                          syms[i].name);
+  }
+  if (lc_curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "libcurl failed to initialise");
+  loaded = true;
+  return 0;
+}

@@ -1,0 +1,429 @@
+#include "config.h"
+
+#include "pull.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "digest.h"
+#include "image_store.h"
+#include "lease.h"
+#include "snapshot.h"
+#include "util.h"
+
+/* containerd's own pull lease lives a day; so does ours when interrupted. */
+/* Layers fetched at once: what ctr does too (3), and a bound on the memory
+ * the content writers hold (about 5 MiB each). */
+#define PARALLEL_BLOBS 4
+#define PULL_LEASE_SEC (24 * 3600)
+
+void
+lc_pull_result_clear(struct lc_pull_result *r)
+{
+  free(r->name);
+  lc_descriptor_clear(&r->target);
+  free(r->platform);
+  *r = (struct lc_pull_result){0};
+}
+
+int
+lc_pull_lease_begin(lc_client *c, const char *name, char **lease_id, lc_error **err)
+{
+  char d[LC_DIGEST_STRLEN];
+  lc_sha256_digest(name, strlen(name), d);
+  *lease_id = xasprintf("lcctl-pull-%.16s", d + 7);
+  if (lc_lease_begin(c, *lease_id, PULL_LEASE_SEC, err) < 0) {
+    free(steal_pointer(lease_id));
+    return -1;
+  }
+  return 0;
+}
+
+/* Everything one pull carries from step to step. */
+struct pull {
+  lc_client *c;
+  const struct lc_pull_opts *o;
+  lc_registry *reg;
+  struct lc_ref ref;
+  char *source_key; /* containerd.io/distribution.source.HOST */
+};
+
+static void
+report(struct pull *p, enum lc_pull_stage stage, const struct lc_descriptor *d, int64_t done)
+{
+  if (p->o->progress != NULL)
+    p->o->progress(p->o->progress_ud, stage, d, done);
+}
+
+/* containerd's ingest names are the kind of blob and its digest; ours add
+ * the process and time. containerd 1.6 keeps the bytes of an aborted ingest
+ * under a name that a later writer of the same ref can be handed again (and
+ * cannot truncate reliably), so no name is used twice. */
+static char *
+ingest_ref(const char *mt, const char *digest)
+{
+  static unsigned serial;
+  const char *kind = lc_media_type_is_index(mt)      ? "index"
+                     : lc_media_type_is_manifest(mt) ? "manifest"
+                     : lc_media_type_is_layer(mt)    ? "layer"
+                                                     : "config";
+  return xasprintf("%s-%s-lcctl-%d-%lld-%u", kind, digest, (int)getpid(),
+                   (long long)lc_monotonic_ms(), serial++);
+}
+
+/* A document fetched whole must be the one its descriptor names. */
+static int
+check_bytes(const struct lc_descriptor *d, const void *data, size_t len, lc_error **err)
+{
+  char got[LC_DIGEST_STRLEN];
+  lc_sha256_digest(data, len, got);
+  if ((int64_t)len != d->size || strcmp(got, d->digest) != 0)
+    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_DATA_LOSS,
+                        "blob %s: got %zu bytes with digest %s, the descriptor says %lld bytes",
+                        d->digest, len, got, (long long)d->size);
+  return 0;
+}
+
+struct memory_sink {
+  char *data;
+  size_t len, max;
+  const char *digest;
+};
+
+static int
+to_memory(void *ud, const void *data, size_t len, lc_error **err)
+{
+  struct memory_sink *m = ud;
+  if (m->len + len > m->max)
+    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_RESOURCE_EXHAUSTED,
+                        "blob %s is larger than its descriptor says", m->digest);
+  m->data = xrealloc(m->data, m->len + len + 1);
+  memcpy(m->data + m->len, data, len);
+  m->len += len;
+  m->data[m->len] = '\0';
+  return 0;
+}
+
+/* A small blob (config): from the store when it is there, else fetched,
+ * verified and stored. */
+static int
+small_blob(struct pull *p, const struct lc_descriptor *d, size_t max, char **data, size_t *len,
+           lc_error **err)
+{
+  if (d->size < 0 || (uint64_t)d->size > max)
+    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_RESOURCE_EXHAUSTED,
+                        "blob %s: %lld bytes is over the limit of %zu", d->digest,
+                        (long long)d->size, max);
+  if (lc_content_exists(p->c, d->digest, err) == 1 &&
+      lc_content_read(p->c, d->digest, max, (uint8_t **)data, len, err) == 0) {
+    report(p, LC_PULL_BLOB_EXISTS, d, d->size);
+    return check_bytes(d, *data, *len, err);
+  }
+  if (err != NULL && *err != NULL)
+    return -1;
+  struct memory_sink m = {.max = (size_t)d->size, .digest = d->digest};
+  report(p, LC_PULL_BLOB_START, d, 0);
+  if (lc_registry_get_blob(p->reg, d, to_memory, &m, err) < 0 ||
+      check_bytes(d, m.data ? m.data : "", m.len, err) < 0) {
+    free(m.data);
+    return -1;
+  }
+  *data = m.data ? m.data : xzalloc(1);
+  *len = m.len;
+  report(p, LC_PULL_BLOB_DONE, d, d->size);
+  return 0;
+}
+
+/* The labels a blob is committed with: where it came from, plus extra. */
+static lc_label *
+blob_labels(struct pull *p, const lc_label *extra, size_t n_extra, size_t *n)
+{
+  lc_label *out = xcalloc(n_extra + 1, sizeof(*out));
+  out[0] = (lc_label){p->source_key, p->ref.path};
+  if (n_extra > 0)
+    memcpy(out + 1, extra, n_extra * sizeof(*out));
+  *n = n_extra + 1;
+  return out;
+}
+
+struct stream_sink {
+  struct pull *p;
+  lc_content_writer *w;
+  const struct lc_descriptor *d;
+  int64_t last_report;
+};
+
+static int
+to_writer(void *ud, const void *data, size_t len, lc_error **err)
+{
+  struct stream_sink *s = ud;
+  if (lc_content_writer_write(s->w, data, len, err) < 0)
+    return -1;
+  int64_t off = lc_content_writer_offset(s->w);
+  if (off - s->last_report >= 256 * 1024 || off == s->d->size) {
+    report(s->p, LC_PULL_BLOB_PROGRESS, s->d, off);
+    s->last_report = off;
+  }
+  return 0;
+}
+
+/* Opens the blob's ingest; 1 when the store holds it already (then it is
+ * only labelled). */
+static int
+open_blob(struct pull *p, const struct lc_descriptor *d, lc_content_writer **w, lc_error **err)
+{
+  size_t n_labels;
+  cleanup_free lc_label *labels = blob_labels(p, NULL, 0, &n_labels);
+  cleanup_free char *ingest = ingest_ref(d->media_type, d->digest);
+  int rv = lc_content_writer_open(p->c, ingest, d, w, err);
+  if (rv == 1) {
+    report(p, LC_PULL_BLOB_EXISTS, d, d->size);
+    return lc_content_set_labels(p->c, d->digest, labels, n_labels, err) < 0 ? -1 : 1;
+  }
+  if (rv == 0)
+    report(p, LC_PULL_BLOB_START, d, 0);
+  return rv;
+}
+
+static int
+commit_blob(struct pull *p, struct stream_sink *s, lc_error **err)
+{
+  size_t n_labels;
+  cleanup_free lc_label *labels = blob_labels(p, NULL, 0, &n_labels);
+  if (lc_content_writer_commit(s->w, labels, n_labels, err) < 0)
+    return -1;
+  report(p, LC_PULL_BLOB_DONE, s->d, s->d->size);
+  return 0;
+}
+
+/* Up to PARALLEL_BLOBS layers at once, each streamed from the registry into
+ * its own Content.Write; those the store holds whole are only labelled. */
+static int
+stream_blobs(struct pull *p, const struct lc_descriptor *layers, size_t n, lc_error **err)
+{
+  struct stream_sink sinks[PARALLEL_BLOBS] = {0};
+  struct lc_blob_job jobs[PARALLEL_BLOBS] = {0};
+  size_t n_jobs = 0;
+  int rv = 0;
+  for (size_t i = 0; i < n && rv == 0; i++) {
+    lc_content_writer *w = NULL;
+    int opened = open_blob(p, &layers[i], &w, err);
+    if (opened < 0)
+      rv = -1;
+    if (opened != 0)
+      continue;
+    sinks[n_jobs] = (struct stream_sink){p, w, &layers[i], 0};
+    jobs[n_jobs] = (struct lc_blob_job){&layers[i], to_writer, &sinks[n_jobs], NULL};
+    n_jobs++;
+  }
+  if (rv == 0 && n_jobs > 0)
+    rv = lc_registry_get_blobs(p->reg, jobs, n_jobs, PARALLEL_BLOBS, err);
+  for (size_t i = 0; i < n_jobs; i++) {
+    if (rv == 0)
+      rv = commit_blob(p, &sinks[i], err);
+    lc_content_writer_free(sinks[i].w);
+  }
+  return rv;
+}
+
+/* A document already in memory and verified goes into the store with the
+ * GC labels for its children. */
+static int
+store_document(struct pull *p, const struct lc_descriptor *d, const char *data, size_t len,
+               const struct lc_image_doc *doc, lc_error **err)
+{
+  size_t n_gc = 0, n_labels;
+  lc_label *gc = doc != NULL ? lc_image_doc_gc_labels(doc, &n_gc) : NULL;
+  cleanup_free lc_label *labels = blob_labels(p, gc, n_gc, &n_labels);
+  cleanup_free char *ingest = ingest_ref(d->media_type, d->digest);
+  int rv = lc_content_put(p->c, ingest, d, data, len, labels, n_labels, err);
+  lc_labels_free(gc, n_gc);
+  return rv;
+}
+
+/* Fetches a manifest or index by tag or digest; the descriptor is made
+ * from what arrived (a digest reference must match it). */
+static int
+fetch_document(struct pull *p, const char *object, const struct lc_descriptor *expect,
+               struct lc_descriptor *d, char **data, size_t *len, struct lc_image_doc *doc,
+               lc_error **err)
+{
+  cleanup_free char *ctype = NULL;
+  if (lc_registry_get_manifest(p->reg, object, LC_MAX_MANIFEST, data, len, &ctype, err) < 0)
+    return -1;
+  char digest[LC_DIGEST_STRLEN];
+  lc_sha256_digest(*data, *len, digest);
+  if (expect != NULL && check_bytes(expect, *data, *len, err) < 0)
+    goto fail;
+  if (lc_digest_valid(object) && strcmp(object, digest) != 0) {
+    lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_DATA_LOSS,
+                 "manifest %s: the registry sent content with digest %s", object, digest);
+    goto fail;
+  }
+  if (lc_image_doc_parse(*data, *len, expect ? expect->media_type : ctype, doc, err) < 0)
+    goto fail;
+  d->media_type = xstrdup(doc->media_type);
+  d->digest = xstrdup(digest);
+  d->size = (int64_t)*len;
+  return 0;
+fail:
+  free(steal_pointer(data));
+  return -1;
+}
+
+static bool
+interrupted(struct pull *p, lc_error **err)
+{
+  const struct lc_registry_opts *r = &p->o->registry;
+  if (r->cancelled == NULL || !r->cancelled(r->cancel_ud))
+    return false;
+  lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_CANCELLED, "interrupted");
+  return true;
+}
+
+/* The manifest and config for the wanted platform, fetched and parsed. */
+struct chosen {
+  struct lc_descriptor root, manifest;
+  char *root_data, *manifest_data, *config_data;
+  size_t root_len, manifest_len, config_len;
+  struct lc_image_doc root_doc, manifest_doc;
+  struct lc_image_config config;
+  struct lc_platform want;
+};
+
+static void
+chosen_clear(struct chosen *ch)
+{
+  lc_descriptor_clear(&ch->root);
+  lc_descriptor_clear(&ch->manifest);
+  free(ch->root_data);
+  free(ch->manifest_data);
+  free(ch->config_data);
+  lc_image_doc_clear(&ch->root_doc);
+  lc_image_doc_clear(&ch->manifest_doc);
+  lc_image_config_clear(&ch->config);
+  lc_platform_clear(&ch->want);
+}
+
+static int
+resolve(struct pull *p, struct chosen *ch, lc_error **err)
+{
+  if (fetch_document(p, lc_ref_object(&p->ref), NULL, &ch->root, &ch->root_data, &ch->root_len,
+                     &ch->root_doc, err) < 0)
+    return -1;
+  if (ch->root_doc.kind == LC_DOC_INDEX) {
+    const struct lc_index_entry *e = NULL;
+    if (lc_index_pick(&ch->root_doc, &ch->want, &e, err) < 0 ||
+        fetch_document(p, e->desc.digest, &e->desc, &ch->manifest, &ch->manifest_data,
+                       &ch->manifest_len, &ch->manifest_doc, err) < 0)
+      return -1;
+    if (ch->manifest_doc.kind != LC_DOC_MANIFEST)
+      return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_INVALID_ARGUMENT,
+                          "index entry %s is not an image manifest", e->desc.digest);
+  }
+  const struct lc_image_doc *m =
+      ch->root_doc.kind == LC_DOC_INDEX ? &ch->manifest_doc : &ch->root_doc;
+  if (small_blob(p, &m->config, LC_MAX_CONFIG, &ch->config_data, &ch->config_len, err) < 0 ||
+      lc_image_config_parse(ch->config_data, ch->config_len, &ch->config, err) < 0)
+    return -1;
+  /* A single manifest has no index to choose from: an explicit --platform
+   * must still be what its config says. */
+  if (p->o->platform != NULL && ch->root_doc.kind != LC_DOC_INDEX &&
+      !lc_platform_match(&ch->want, &ch->config.platform)) {
+    cleanup_free char *w = lc_platform_format(&ch->want);
+    cleanup_free char *have = lc_platform_format(&ch->config.platform);
+    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_NOT_FOUND,
+                        "no image for platform %s (the image is %s)", w, have);
+  }
+  return 0;
+}
+
+/* Children before parents, as the labels of each parent name its children. */
+static int
+store_all(struct pull *p, struct chosen *ch, lc_error **err)
+{
+  bool indexed = ch->root_doc.kind == LC_DOC_INDEX;
+  const struct lc_image_doc *m = indexed ? &ch->manifest_doc : &ch->root_doc;
+  /* the config is in memory already: stored first, it survives a failure
+   * in the layers and is not fetched again */
+  if (store_document(p, &m->config, ch->config_data, ch->config_len, NULL, err) < 0)
+    return -1;
+  for (size_t i = 0; i < m->n_layers; i += PARALLEL_BLOBS) {
+    size_t n = m->n_layers - i < PARALLEL_BLOBS ? m->n_layers - i : PARALLEL_BLOBS;
+    if (stream_blobs(p, m->layers + i, n, err) < 0)
+      return -1;
+  }
+  if (indexed && store_document(p, &ch->manifest, ch->manifest_data, ch->manifest_len, m, err) < 0)
+    return -1;
+  return store_document(p, &ch->root, ch->root_data, ch->root_len, &ch->root_doc, err);
+}
+
+static int
+pull_under_lease(struct pull *p, struct lc_pull_result *out, lc_error **err)
+{
+  struct chosen ch = {0};
+  int rv = -1;
+  if (p->o->platform != NULL) {
+    if (lc_platform_parse(p->o->platform, &ch.want, err) < 0)
+      goto done;
+  } else {
+    lc_platform_host(&ch.want);
+  }
+  if (resolve(p, &ch, err) < 0 || store_all(p, &ch, err) < 0)
+    goto done;
+  const struct lc_image_doc *m = ch.root_doc.kind == LC_DOC_INDEX ? &ch.manifest_doc : &ch.root_doc;
+  const char *sn = p->o->snapshotter ? p->o->snapshotter : LC_DEFAULT_SNAPSHOTTER;
+  /* Ctrl-C after the last byte arrived still stops before anything is
+   * named; the finished blobs stay for the next pull. */
+  if (interrupted(p, err))
+    goto done;
+  if (!p->o->no_unpack &&
+      lc_unpack(p->c, m, &ch.config, sn, p->o->progress, p->o->progress_ud, err) < 0)
+    goto done;
+  if (interrupted(p, err))
+    goto done;
+  struct lc_image img = {.name = p->ref.name, .target = ch.root};
+  if (lc_image_put(p->c, &img, err) < 0)
+    goto done;
+  out->name = xstrdup(p->ref.name);
+  lc_descriptor_copy(&out->target, &ch.root);
+  out->platform = lc_platform_format(&ch.config.platform);
+  out->unpacked = !p->o->no_unpack;
+  rv = 0;
+done:
+  chosen_clear(&ch);
+  return rv;
+}
+
+int
+lc_pull(lc_client *c, const char *ref, const struct lc_pull_opts *o, struct lc_pull_result *out,
+        lc_error **err)
+{
+  struct pull p = {.c = c, .o = o};
+  *out = (struct lc_pull_result){0};
+  if (lc_ref_parse(ref, &p.ref, err) < 0)
+    return -1;
+  int rv = -1;
+  cleanup_free char *lease = NULL;
+  if (lc_registry_new(&p.ref, &o->registry, &p.reg, err) < 0 ||
+      lc_pull_lease_begin(c, p.ref.name, &lease, err) < 0)
+    goto done;
+  /* containerd keys the source by host name alone, without the port */
+  const char *d = p.ref.domain;
+  size_t host_len = d[0] == '[' ? strcspn(d + 1, "]") : strcspn(d, ":");
+  p.source_key =
+      xasprintf("containerd.io/distribution.source.%.*s", (int)host_len, d[0] == '[' ? d + 1 : d);
+  rv = pull_under_lease(&p, out, err);
+  lc_client_set_lease(c, NULL);
+  if (rv == 0) {
+    lc_error *e = NULL;
+    lc_lease_end(c, lease, &e); /* the image holds everything now */
+    lc_error_free(e);
+  }
+done:
+  lc_registry_free(p.reg);
+  lc_ref_clear(&p.ref);
+  free(p.source_key);
+  return rv;
+}

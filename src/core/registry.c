@@ -1,0 +1,670 @@
+#include "config.h"
+
+#include "registry.h"
+
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "curl_load.h"
+#include "util.h"
+
+/* Bytes of an error answer kept for its message. */
+#define ERROR_BODY_MAX 4096
+
+struct lc_registry {
+  CURL *curl;
+  char *base; /* "https://host[:port]/v2/REPO" */
+  char *host;
+  char *repo;
+  bool try_plain_after_tls; /* localhost: HTTPS first, then HTTP */
+  CURLcode last_rc;         /* of the last request */
+  struct lc_credentials creds;
+  bool have_creds;
+  char *authorization; /* "Bearer ..." or "Basic ...": a secret */
+  char *ca_file, *cert_file, *key_file;
+  const struct lc_registry_opts *opts;
+  char errbuf[CURL_ERROR_SIZE];
+};
+
+/* One request's answer as it comes. */
+struct exchange {
+  lc_registry *reg;
+  CURL *curl; /* the handle this answer comes on */
+  lc_blob_sink sink;
+  void *sink_ud;
+  char *content_type;
+  char *challenge; /* WWW-Authenticate */
+  char *body;      /* small bodies: manifests, errors, tokens */
+  size_t body_len, body_max;
+  bool body_too_large;
+  lc_error *sink_err;
+};
+
+static void
+exchange_clear(struct exchange *x)
+{
+  free(x->content_type);
+  free(x->challenge);
+  free(x->body);
+  lc_error_free(x->sink_err);
+  *x = (struct exchange){0};
+}
+
+static char *
+header_value(const char *line, size_t len, const char *name)
+{
+  size_t nl = strlen(name);
+  if (len <= nl || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+    return NULL;
+  const char *v = line + nl + 1;
+  const char *end = line + len;
+  while (v < end && (*v == ' ' || *v == '\t'))
+    v++;
+  while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+    end--;
+  return xstrndup(v, (size_t)(end - v));
+}
+
+/* Headers of every answer in a redirect chain pass here: a status line
+ * starts a new answer, whose headers replace the last one's. */
+static size_t
+on_header(char *line, size_t size, size_t n, void *ud)
+{
+  struct exchange *x = ud;
+  size_t len = size * n;
+  char *v;
+  if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+    free(x->content_type);
+    free(x->challenge);
+    x->content_type = x->challenge = NULL;
+  } else if ((v = header_value(line, len, "content-type")) != NULL) {
+    free(x->content_type);
+    x->content_type = v;
+  } else if ((v = header_value(line, len, "www-authenticate")) != NULL) {
+    if (x->challenge == NULL)
+      x->challenge = v;
+    else
+      free(v);
+  }
+  return len;
+}
+
+static size_t
+on_body(char *data, size_t size, size_t n, void *ud)
+{
+  struct exchange *x = ud;
+  size_t len = size * n;
+  long status = 0;
+  curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
+  if (x->reg->opts->cancelled != NULL && x->reg->opts->cancelled(x->reg->opts->cancel_ud)) {
+    lc_error_set(&x->sink_err, LC_ERR_LOCAL, LC_GRPC_CANCELLED, "interrupted");
+    return 0;
+  }
+  if (status == 200 && x->sink != NULL)
+    return x->sink(x->sink_ud, data, len, &x->sink_err) < 0 ? 0 : len;
+  size_t max = status == 200 ? x->body_max : ERROR_BODY_MAX;
+  if (x->body_len + len > max) {
+    x->body_too_large = true;
+    return status == 200 ? 0 : len; /* an error body is cut short, not refused */
+  }
+  x->body = xrealloc(x->body, x->body_len + len + 1);
+  memcpy(x->body + x->body_len, data, len);
+  x->body_len += len;
+  x->body[x->body_len] = '\0';
+  return len;
+}
+
+static char *
+file_if_present(const char *dir, const char *name)
+{
+  char *path = xasprintf("%s/%s", dir, name);
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+    return path;
+  free(path);
+  return NULL;
+}
+
+/* containerd's and docker's convention: DIR/HOST:PORT/ first, then DIR/HOST/
+ * (docker.io's certificates are kept under docker.io). */
+static void
+find_certs(lc_registry *r, const char *domain)
+{
+  const char *root = r->opts->certs_dir ? r->opts->certs_dir : LC_DEFAULT_CERTS_DIR;
+  cleanup_free char *host_only = xstrndup(domain, strcspn(domain, ":"));
+  const char *names[] = {domain, host_only};
+  for (size_t i = 0; i < 2 && r->ca_file == NULL && r->cert_file == NULL; i++) {
+    cleanup_free char *dir = xasprintf("%s/%s", root, names[i]);
+    r->ca_file = file_if_present(dir, "ca.crt");
+    r->cert_file = file_if_present(dir, "client.cert");
+    r->key_file = file_if_present(dir, "client.key");
+  }
+}
+
+static bool
+is_loopback(const char *host)
+{
+  size_t n = strcspn(host, ":");
+  if (host[0] == '[')
+    return strncmp(host, "[::1]", 5) == 0;
+  return (n == 9 && strncmp(host, "localhost", 9) == 0) || strncmp(host, "127.", 4) == 0;
+}
+
+static void
+set_base(lc_registry *r, bool plain)
+{
+  free(r->base);
+  r->base = xasprintf("%s://%s/v2/%s", plain ? "http" : "https", r->host, r->repo);
+}
+
+int
+lc_registry_new(const struct lc_ref *ref, const struct lc_registry_opts *o, lc_registry **out,
+                lc_error **err)
+{
+  if (lc_curl_load(err) < 0)
+    return -1;
+  lc_registry *r = xzalloc(sizeof(*r));
+  r->opts = o;
+  r->host = xstrdup(ref->host);
+  r->repo = xstrdup(ref->path);
+  r->try_plain_after_tls = !o->plain_http && is_loopback(ref->host);
+  set_base(r, o->plain_http);
+  if (o->creds != NULL && o->creds->user != NULL) {
+    r->creds.user = xstrdup(o->creds->user);
+    r->creds.password = xstrdup(o->creds->password ? o->creds->password : "");
+    r->have_creds = true;
+  } else {
+    int found = lc_credentials_from_docker_config(ref->domain, &r->creds, err);
+    if (found < 0) {
+      lc_registry_free(r);
+      return -1;
+    }
+    r->have_creds = found == 1;
+  }
+  find_certs(r, ref->domain);
+  r->curl = curl_easy_init();
+  if (r->curl == NULL)
+    lc_oom();
+  *out = r;
+  return 0;
+}
+
+void
+lc_registry_free(lc_registry *r)
+{
+  if (r == NULL)
+    return;
+  if (r->curl != NULL)
+    curl_easy_cleanup(r->curl);
+  lc_credentials_clear(&r->creds);
+  if (r->authorization != NULL)
+    explicit_bzero(r->authorization, strlen(r->authorization));
+  free(r->authorization);
+  free(r->base);
+  free(r->host);
+  free(r->repo);
+  free(r->ca_file);
+  free(r->cert_file);
+  free(r->key_file);
+  free(r);
+}
+
+/* The same options on every request: the connection stays up between them. */
+static void
+setup_easy(lc_registry *r, CURL *c, const char *url, struct exchange *x, struct curl_slist *headers,
+           char *errbuf)
+{
+  curl_easy_reset(c);
+  x->curl = c;
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "lcctl/" PACKAGE_VERSION);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+  /* a stalled transfer (under 1 byte/s for 60 s) is a failed one */
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  if (r->ca_file != NULL)
+    curl_easy_setopt(c, CURLOPT_CAINFO, r->ca_file);
+  if (r->cert_file != NULL && r->key_file != NULL) {
+    curl_easy_setopt(c, CURLOPT_SSLCERT, r->cert_file);
+    curl_easy_setopt(c, CURLOPT_SSLKEY, r->key_file);
+  }
+  errbuf[0] = '\0';
+}
+
+static void
+setup_request(lc_registry *r, const char *url, struct exchange *x, struct curl_slist *headers)
+{
+  setup_easy(r, r->curl, url, x, headers, r->errbuf);
+}
+
+static int
+curl_failure_of(lc_registry *r, CURLcode rc, const char *errbuf, lc_error **err)
+{
+  const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+  bool tls = rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CONNECT_ERROR ||
+             rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM;
+  return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_UNAVAILABLE, "registry %s: %s%s%s", r->host,
+                      tls ? "TLS: " : "", why,
+                      rc == CURLE_PEER_FAILED_VERIFICATION
+                          ? " (is the registry's CA in the certs directory, HOST:PORT/ca.crt?)"
+                          : "");
+}
+
+static int
+curl_failure(lc_registry *r, CURLcode rc, const char *url, lc_error **err)
+{
+  return curl_failure_of(r, rc, r->errbuf, err);
+}
+
+/* One HTTP request, start to end. Returns the status, or -1 when no answer
+ * came (connection, TLS, cancelled, the sink refused). */
+static long
+perform(lc_registry *r, const char *method, const char *url, struct exchange *x,
+        struct curl_slist *headers, lc_error **err)
+{
+  setup_request(r, url, x, headers);
+  int64_t start = lc_monotonic_ms();
+  CURLcode rc = curl_easy_perform(r->curl);
+  r->last_rc = rc;
+  long status = 0;
+  curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status);
+  if (r->opts->trace != NULL)
+    r->opts->trace(r->opts->trace_ud, method, url, status, (lc_monotonic_ms() - start) * 1000);
+  if (x->sink_err != NULL) {
+    lc_error_pass(err, steal_pointer(&x->sink_err));
+    return -1;
+  }
+  if (rc == CURLE_WRITE_ERROR && x->body_too_large)
+    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_RESOURCE_EXHAUSTED,
+                        "registry %s: answer from %s is larger than %zu bytes", r->host, url,
+                        x->body_max);
+  if (rc != CURLE_OK)
+    return curl_failure(r, rc, url, err);
+  return status;
+}
+
+/* distribution's error body: {"errors":[{"code":..,"message":..}]}. */
+static char *
+registry_words(const struct exchange *x)
+{
+  if (x->body == NULL)
+    return NULL;
+  json_object *root = json_tokener_parse(x->body), *errors = NULL;
+  char *out = NULL;
+  if (root != NULL && json_object_object_get_ex(root, "errors", &errors) &&
+      json_object_is_type(errors, json_type_array) && json_object_array_length(errors) > 0) {
+    json_object *e = json_object_array_get_idx(errors, 0), *code = NULL, *msg = NULL;
+    json_object_object_get_ex(e, "code", &code);
+    json_object_object_get_ex(e, "message", &msg);
+    out = xasprintf("%s%s%s", code ? json_object_get_string(code) : "", code && msg ? ": " : "",
+                    msg ? json_object_get_string(msg) : "");
+  }
+  json_object_put(root);
+  return out;
+}
+
+static int
+status_error(lc_registry *r, long status, const char *what, const struct exchange *x,
+             lc_error **err)
+{
+  cleanup_free char *words = registry_words(x);
+  const char *w = words ? words : "";
+  const char *sep = words ? " (" : "", *close = words ? ")" : "";
+  switch (status) {
+  case 401:
+    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_UNAUTHENTICATED,
+                        "registry %s refused %s: unauthorized%s%s%s; give credentials with "
+                        "--user or docker's config.json",
+                        r->host, what, sep, w, close);
+  case 403:
+    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_PERMISSION_DENIED,
+                        "registry %s refused %s: access denied%s%s%s", r->host, what, sep, w,
+                        close);
+  case 404:
+    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_NOT_FOUND, "%s not found in %s/%s%s%s%s", what,
+                        r->host, r->repo, sep, w, close);
+  default:
+    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_UNKNOWN,
+                        "registry %s answered HTTP %ld for %s%s%s%s", r->host, status, what, sep, w,
+                        close);
+  }
+}
+
+static const char *
+token_of(json_object *root)
+{
+  json_object *t = NULL;
+  if ((json_object_object_get_ex(root, "token", &t) ||
+       json_object_object_get_ex(root, "access_token", &t)) &&
+      json_object_is_type(t, json_type_string) && *json_object_get_string(t))
+    return json_object_get_string(t);
+  return NULL;
+}
+
+static struct curl_slist *
+basic_header(lc_registry *r, struct curl_slist *list)
+{
+  if (!r->have_creds)
+    return list;
+  cleanup_free char *pair = xasprintf("%s:%s", r->creds.user, r->creds.password);
+  cleanup_free char *b64 = lc_base64_encode(pair, strlen(pair));
+  cleanup_free char *h = xasprintf("Authorization: Basic %s", b64);
+  struct curl_slist *out = curl_slist_append(list, h);
+  explicit_bzero(pair, strlen(pair));
+  explicit_bzero(h, strlen(h));
+  return out;
+}
+
+/* The token server's answer to GET (basic credentials when we have them),
+ * or to the OAuth2 password POST where the GET is refused. */
+static long
+token_request(lc_registry *r, const struct lc_challenge *ch, bool post, struct exchange *x,
+              lc_error **err)
+{
+  cleanup_free char *scope =
+      ch->scope ? xstrdup(ch->scope) : xasprintf("repository:%s:pull", r->repo);
+  char *svc = curl_easy_escape(r->curl, ch->service ? ch->service : "", 0);
+  char *sc = curl_easy_escape(r->curl, scope, 0);
+  cleanup_free char *query = xasprintf("service=%s&scope=%s", svc, sc);
+  curl_free(svc);
+  curl_free(sc);
+  x->body_max = 64 * 1024;
+  if (!post) {
+    cleanup_free char *url =
+        xasprintf("%s%s%s", ch->realm, strchr(ch->realm, '?') ? "&" : "?", query);
+    struct curl_slist *h = basic_header(r, NULL);
+    long status = perform(r, "GET", url, x, h, err);
+    curl_slist_free_all(h);
+    return status;
+  }
+  char *u = curl_easy_escape(r->curl, r->creds.user, 0);
+  char *p = curl_easy_escape(r->curl, r->creds.password, 0);
+  cleanup_free char *form =
+      xasprintf("grant_type=password&client_id=lcctl&%s&username=%s&password=%s", query, u, p);
+  curl_free(u);
+  explicit_bzero(p, strlen(p));
+  curl_free(p);
+  setup_request(r, ch->realm, x, NULL);
+  curl_easy_setopt(r->curl, CURLOPT_POSTFIELDS, form);
+  CURLcode rc = curl_easy_perform(r->curl);
+  explicit_bzero(form, strlen(form));
+  long status = 0;
+  curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status);
+  if (r->opts->trace != NULL)
+    r->opts->trace(r->opts->trace_ud, "POST", ch->realm, status, 0);
+  return rc == CURLE_OK ? status : curl_failure(r, rc, ch->realm, err);
+}
+
+static int
+bearer_token(lc_registry *r, const struct lc_challenge *ch, lc_error **err)
+{
+  if (ch->realm == NULL || strncmp(ch->realm, "http", 4) != 0)
+    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_UNAUTHENTICATED,
+                        "registry %s: a Bearer challenge without a usable realm", r->host);
+  struct exchange x = {.reg = r};
+  long status = token_request(r, ch, false, &x, err);
+  if (status > 0 && status != 200 && r->have_creds) {
+    exchange_clear(&x);
+    x.reg = r;
+    status = token_request(r, ch, true, &x, err);
+  }
+  if (status != 200) {
+    if (status > 0)
+      status_error(r, status, "a token", &x, err);
+    exchange_clear(&x);
+    return -1;
+  }
+  json_object *root = json_tokener_parse(x.body ? x.body : "");
+  const char *token = root != NULL ? token_of(root) : NULL;
+  if (token != NULL)
+    r->authorization = xasprintf("Authorization: Bearer %s", token);
+  json_object_put(root);
+  if (x.body != NULL)
+    explicit_bzero(x.body, x.body_len);
+  exchange_clear(&x);
+  if (token == NULL)
+    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_UNAUTHENTICATED,
+                        "registry %s: the token server gave no token", r->host);
+  return 0;
+}
+
+/* Answers a 401 challenge once: a token for Bearer, the credentials for Basic. */
+static int
+authenticate(lc_registry *r, const char *challenge, lc_error **err)
+{
+  struct lc_challenge ch;
+  if (challenge == NULL || lc_challenge_parse(challenge, strlen(challenge), &ch) < 0)
+    return 0;
+  int rv = 0;
+  free(r->authorization);
+  r->authorization = NULL;
+  if (strcmp(ch.scheme, "bearer") == 0) {
+    rv = bearer_token(r, &ch, err);
+  } else if (strcmp(ch.scheme, "basic") == 0 && r->have_creds) {
+    struct curl_slist *h = basic_header(r, NULL);
+    r->authorization = xstrdup(h->data);
+    explicit_bzero(h->data, strlen(h->data));
+    curl_slist_free_all(h);
+  }
+  lc_challenge_clear(&ch);
+  return rv < 0 ? -1 : r->authorization != NULL;
+}
+
+static long
+request_once(lc_registry *r, const char *path, const char *accept, struct exchange *x,
+             lc_error **err)
+{
+  cleanup_free char *url = xasprintf("%s%s", r->base, path);
+  struct curl_slist *h = NULL;
+  if (accept != NULL) {
+    cleanup_free char *a = xasprintf("Accept: %s", accept);
+    h = curl_slist_append(h, a);
+  }
+  if (r->authorization != NULL)
+    h = curl_slist_append(h, r->authorization);
+  long status = perform(r, "GET", url, x, h, err);
+  curl_slist_free_all(h);
+  return status;
+}
+
+/* A GET under the repository, answering one auth challenge. A loopback
+ * registry given without --plain-http is tried with HTTPS first, and with
+ * plain HTTP only when the TLS handshake itself failed (the port speaks
+ * HTTP); a certificate that does not verify is an error, never a reason to
+ * drop TLS. */
+static long
+request(lc_registry *r, const char *path, const char *accept, struct exchange *x, lc_error **err)
+{
+  lc_error *e = NULL;
+  long status = request_once(r, path, accept, x, &e);
+  if (status < 0 && r->try_plain_after_tls && r->last_rc == CURLE_SSL_CONNECT_ERROR) {
+    lc_error_free(steal_pointer(&e));
+    r->try_plain_after_tls = false;
+    set_base(r, true);
+    status = request_once(r, path, accept, x, &e);
+  }
+  r->try_plain_after_tls = false; /* the scheme is settled by the first answer */
+  if (status == 401 && x->challenge != NULL) {
+    cleanup_free char *challenge = steal_pointer(&x->challenge);
+    int got = authenticate(r, challenge, &e);
+    if (got < 0)
+      return lc_error_pass(err, e);
+    if (got == 1) {
+      free(x->body);
+      x->body = NULL;
+      x->body_len = 0;
+      status = request_once(r, path, accept, x, &e);
+    }
+  }
+  if (status < 0)
+    lc_error_pass(err, e);
+  return status;
+}
+
+int
+lc_registry_get_manifest(lc_registry *r, const char *object, size_t max, char **body, size_t *len,
+                         char **media_type, lc_error **err)
+{
+  cleanup_free char *path = xasprintf("/manifests/%s", object);
+  struct exchange x = {.reg = r, .body_max = max};
+  long status = request(r, path, LC_MANIFEST_ACCEPT, &x, err);
+  if (status == 200 && x.body == NULL)
+    x.body = xzalloc(1);
+  if (status == 200) {
+    *body = steal_pointer(&x.body);
+    *len = x.body_len;
+    *media_type = xstrdup(x.content_type ? x.content_type : "");
+  } else if (status > 0) {
+    cleanup_free char *what = xasprintf("manifest %s", object);
+    status_error(r, status, what, &x, err);
+  }
+  exchange_clear(&x);
+  return status == 200 ? 0 : -1;
+}
+
+int
+lc_registry_get_blob(lc_registry *r, const struct lc_descriptor *d, lc_blob_sink sink, void *ud,
+                     lc_error **err)
+{
+  cleanup_free char *path = xasprintf("/blobs/%s", d->digest);
+  struct exchange x = {.reg = r, .sink = sink, .sink_ud = ud};
+  long status = request(r, path, NULL, &x, err);
+  if (status > 0 && status != 200) {
+    cleanup_free char *what = xasprintf("blob %s", d->digest);
+    status_error(r, status, what, &x, err);
+  }
+  exchange_clear(&x);
+  return status == 200 ? 0 : -1;
+}
+
+/* One blob transfer of lc_registry_get_blobs. */
+struct transfer {
+  CURL *easy;
+  struct exchange x;
+  struct curl_slist *headers;
+  char *url;
+  struct lc_blob_job *job, *job_base;
+  int64_t started_ms;
+  char errbuf[CURL_ERROR_SIZE];
+};
+
+static struct transfer *
+transfer_start(lc_registry *r, CURLM *multi, struct lc_blob_job *job)
+{
+  struct transfer *t = xzalloc(sizeof(*t));
+  t->easy = curl_easy_init();
+  if (t->easy == NULL)
+    lc_oom();
+  t->job = job;
+  t->x = (struct exchange){.reg = r, .sink = job->sink, .sink_ud = job->ud};
+  t->url = xasprintf("%s/blobs/%s", r->base, job->desc->digest);
+  if (r->authorization != NULL)
+    t->headers = curl_slist_append(NULL, r->authorization);
+  setup_easy(r, t->easy, t->url, &t->x, t->headers, t->errbuf);
+  curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+  t->started_ms = lc_monotonic_ms();
+  curl_multi_add_handle(multi, t->easy);
+  return t;
+}
+
+static void
+transfer_free(CURLM *multi, struct transfer *t)
+{
+  curl_multi_remove_handle(multi, t->easy);
+  curl_easy_cleanup(t->easy);
+  curl_slist_free_all(t->headers);
+  exchange_clear(&t->x);
+  free(t->url);
+  free(t);
+}
+
+/* Settles a finished transfer into its job's error (NULL when it worked);
+ * a 401 (a token that expired meanwhile) is fetched again on its own. */
+static void
+transfer_finish(lc_registry *r, struct transfer *t, CURLcode rc)
+{
+  struct lc_blob_job *job = t->job;
+  long status = 0;
+  curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+  if (r->opts->trace != NULL)
+    r->opts->trace(r->opts->trace_ud, "GET", t->url, status,
+                   (lc_monotonic_ms() - t->started_ms) * 1000);
+  if (t->x.sink_err != NULL) {
+    job->err = steal_pointer(&t->x.sink_err);
+  } else if (rc != CURLE_OK) {
+    curl_failure_of(r, rc, t->errbuf, &job->err);
+  } else if (status == 401) {
+    lc_registry_get_blob(r, job->desc, job->sink, job->ud, &job->err);
+  } else if (status != 200) {
+    cleanup_free char *what = xasprintf("blob %s", job->desc->digest);
+    status_error(r, status, what, &t->x, &job->err);
+  }
+}
+
+/* Takes the finished transfers off the multi handle (their slots in all
+ * emptied); false once one failed. */
+static bool
+reap_transfers(lc_registry *r, CURLM *multi, struct transfer **all, size_t *active)
+{
+  bool ok = true;
+  CURLMsg *msg;
+  int left;
+  while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
+    if (msg->msg != CURLMSG_DONE)
+      continue;
+    struct transfer *t = NULL;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+    transfer_finish(r, t, msg->data.result);
+    ok = ok && t->job->err == NULL;
+    all[t->job - t->job_base] = NULL;
+    transfer_free(multi, t);
+    (*active)--;
+  }
+  return ok;
+}
+
+int
+lc_registry_get_blobs(lc_registry *r, struct lc_blob_job *jobs, size_t n, size_t max_parallel,
+                      lc_error **err)
+{
+  CURLM *multi = curl_multi_init();
+  if (multi == NULL)
+    lc_oom();
+  cleanup_free struct transfer **all = xcalloc(n ? n : 1, sizeof(*all));
+  size_t next = 0, active = 0;
+  bool ok = true;
+  while (ok && (next < n || active > 0)) {
+    for (; active < max_parallel && next < n; next++, active++) {
+      all[next] = transfer_start(r, multi, &jobs[next]);
+      all[next]->job_base = jobs;
+    }
+    int running = 0;
+    curl_multi_perform(multi, &running);
+    ok = reap_transfers(r, multi, all, &active);
+    if (ok && active > 0)
+      curl_multi_poll(multi, NULL, 0, 1000, NULL);
+  }
+  /* After a failure the others are ended: the pull fails anyway. */
+  for (size_t i = 0; i < next; i++)
+    if (all[i] != NULL)
+      transfer_free(multi, all[i]);
+  curl_multi_cleanup(multi);
+  for (size_t i = 0; i < n; i++)
+    if (jobs[i].err != NULL)
+      return lc_error_pass(err, steal_pointer(&jobs[i].err));
+  return 0;
+}

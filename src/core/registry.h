@@ -1,0 +1,64 @@
+/* A registry's HTTP API (distribution v2) through libcurl: manifests and
+ * blobs of one repository, with token or Basic auth, the docker/containerd
+ * certificate directories, and one connection reused for every request. */
+#ifndef LC_REGISTRY_H
+#define LC_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "content.h"
+#include "error.h"
+#include "manifest.h"
+#include "reference.h"
+
+#define LC_DEFAULT_CERTS_DIR "/etc/containerd/certs.d"
+
+/* One line per HTTP request for --debug: never a header, never a secret. */
+typedef void (*lc_http_trace_fn)(void *ud, const char *method, const char *url, long status,
+                                 int64_t usec);
+
+struct lc_registry_opts {
+  const struct lc_credentials *creds; /* NULL: docker's config.json, if any */
+  bool plain_http;
+  const char *certs_dir; /* NULL: LC_DEFAULT_CERTS_DIR */
+  lc_http_trace_fn trace;
+  void *trace_ud;
+  /* Asked between chunks; true ends the transfer (Ctrl-C). */
+  bool (*cancelled)(void *ud);
+  void *cancel_ud;
+};
+
+typedef struct lc_registry lc_registry;
+
+int lc_registry_new(const struct lc_ref *ref, const struct lc_registry_opts *o, lc_registry **out,
+                    lc_error **err);
+void lc_registry_free(lc_registry *r);
+
+/* GETs the manifest or index for object (tag or digest) with the Accept
+ * list of OCI and Docker types; refuses bodies over max. *media_type is the
+ * Content-Type the registry gave. */
+int lc_registry_get_manifest(lc_registry *r, const char *object, size_t max, char **body,
+                             size_t *len, char **media_type, lc_error **err);
+
+/* Each chunk of a blob as it arrives; -1 (with *err) ends the transfer. */
+typedef int (*lc_blob_sink)(void *ud, const void *data, size_t len, lc_error **err);
+int lc_registry_get_blob(lc_registry *r, const struct lc_descriptor *d, lc_blob_sink sink, void *ud,
+                         lc_error **err);
+
+/* Several blobs at once (HTTP/2 streams on one connection where the
+ * registry speaks it, else up to max_parallel connections), each to its
+ * own sink. The first failure ends the others; it is returned, and each
+ * job's own outcome is in its err. */
+struct lc_blob_job {
+  const struct lc_descriptor *desc;
+  lc_blob_sink sink;
+  void *ud;
+  lc_error *err;
+};
+int lc_registry_get_blobs(lc_registry *r, struct lc_blob_job *jobs, size_t n, size_t max_parallel,
+                          lc_error **err);
+
+#endif

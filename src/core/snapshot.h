@@ -1,0 +1,66 @@
+/* containerd's snapshotters (overlayfs by default) and the diff service that
+ * applies layers onto a snapshot's mounts: what unpacking an image and giving
+ * a container its root filesystem are made of. */
+#ifndef LC_SNAPSHOT_H
+#define LC_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "client.h"
+#include "content.h"
+
+#define LC_DEFAULT_SNAPSHOTTER "overlayfs"
+/* The label containerd's unpacker puts on each layer snapshot. */
+#define LC_SNAPSHOT_REF_LABEL "containerd.io/snapshot.ref"
+
+struct lc_mount {
+  char *type;
+  char *source;
+  char *target;
+  char **options;
+  size_t n_options;
+};
+void lc_mounts_free(struct lc_mount *m, size_t n);
+
+enum lc_snapshot_kind {
+  LC_SNAPSHOT_UNKNOWN = 0,
+  LC_SNAPSHOT_VIEW = 1,
+  LC_SNAPSHOT_ACTIVE = 2,
+  LC_SNAPSHOT_COMMITTED = 3,
+};
+
+struct lc_snapshot_info {
+  char *name;
+  char *parent;
+  enum lc_snapshot_kind kind;
+  lc_label *labels;
+  size_t n_labels;
+};
+void lc_snapshot_info_clear(struct lc_snapshot_info *i);
+
+/* A writable snapshot on parent ("" for none); its mounts in *mounts. */
+int lc_snapshot_prepare(lc_client *c, const char *snapshotter, const char *key, const char *parent,
+                        const lc_label *labels, size_t n_labels, struct lc_mount **mounts,
+                        size_t *n_mounts, lc_error **err);
+/* The same, read-only. */
+int lc_snapshot_view(lc_client *c, const char *snapshotter, const char *key, const char *parent,
+                     const lc_label *labels, size_t n_labels, struct lc_mount **mounts,
+                     size_t *n_mounts, lc_error **err);
+int lc_snapshot_mounts(lc_client *c, const char *snapshotter, const char *key,
+                       struct lc_mount **mounts, size_t *n_mounts, lc_error **err);
+/* Turns the active snapshot key into the committed snapshot name. */
+int lc_snapshot_commit(lc_client *c, const char *snapshotter, const char *name, const char *key,
+                       const lc_label *labels, size_t n_labels, lc_error **err);
+int lc_snapshot_remove(lc_client *c, const char *snapshotter, const char *key, lc_error **err);
+/* A missing snapshot is LC_ERR_DAEMON with LC_GRPC_NOT_FOUND. */
+int lc_snapshot_stat(lc_client *c, const char *snapshotter, const char *key,
+                     struct lc_snapshot_info *out, lc_error **err);
+
+/* Diff.Apply: unpacks a layer blob of the content store (gzip, zstd or
+ * plain tar; containerd decompresses) onto the mounts. *diff_id gets the
+ * digest of the uncompressed tar. */
+int lc_diff_apply(lc_client *c, const struct lc_descriptor *layer, const struct lc_mount *mounts,
+                  size_t n_mounts, char **diff_id, lc_error **err);
+
+#endif
