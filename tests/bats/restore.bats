@@ -72,7 +72,7 @@ load attach_helpers
   if [[ $(containerd_version) == 1.6.* ]]; then
     jq -e '.alive == false and .status == "stopped" and .exit_status == 7' <<<"$output"
   else
-    jq -e '.alive == false and .status == "stopped" and .exit_status == null and .pid == 0' <<<"$output"
+    jq -e '.alive == false and .status == "stopped" and .exit_status == null and .pid == null' <<<"$output"
   fi
 }
 
