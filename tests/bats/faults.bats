@@ -543,8 +543,10 @@ EOF
   [ "$BG_RC" = 125 ]
   [ ! -s "$out" ]
   # containerd is gone, so the undo cannot happen: the line says what is left.
+  # (why it could not be removed depends on when the daemon went: a reset
+  # connection or a refused one)
   file_one_error "$out.err" "lcctl: run s1: connection to containerd lost" \
-    "the container record could not be removed: cannot connect to containerd"
+    "the container record could not be removed: "
   fifo_dir_gone
   no_lcctl_left
   # The shim gives up its create (its caller is gone); then the daemon is back.

@@ -374,6 +374,14 @@ stop_slow_proxy() {
   run lcctl import --base-name x "$BATS_TEST_TMPDIR/bad.tar"
   [ "$status" -ne 0 ]
   [[ $output == *"$layer"* ]]
+  # the same when the genuine blob is in the store already (another
+  # namespace's): containerd 2.x then takes none of the archive's bytes
+  "$LCCTL" -a "$LCCTL_TEST_SOCK" -n "$NS-other" import --no-unpack --base-name good \
+    "$BATS_TEST_TMPDIR/bb.tar" >/dev/null
+  run lcctl import --base-name x "$BATS_TEST_TMPDIR/bad.tar"
+  purge_namespace "$NS-other"
+  [ "$status" -ne 0 ]
+  [[ $output == *"$layer"* ]]
   [ -z "$(ctr_ images ls -q)" ]
   [ -z "$(ctr_ leases ls -q)" ]
   run lcctl import
