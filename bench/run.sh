@@ -8,8 +8,12 @@
 #   raw/         hyperfine's JSON per command, RSS samples, events counts
 #   logs/        hyperfine's own output, the daemon's log tail on failure
 #
-#   bash bench/run.sh [--quick]
+#   bash bench/run.sh [--quick] [--containerd WHICH]
 #
+# --containerd: the daemon to measure against (ctr is taken from beside it):
+# "system" (the default, whatever is in PATH), a Debian suite ("trixie" for
+# 1.7, "sid" for 2.x, fetched into a cache by scripts/containerd-versions.sh),
+# or a directory holding containerd, containerd-shim-runc-v2 and ctr.
 # --quick: fewer runs, 20 containers instead of 200, 10 run --rm instead of
 # 50; about two minutes. Needs root (containerd, runc). Installs hyperfine,
 # jq, GNU time and python3-matplotlib with apt-get when missing. Timing is
@@ -36,13 +40,39 @@ usage() {
   exit "${1:-0}"
 }
 
-for arg in "$@"; do
-  case $arg in
+DAEMON=system
+while (($#)); do
+  case $1 in
   --quick) QUICK=1 ;;
+  --containerd)
+    (($# >= 2)) || usage 2 >&2
+    DAEMON=$2
+    shift
+    ;;
   -h | --help) usage 0 ;;
   *) usage 2 >&2 ;;
   esac
+  shift
 done
+
+# use_daemon puts the chosen containerd (and its ctr) first in PATH, which is
+# all scripts/containerd.sh needs to start it.
+use_daemon() {
+  local line dir
+  case $DAEMON in
+  system) return 0 ;;
+  /*) dir=$DAEMON ;;
+  *)
+    line=$(bash "$TOP/scripts/containerd-versions.sh" fetch "$DAEMON" 2>/dev/null | tail -n 1) || {
+      echo "bench: containerd of Debian $DAEMON: ${line#* unavailable }" >&2
+      exit 1
+    }
+    dir=${line##* }
+    ;;
+  esac
+  [[ -x $dir/containerd && -x $dir/ctr ]] || { echo "bench: no containerd and ctr in $dir" >&2; exit 1; }
+  PATH=$dir:$PATH
+}
 
 if ((QUICK)); then
   SINGLE_RUNS=15 SINGLE_WARMUP=3 BULK_RUNS=2 RSS_RUNS=3 N=20 RUN_N=10
@@ -57,6 +87,7 @@ if [[ $TOP =~ [[:space:]] ]]; then
   exit 1
 fi
 ((EUID == 0)) || { echo "bench: needs root (containerd, runc)" >&2; exit 1; }
+use_daemon
 
 WORK=
 SOCK=

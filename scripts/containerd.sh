@@ -31,11 +31,26 @@ SOCK="$DIR/containerd.sock"
 PIDFILE="$DIR/containerd.pid"
 LOG="$DIR/containerd.log"
 
+# daemon_major prints the major version of the containerd on PATH (1 or 2):
+# PATH alone decides which daemon this script starts.
+daemon_major() {
+  containerd --version | awk '{ v = $3; sub(/^v/, "", v); split(v, p, "."); print p[1] }'
+}
+
 # write_config keeps every path the daemon would otherwise take from /var/lib,
 # /run or /opt under DIR. Runtimes need no entry here: for io.containerd.runc.v2
 # the client picks the runc binary (runc Options BinaryName) at task create.
+# containerd 2.x reads config version 3; 1.6 and 1.7 read version 2.
 write_config() {
-  cat >"$DIR/config.toml" <<TOML
+  if [[ $(daemon_major) == 1 ]]; then config_v2 >"$DIR/config.toml"; else config_v3 >"$DIR/config.toml"; fi
+  if [[ -n "${LCCTL_CONTAINERD_EXTRA_CONFIG:-}" ]]; then
+    printf '\n%s\n' "$LCCTL_CONTAINERD_EXTRA_CONFIG" >>"$DIR/config.toml"
+  fi
+}
+
+# config_v2 is the configuration of containerd 1.6 and 1.7.
+config_v2() {
+  cat <<TOML
 version = 2
 root = "$DIR/root"
 state = "$DIR/state"
@@ -61,9 +76,48 @@ disabled_plugins = [
   [plugins."io.containerd.internal.v1.opt"]
     path = "$DIR/opt"
 TOML
-  if [[ -n "${LCCTL_CONTAINERD_EXTRA_CONFIG:-}" ]]; then
-    printf '\n%s\n' "$LCCTL_CONTAINERD_EXTRA_CONFIG" >>"$DIR/config.toml"
-  fi
+}
+
+# config_v3 is the configuration of containerd 2.x. Besides CRI, the sandbox
+# plugins go (they serve CRI pods only), and with the sandbox store the
+# restart monitor that needs it; so does NRI, a CRI hook. Each plugin listed
+# here exists in 2.1, so the daemon logs no load error.
+config_v3() {
+  cat <<TOML
+version = 3
+root = "$DIR/root"
+state = "$DIR/state"
+disabled_plugins = [
+  "io.containerd.grpc.v1.cri",
+  "io.containerd.cri.v1.images",
+  "io.containerd.cri.v1.runtime",
+  "io.containerd.podsandbox.controller.v1.podsandbox",
+  "io.containerd.sandbox.controller.v1.shim",
+  "io.containerd.sandbox.store.v1.local",
+  "io.containerd.grpc.v1.sandbox-controllers",
+  "io.containerd.grpc.v1.sandboxes",
+  "io.containerd.monitor.container.v1.restart",
+  "io.containerd.nri.v1.nri",
+  "io.containerd.snapshotter.v1.blockfile",
+  "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.snapshotter.v1.erofs",
+  "io.containerd.differ.v1.erofs",
+]
+
+[grpc]
+  address = "$SOCK"
+
+[ttrpc]
+  address = "$SOCK.ttrpc"
+
+[debug]
+  level = "debug"
+
+[plugins]
+  [plugins.'io.containerd.internal.v1.opt']
+    path = "$DIR/opt"
+TOML
 }
 
 # alive PID: the process exists and is not a zombie (a zombie keeps its /proc

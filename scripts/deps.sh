@@ -7,8 +7,7 @@ PACKAGES=(
   # build
   gcc make libc6-dev clang autoconf automake libtool pkg-config
   libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libjson-c-dev
-  libcurl4-openssl-dev libssl-dev
-  golang-github-containerd-containerd-dev scdoc
+  libcurl4-openssl-dev libssl-dev scdoc
   # unit tests, memory checks, benchmarks, completions
   libcmocka-dev valgrind hyperfine bash-completion zsh
   # fuzzing and sanitizers with clang (libFuzzer, ASan and UBSan runtimes)

@@ -1,30 +1,42 @@
 #!/usr/bin/env bash
 # The project's single test command (CI runs it through .ci/run):
-#   dependencies -> build -> C unit tests (make check) -> end-to-end (bats)
+#   dependencies -> build -> C unit tests (make check) -> make distcheck ->
+#   end-to-end (bats, once per containerd) -> fuzz smoke -> valgrind ->
+#   ASan+UBSan (unit and bats, on the system containerd)
 # Every step runs even if an earlier one failed, so one run shows everything.
 # The last line is "N passed, N failed" over unit test cases and bats tests;
 # the exit status is non-zero if any step failed.
 #
+# The bats suite runs once per containerd of the matrix: the system's (1.6 on
+# Debian 12), then 1.7 and 2.x from Debian trixie and sid, fetched into a
+# cache by scripts/containerd-versions.sh; only PATH tells the suite which
+# daemon to start. A release that cannot be fetched (no network) is reported
+# as NOT TESTED, with the reason, in the summary.
+#
 # Environment: LCCTL_CONFIGURE_FLAGS (extra ./configure arguments),
-# MAKE_JOBS (default 2), BATS_TEST_TIMEOUT (seconds per bats test, default 120).
+# MAKE_JOBS (default 2), BATS_TEST_TIMEOUT (seconds per bats test, default 120),
+# LCCTL_CONTAINERD_SUITES (Debian suites of the matrix, default "trixie sid";
+# empty: the system's containerd only), LCCTL_REQUIRE_MATRIX=1 (a release
+# that cannot be fetched fails the run), LCCTL_CACHE_DIR (the fetch's cache).
 set -euo pipefail
 # shellcheck disable=SC2317 # the step functions are called through `step`
 cd "$(dirname "$0")/.."
 
 passed=0 failed=0 skipped=0 status=0
+summary=() # one line per step that counts results, printed at the end
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
 # step NAME CMD... runs one step, announces it, and records a failure.
 step() {
-  local name=$1 rc=0
+  local name=$1 rc=0 start=$SECONDS
   shift
   echo "=== $name"
   "$@" || rc=$?
   if ((rc == 0)); then
-    echo "=== $name: ok"
+    echo "=== $name: ok ($((SECONDS - start)) s)"
   else
-    echo "=== $name: FAILED (exit $rc)"
+    echo "=== $name: FAILED (exit $rc, $((SECONDS - start)) s)"
     status=1
   fi
   return "$rc"
@@ -76,6 +88,7 @@ unit_tests() {
   make -j"${MAKE_JOBS:-2}" check || rc=$?
   count_unit
   echo "unit: $unit_p passed, $unit_f failed, $unit_s skipped"
+  summary+=("unit: $unit_p passed, $unit_f failed, $unit_s skipped")
   # A failure that produced no test result (e.g. a test that does not compile)
   # still counts once.
   if ((rc != 0 && unit_f == 0)); then unit_f=1; fi
@@ -83,18 +96,67 @@ unit_tests() {
   return "$rc"
 }
 
-# e2e_tests runs the bats suite (it starts its own containerd) and counts
-# the TAP lines: "ok N", "ok N ... # skip", "not ok N".
+# e2e_tests LABEL [BINDIR] runs the bats suite (it starts its own containerd,
+# the first one in PATH: BINDIR's when given) and counts the TAP lines:
+# "ok N", "ok N ... # skip", "not ok N".
 e2e_tests() {
-  local rc=0 ok skip notok
-  BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120} \
-    bats --tap --timing --print-output-on-failure tests/bats | tee "$WORK/bats.tap" || rc=$?
-  ok=$(grep -cE '^ok [0-9]+' "$WORK/bats.tap" || true)
-  skip=$(grep -cE '^ok [0-9]+ .*# skip' "$WORK/bats.tap" || true)
-  notok=$(grep -cE '^not ok [0-9]+' "$WORK/bats.tap" || true)
+  local label=$1 bindir=${2:-} rc=0 ok skip notok tap start=$SECONDS
+  tap="$WORK/bats-${label//[^A-Za-z0-9.]/_}.tap"
+  PATH=${bindir:+$bindir:}$PATH BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120} \
+    bats --tap --timing --print-output-on-failure tests/bats | tee "$tap" || rc=$?
+  ok=$(grep -cE '^ok [0-9]+' "$tap" || true)
+  skip=$(grep -cE '^ok [0-9]+ .*# skip' "$tap" || true)
+  notok=$(grep -cE '^not ok [0-9]+' "$tap" || true)
   echo "bats: $((ok - skip)) passed, $notok failed, $skip skipped"
   if ((rc != 0 && notok == 0)); then notok=1; fi
+  summary+=("bats on containerd $label: $((ok - skip)) passed, $notok failed, $skip skipped ($((SECONDS - start)) s)")
   passed=$((passed + ok - skip)) failed=$((failed + notok)) skipped=$((skipped + skip))
+  return "$rc"
+}
+
+# daemon_version [BINDIR] prints the version of the containerd found first in
+# PATH (BINDIR's when given).
+daemon_version() {
+  PATH=${1:+$1:}$PATH containerd --version 2>/dev/null | awk '{ print $3 }'
+}
+
+# fetch_containerds fills `matrix` with "SUITE VERSION BINDIR" for each
+# release scripts/containerd-versions.sh could provide, and `untested` with
+# a line for each it could not.
+fetch_containerds() {
+  local line rc=0
+  matrix=() untested=()
+  [[ -n ${LCCTL_CONTAINERD_SUITES-trixie sid} ]] || return 0
+  # shellcheck disable=SC2086 # the suites are words
+  while IFS= read -r line; do
+    echo "$line"
+    if [[ $line == *" unavailable "* ]]; then
+      untested+=("containerd of Debian ${line%% *}: NOT TESTED: ${line#* unavailable }")
+    else
+      matrix+=("$line")
+    fi
+  done < <(bash scripts/containerd-versions.sh fetch ${LCCTL_CONTAINERD_SUITES-trixie sid} 2>"$WORK/fetch.err" || true)
+  if ((${#untested[@]} > 0)); then
+    tail -n 5 "$WORK/fetch.err"
+    printf '%s\n' "${untested[@]}"
+    [[ ${LCCTL_REQUIRE_MATRIX:-0} != 1 ]] || rc=1
+  fi
+  return "$rc"
+}
+
+# distcheck runs `make distcheck` as nobody (scripts/distcheck.sh): the
+# tarball builds without protoc-c and scdoc and installs only under its prefix.
+distcheck() {
+  local rc=0
+  bash scripts/distcheck.sh >"$WORK/distcheck.out" 2>&1 || rc=$?
+  if ((rc == 0)); then
+    grep -A1 'archives ready' "$WORK/distcheck.out" | tail -n 1
+    passed=$((passed + 1))
+  else
+    tail -n 30 "$WORK/distcheck.out"
+    failed=$((failed + 1))
+  fi
+  summary+=("distcheck: $( ((rc == 0)) && echo ok || echo FAILED)")
   return "$rc"
 }
 
@@ -148,11 +210,18 @@ step criu bash scripts/criu.sh || true
 step build build || build_ok=0
 if ((build_ok)); then
   step "unit tests" unit_tests || true
+  step "make distcheck (as nobody)" distcheck || true
 else
   echo "=== unit tests: skipped, the build failed"
   failed=$((failed + 1))
 fi
-step "end-to-end tests" e2e_tests || true
+step "containerd releases of the matrix (fetch)" fetch_containerds || true
+step "end-to-end tests, containerd $(daemon_version) (system)" e2e_tests "$(daemon_version) (system)" || true
+for entry in "${matrix[@]}"; do
+  read -r suite version bindir <<<"$entry"
+  label="$(daemon_version "$bindir") (Debian $suite, $version)"
+  step "end-to-end tests, containerd $label" e2e_tests "$label" "$bindir" || true
+done
 if ((build_ok)); then
   step "fuzz smoke" fuzz_smoke || true
   step "valgrind" valgrind_checks || true
@@ -160,6 +229,8 @@ if ((build_ok)); then
 fi
 
 if ((status != 0 && failed == 0)); then failed=1; fi
+echo "=== summary (${SECONDS} s in all)"
+printf '%s\n' "${summary[@]}" "${untested[@]}"
 ((skipped == 0)) || echo "skipped: $skipped"
 echo "$passed passed, $failed failed"
 exit "$status"

@@ -1,5 +1,5 @@
 /* What every subcommand shares: the global options, the client, and the one
- * way to report an error (CLI.md). Commands never touch the wire. */
+ * way to report an error (lcctl(1), EXIT STATUS). Commands never touch the wire. */
 #ifndef LC_CMD_H
 #define LC_CMD_H
 
@@ -33,7 +33,7 @@ extern const struct argp cmd_global_after_argp;
 lc_client *ctx_client(struct lc_ctx *ctx, lc_error **err);
 
 /* Prints `lcctl: COMMAND [ID]: message` (or the JSON form) on stderr, frees
- * err and returns the exit code of CLI.md for it. */
+ * err and returns the exit code lcctl(1) documents for it. */
 int ctx_report(struct lc_ctx *ctx, const char *id, lc_error *err);
 /* After the command: flushes and closes stdout. A write that failed (a full
  * disk, a closed descriptor) is reported as one line, `lcctl: COMMAND: write

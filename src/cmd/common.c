@@ -39,7 +39,7 @@ ctx_client(struct lc_ctx *ctx, lc_error **err)
   return ctx->client;
 }
 
-/* The JSON form of an error line (CLI.md): {"error": {code, message, id}}. */
+/* The JSON form of an error line (lcctl(1), JSON): {"error": {code, message, id}}. */
 static void
 report_json(const char *id, const lc_error *err)
 {

@@ -287,7 +287,7 @@ on_lost(void *ud, const lc_error *why)
 
 /* ---- the command ------------------------------------------------------- */
 
-/* A timeout is the daemon's doing in the sense of CLI.md: exit 1, not 3. */
+/* A timeout is the daemon's doing in the sense of lcctl(1): exit 1, not 3. */
 static int __attribute__((format(printf, 2, 3)))
 report_timeout(struct lc_ctx *ctx, const char *fmt, ...)
 {
@@ -316,7 +316,7 @@ timed_out(struct events_run *r)
   return report_timeout(r->ctx, "no matching event within %s", a->timeout_text);
 }
 
-/* How the stream ended decides the exit status (CLI.md). */
+/* How the stream ended decides the exit status (lcctl-events(1)). */
 static int
 events_result(struct events_run *r, int rv, lc_error *err)
 {

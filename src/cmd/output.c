@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "parse.h"
 #include "util.h"
 
 /* ---- stdout and stderr ---------------------------------------------------- */
@@ -157,31 +158,6 @@ lc_output_err_line(const char *line, size_t len)
 
 /* ---- sanitising ------------------------------------------------------------- */
 
-/* The length of the UTF-8 sequence at s (1-4) and its code point, or 0 when
- * the bytes there are not one (overlong forms and surrogates included). */
-static size_t
-utf8_decode(const unsigned char *s, uint32_t *cp)
-{
-  size_t len = s[0] < 0x80                   ? 1
-               : s[0] >= 0xc2 && s[0] < 0xe0 ? 2
-               : s[0] >= 0xe0 && s[0] < 0xf0 ? 3
-               : s[0] >= 0xf0 && s[0] < 0xf5 ? 4
-                                             : 0;
-  if (len == 0)
-    return 0;
-  uint32_t c = len == 1 ? s[0] : (uint32_t)(s[0] & (0x7f >> len));
-  for (size_t i = 1; i < len; i++) {
-    if ((s[i] & 0xc0) != 0x80)
-      return 0;
-    c = (c << 6) | (s[i] & 0x3f);
-  }
-  static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (c < min[len] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-    return 0;
-  *cp = c;
-  return len;
-}
-
 /* Code points that must not reach a terminal as they are. */
 static bool
 unsafe_code_point(uint32_t c, bool word)
@@ -200,7 +176,7 @@ lc_text_sanitize(const char *s, bool word)
   const unsigned char *p = (const unsigned char *)s;
   while (*p != '\0') {
     uint32_t c = 0;
-    size_t len = utf8_decode(p, &c);
+    size_t len = lc_utf8_decode(p, &c);
     if (len == 0 || unsafe_code_point(c, word)) {
       out[o++] = '?';
       p += len ? len : 1;
@@ -312,7 +288,7 @@ json_text_as_utf8(const char *json, size_t *len)
   const unsigned char *p = (const unsigned char *)json;
   while (*p != '\0') {
     uint32_t c;
-    size_t l = utf8_decode(p, &c);
+    size_t l = lc_utf8_decode(p, &c);
     if (l == 0) {
       memcpy(out + o, "\\ufffd", 6);
       o += 6;

@@ -77,7 +77,7 @@ void lc_json_add_time(json_object *obj, const char *key, lc_time t);
 json_object *lc_status_to_json(const struct lc_status_info *s, const char *ns);
 
 struct lc_event;
-/* CLI.md's event object; keys the event lacks are left out. */
+/* The event object of lcctl-events(1); keys the event lacks are left out. */
 json_object *lc_event_to_json(const struct lc_event *ev);
 /* One text line: time, namespace, type, container, then the event's own
  * fields as key=value (image=, name=, key=, digest= for the other

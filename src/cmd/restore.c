@@ -79,7 +79,7 @@ is_alive(const struct lc_status_info *info)
   return info->has_task && info->status != LC_STATUS_STOPPED;
 }
 
-/* libcontainerd's answer as CLI.md keys: exit keys null unless stopped. */
+/* libcontainerd's answer with lcctl-restore(1)'s keys: exit keys null unless stopped. */
 static void
 print_json(const struct lc_status_info *info, FILE *out)
 {

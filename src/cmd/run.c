@@ -24,6 +24,7 @@ struct run_state {
   struct run_args *args;
   lc_client *client;
   char *spec_json, *log_uri;
+  bool task_gone; /* the daemon dropped the task while we waited */
 };
 
 enum { OPT_RM = 0x500 };
@@ -279,8 +280,10 @@ run_attached_in(struct run_state *st, lc_attach *at, uint32_t *status)
       lc_attach_start(at, st->client, true, &pid, &err) < 0)
     return fail_and_remove(st, err);
   int rv = 0;
-  if (lc_attach_wait(at, st->client, status, NULL, &err) < 0)
+  if (lc_attach_wait(at, st->client, status, NULL, &err) < 0) {
+    st->task_gone = err->code == LC_GRPC_NOT_FOUND;
     rv = (ctx_report(st->ctx, a->id, err), 125);
+  }
   if (lc_attach_output_errno(at) != 0)
     lc_output_note_errno(lc_attach_output_errno(at));
   return rv;
@@ -308,9 +311,11 @@ run_attached(struct run_state *st)
   uint32_t status = 0;
   int rv = run_attached_in(st, at, &status);
   /* --rm across a containerd restart: the exit status came, so the daemon
-   * is back or coming back; the cleanup waits for it as the wait did. */
+   * is back or coming back; the cleanup waits for it as the wait did. Also
+   * when the daemon dropped the task: the record is all that is left. */
+  bool remove = a->rm && (rv == 0 || st->task_gone);
   cleanup_free char *left =
-      rv == 0 && a->rm ? remove_container(st->client, &st->args->opts, a->id, CLEANUP_GIVE_UP_MS) : NULL;
+      remove ? remove_container(st->client, &st->args->opts, a->id, CLEANUP_GIVE_UP_MS) : NULL;
   if (left != NULL) {
     lc_error_set(&err, LC_ERR_DAEMON, LC_GRPC_UNKNOWN, "--rm: %s", left);
     ctx_report(st->ctx, a->id, err);

@@ -44,6 +44,7 @@ struct lc_attach {
   int size_fd; /* the local terminal whose size the process gets; -1: none */
   lc_pending *wait;
   int64_t down_since; /* when containerd became unreachable; -1: it is not */
+  bool lost_daemon;   /* containerd was unreachable at least once */
   bool stalled;       /* an action could not be sent: do not spin on it */
   enum lost_output_step lost;
   int timer_fd;     /* the next lost-output step; -1: none */
@@ -364,9 +365,22 @@ reconnect_or_give_up(lc_attach *a, lc_error *cause, lc_error **err)
     lc_error_prefix(cause, "lost containerd while waiting for the process (it may still run)");
     return lc_error_pass(err, cause);
   }
+  a->lost_daemon = true;
   lc_error_free(cause);
   lc_copy_poll(&a->cp, RECONNECT_EVERY_MS);
   return 0;
+}
+
+/* A process that ended while containerd was down: containerd 1.6 keeps its
+ * task and exit status, 1.7 and later clean up its shim when they start
+ * again, and the task is gone. Say that, rather than a bare "not found". */
+static lc_error *
+explain_lost_task(const lc_attach *a, lc_error *e)
+{
+  if (a->lost_daemon && e->code == LC_GRPC_NOT_FOUND)
+    lc_error_prefix(e, "the process ended while containerd was down, and containerd dropped its "
+                       "task when it started again: the exit status is lost");
+  return e;
 }
 
 /* A Wait that failed or answered is not asked again; a new one is. */
@@ -386,7 +400,7 @@ wait_round(lc_attach *a, lc_client *c, uint32_t *status, lc_time *at, lc_error *
   if (a->wait == NULL && lc_wait_start(c, a->id, a->exec_id, &a->wait, &e) < 0) {
     if (e->cls == LC_ERR_TRANSPORT)
       return reconnect_or_give_up(a, e, err);
-    *err = e;
+    *err = explain_lost_task(a, e);
     return -1;
   }
   a->down_since = -1;
@@ -407,7 +421,7 @@ wait_round(lc_attach *a, lc_client *c, uint32_t *status, lc_time *at, lc_error *
     return 1;
   if (e->cls == LC_ERR_TRANSPORT)
     return reconnect_or_give_up(a, e, err);
-  *err = e;
+  *err = explain_lost_task(a, e);
   return -1;
 }
 

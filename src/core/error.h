@@ -1,6 +1,6 @@
 /* One error type for the whole library: what failed, in which class, and the
  * daemon's own words. Library functions return -1 and fill *err; the tool turns
- * the class into an exit code (CLI.md) and the rest into one line on stderr. */
+ * the class into an exit code (lcctl(1)) and the rest into one line on stderr. */
 #ifndef LC_ERROR_H
 #define LC_ERROR_H
 
@@ -60,7 +60,7 @@ int lc_error_pass(lc_error **dst, lc_error *src);
 
 /* "NotFound", "DeadlineExceeded", ... as gRPC names them. */
 const char *lc_grpc_code_name(int code);
-/* The exit code of CLI.md for this error: 1, 2 or 3. */
+/* The exit code lcctl(1) documents for this error: 1, 2 or 3. */
 int lc_error_exit_code(const lc_error *err);
 
 #endif

@@ -245,6 +245,16 @@ class_of_status(int code)
                                                                           : LC_ERR_DAEMON;
 }
 
+/* The words of a call whose deadline passed, whoever noticed it first. */
+#define DEADLINE_MESSAGE "no answer from containerd within %lld ms (deadline exceeded)"
+
+static void
+set_deadline_error(grpc_call *call)
+{
+  lc_error_set(&call->err, LC_ERR_TRANSPORT, LC_GRPC_DEADLINE_EXCEEDED, DEADLINE_MESSAGE,
+               (long long)call->timeout_ms);
+}
+
 /* The server gave a status: its refusal, or a success that must also be
  * whole (every message finished, a unary answer present) to count as one. */
 static void
@@ -288,6 +298,13 @@ settle_result(grpc_call *call, int h2_error)
   } else if (call->bad_content_type) {
     lc_error_set(&call->err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
                  "protocol error: the answer is not gRPC");
+  } else if (h2_error == H2_CANCEL && call->deadline_ms >= 0 &&
+             lc_monotonic_ms() >= call->deadline_ms) {
+    /* containerd 2.x (a newer grpc-go) resets a call whose grpc-timeout has
+     * passed instead of answering DEADLINE_EXCEEDED. Its deadline started
+     * when the request arrived, after ours, so ours has passed too: this is
+     * the deadline, said as when we notice it first. */
+    set_deadline_error(call);
   } else {
     lc_error_set(&call->err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
                  "protocol error: stream ended without a gRPC status (HTTP/2 code %d)", h2_error);
@@ -438,8 +455,7 @@ static void
 expire_call(grpc_call *call)
 {
   char msg[96];
-  snprintf(msg, sizeof(msg), "no answer from containerd within %lld ms (deadline exceeded)",
-           (long long)call->timeout_ms);
+  snprintf(msg, sizeof(msg), DEADLINE_MESSAGE, (long long)call->timeout_ms);
   call_abort(call, LC_ERR_TRANSPORT, LC_GRPC_DEADLINE_EXCEEDED, msg);
 }
 

@@ -19,6 +19,10 @@
  * handler is never called again. The owner never frees a stream itself. */
 typedef struct h2_conn h2_conn;
 
+/* RST_STREAM's CANCEL code (RFC 9113, section 7): the peer no longer wants
+ * the stream. gRPC servers send it when a call's deadline passes. */
+#define H2_CANCEL 0x8
+
 /* What a stream reports to its owner. Callbacks run inside h2_run. */
 typedef struct h2_stream_handler {
   /* One header field; trailer is true for a header block after DATA. */

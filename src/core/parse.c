@@ -432,6 +432,47 @@ validate_container_id(const char *id, lc_error **err)
 }
 
 /* --env and --label both take KEY=VALUE; a value may itself contain '='. */
+/* The length of the UTF-8 sequence at s (1-4) and its code point, or 0 when
+ * the bytes there are not one (overlong forms and surrogates included). */
+size_t
+lc_utf8_decode(const unsigned char *s, uint32_t *cp)
+{
+  size_t len = s[0] < 0x80                   ? 1
+               : s[0] >= 0xc2 && s[0] < 0xe0 ? 2
+               : s[0] >= 0xe0 && s[0] < 0xf0 ? 3
+               : s[0] >= 0xf0 && s[0] < 0xf5 ? 4
+                                             : 0;
+  if (len == 0)
+    return 0;
+  uint32_t c = len == 1 ? s[0] : (uint32_t)(s[0] & (0x7f >> len));
+  for (size_t i = 1; i < len; i++) {
+    if ((s[i] & 0xc0) != 0x80)
+      return 0;
+    c = (c << 6) | (s[i] & 0x3f);
+  }
+  static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (c < min[len] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+    return 0;
+  *cp = c;
+  return len;
+}
+
+/* Protobuf strings are UTF-8 by definition, and containerd 2.x refuses
+ * others outright, so text the user gives for the wire is checked here. */
+bool
+lc_utf8_valid(const char *s)
+{
+  const unsigned char *p = (const unsigned char *)s;
+  uint32_t c;
+  while (*p != '\0') {
+    size_t len = lc_utf8_decode(p, &c);
+    if (len == 0)
+      return false;
+    p += len;
+  }
+  return true;
+}
+
 int
 parse_key_value(const char *s, char **key, char **value, lc_error **err)
 {
@@ -443,15 +484,10 @@ parse_key_value(const char *s, char **key, char **value, lc_error **err)
     return usage_error(err, what, s, "missing '='");
   if (eq == s)
     return usage_error(err, what, s, "empty key");
-  char *k = strndup(s, (size_t)(eq - s));
-  char *v = strdup(eq + 1);
-  if (k == NULL || v == NULL) {
-    free(k);
-    free(v);
-    return lc_error_errno(err, ENOMEM, "parsing \"%s\"", s);
-  }
-  *key = k;
-  *value = v;
+  if (!lc_utf8_valid(s))
+    return usage_error(err, what, s, "not valid UTF-8 (containerd takes only UTF-8 text)");
+  *key = xstrndup(s, (size_t)(eq - s));
+  *value = xstrdup(eq + 1);
   return 0;
 }
 

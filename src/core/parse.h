@@ -7,6 +7,7 @@
 #define LC_PARSE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -57,7 +58,13 @@ int validate_container_id(const char *id, lc_error **err);
  * names the thing in the message. */
 int validate_identifier(const char *what, const char *id, lc_error **err);
 
-/* Splits "KEY=VALUE" at the first '='. KEY must not be empty; VALUE may be.
+/* The length of the UTF-8 sequence at s (1-4) and its code point in *cp, or
+ * 0 when the bytes there are not one (overlong forms and surrogates too). */
+size_t lc_utf8_decode(const unsigned char *s, uint32_t *cp);
+/* Whether s is UTF-8 text throughout. */
+bool lc_utf8_valid(const char *s);
+
+/* Splits "KEY=VALUE" at the first '='. It must be UTF-8. KEY must not be empty; VALUE may be.
  * *key and *value are new strings the caller frees. */
 int parse_key_value(const char *s, char **key, char **value, lc_error **err);
 

@@ -4,6 +4,7 @@
 #include "task.h"
 
 #include <json.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,11 +44,42 @@ runc_options_any(const Lcpb__RuncOptions *base, const char *binary, const char *
   return true;
 }
 
+/* containerd 2.0 removed the v1 runtimes. A 2.x daemon accepts the container
+ * record and fails only at task create, with words that do not say why, so
+ * lcctl refuses up front. The Version call costs a round trip: it is made
+ * only when one of these runtimes is asked for. */
+static const char *const runtimes_removed_in_2[] = {"io.containerd.runc.v1",
+                                                    "io.containerd.runtime.v1.linux"};
+
+static int
+runtime_check(lc_client *c, const char *runtime, lc_error **err)
+{
+  bool removed = false;
+  for (size_t i = 0; i < sizeof(runtimes_removed_in_2) / sizeof(*runtimes_removed_in_2); i++)
+    removed = removed || (runtime != NULL && strcmp(runtime, runtimes_removed_in_2[i]) == 0);
+  if (!removed)
+    return 0;
+  struct lc_version v = {0};
+  if (lc_version_get(c, &v, err) < 0)
+    return -1;
+  const char *num = v.version != NULL && v.version[0] == 'v' ? v.version + 1 : v.version;
+  long major = num != NULL ? strtol(num, NULL, 10) : 0;
+  int rv = 0;
+  if (major >= 2)
+    rv = lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_FAILED_PRECONDITION,
+                      "runtime %s was removed in containerd 2.0 (the daemon is %s); use %s",
+                      runtime, v.version, LC_DEFAULT_RUNTIME);
+  lc_version_clear(&v);
+  return rv;
+}
+
 /* runc_binary (may be NULL) goes into the runtime's options as ctr does it. */
 static int
 container_create(lc_client *c, const struct lc_container_spec *spec, const char *runc_binary,
                  lc_error **err)
 {
+  if (runtime_check(c, spec->runtime, err) < 0)
+    return -1;
   Lcpb__Container ct = LCPB__CONTAINER__INIT;
   Lcpb__Container__Runtime rt = LCPB__CONTAINER__RUNTIME__INIT;
   Lcpb__Any spec_any = lc_any(LC_SPEC_TYPE_URL, spec->spec_json, strlen(spec->spec_json));

@@ -114,7 +114,7 @@ exit_on_usr1() {
     jq -e --arg ns "$NS" --argjson st "$want" --argjson pid "${init_pid[$id]}" \
       '.type == "exit" and .topic == "/tasks/exit" and .namespace == $ns and
        .exit_status == $st and .pid == $pid' <<<"$line"
-    # Exactly CLI.md's keys, times in RFC 3339 UTC with nanoseconds.
+    # Exactly lcctl-events(1)'s keys, times in RFC 3339 UTC with nanoseconds.
     jq -e '(keys | sort) == (["timestamp","namespace","topic","type","container_id","id","pid",
              "exit_status","exited_at"] | sort)' <<<"$line"
     jq -e '[.timestamp, .exited_at] | all(test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{9}Z$"))' <<<"$line"

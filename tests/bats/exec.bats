@@ -12,11 +12,6 @@ setup() {
   lcctl run -d --env FOO=from-container --cwd /tmp --rootfs "$ROOTFS" c1 sleep 1000 >/dev/null
 }
 
-# exec_ids ID: the exec processes the task still has, according to ctr.
-exec_ids() {
-  ctr_ t ps "$1" | grep -o 'ExecID:[^,]*' | cut -d: -f2 || true
-}
-
 # has_exec ID: the task has at least one exec'd process (for wait_for, which
 # must re-run the check rather than test a value computed once).
 has_exec() {

@@ -159,7 +159,7 @@ PY
   [ "$(ctr_ c ls -q | sort)" = "$(lcctl -q status)" ]
 }
 
-@test "status: JSON lines carry the keys of CLI.md" {
+@test "status: JSON lines carry the keys of lcctl-status(1)" {
   ctr_make_container --label=app=web j1 sleep 1000
   run lcctl --json status j1
   [ "$status" -eq 0 ]

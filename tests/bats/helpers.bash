@@ -108,6 +108,18 @@ ctr_make_container() {
   ctr_ run -d --env "$TEST_PATH_ENV" "${opts[@]}" --rootfs "$ROOTFS" "$id" "$@"
 }
 
+# containerd_version prints the version the suite's daemon reports (its
+# Version service, not ctr's own), without a leading v: 1.6.20~ds1, 2.1.9+unknown.
+containerd_version() {
+  ctr_ version | awk '/^Server:/ { s = 1 } s && $1 == "Version:" { sub(/^v/, "", $2); print $2; exit }'
+}
+
+# exec_ids ID: the exec'd processes task ID still has, as ctr lists them:
+# containerd 1.6 prints them as ExecID:EID, 1.7 and later as exec_id:"EID".
+exec_ids() {
+  ctr_ t ps "$1" | grep -oE 'ExecID:[^,}]*|exec_id:"[^"]*"' | sed -E 's/^ExecID://; s/^exec_id:"(.*)"$/\1/' || true
+}
+
 # task_status ID prints ctr's view of the task: RUNNING, CREATED, PAUSED,
 # STOPPED ... or nothing when there is no task.
 task_status() {

@@ -402,3 +402,31 @@ no_container() {
   [ -z "$(ctr_ c ls -q)" ]
   [ -z "$(ctr_ t ls -q)" ]
 }
+
+# containerd 2.0 removed the v1 runtimes: lcctl refuses them up front (one
+# line, exit 1) instead of leaving a container whose task cannot be made.
+# Daemons before 2.0 still run them, so there lcctl must not refuse.
+@test "--runtime io.containerd.runc.v1 / runtime.v1.linux: refused on containerd 2.x, run on 1.x" {
+  local v rt
+  v=$(containerd_version)
+  if [[ $v != 1.* ]]; then
+    for rt in io.containerd.runc.v1 io.containerd.runtime.v1.linux; do
+      run lcctl create --runtime "$rt" --rootfs "$ROOTFS" v1 true
+      [ "$status" -eq 1 ]
+      [ "${#lines[@]}" -eq 1 ]
+      [ "$output" = "lcctl: create v1: runtime $rt was removed in containerd 2.0 (the daemon is $v); use io.containerd.runc.v2" ]
+      run lcctl run --rm --runtime "$rt" --rootfs "$ROOTFS" v1 true
+      [ "$status" -eq 1 ]
+      [[ $output == *"runtime $rt was removed in containerd 2.0"* ]]
+    done
+    [ -z "$(ctr_ c ls -q)" ]
+  elif command -v containerd-shim-runc-v1 >/dev/null; then
+    run -0 lcctl run --rm --runtime io.containerd.runc.v1 --rootfs "$ROOTFS" v1 sh -c 'echo v1'
+    [ "$output" = v1 ]
+  else
+    skip "containerd $v without containerd-shim-runc-v1 on PATH"
+  fi
+  # The default runtime, on every daemon.
+  run -0 lcctl run --rm --rootfs "$ROOTFS" v2 sh -c 'echo v2'
+  [ "$output" = v2 ]
+}

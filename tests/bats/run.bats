@@ -278,7 +278,15 @@ pipeline_bg() {
   sleep 3
   containerd_up
   bg_done "$out" 90
-  [ "$BG_RC" = 6 ]
-  [ "$(cat "$out")" = go ]
+  # containerd 1.7 and later drop a task that ended while they were down:
+  # the status is lost (one line says so), the cleanup happens all the same.
+  if [[ $(containerd_version) == 1.6.* ]]; then
+    [ "$BG_RC" = 6 ]
+    [ "$(cat "$out")" = go ]
+  else
+    [ "$BG_RC" = 125 ]
+    [ "$(sed -n 1p "$out")" = go ]
+    grep -q '^lcctl: run d1: the process ended while containerd was down' "$out"
+  fi
   nothing_left d1
 }

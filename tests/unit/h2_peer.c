@@ -232,6 +232,14 @@ pump(h2_peer *p)
     struct peer_out *o = &p->outs[p->q_next++];
     if (o->reply->mode == PEER_SILENT)
       continue;
+    if (o->reply->mode == PEER_CANCEL) {
+      /* The peer serves one connection in its own thread: a plain sleep is
+       * the simplest timer, and nothing else is due meanwhile. */
+      usleep(o->reply->delay_ms * 1000u);
+      nghttp2_submit_rst_stream(p->session, NGHTTP2_FLAG_NONE, o->stream_id, NGHTTP2_CANCEL);
+      any = true;
+      continue;
+    }
     submit_answer(p, o);
     any = true;
   }

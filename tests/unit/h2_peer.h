@@ -22,6 +22,9 @@ enum peer_mode {
   PEER_CLOSE_MID,
   /* HEADERS and close_after body bytes, then RST_STREAM(INTERNAL_ERROR). */
   PEER_RESET_MID,
+  /* No answer: RST_STREAM(CANCEL) after delay_ms, as grpc-go servers do
+   * when the call's deadline passes. */
+  PEER_CANCEL,
 };
 
 typedef struct peer_reply {
@@ -37,7 +40,8 @@ typedef struct peer_reply {
   const char *http_status;      /* NULL: "200" */
   const char *content_type;     /* NULL: "application/grpc" */
   bool no_status;               /* PEER_ANSWER: end the stream without grpc-status trailers */
-  bool keep_open; /* PEER_ANSWER: after the body, send nothing more (a quiet stream) */
+  bool keep_open;    /* PEER_ANSWER: after the body, send nothing more (a quiet stream) */
+  unsigned delay_ms; /* PEER_CANCEL: how long to hold the stream first */
 } peer_reply;
 
 typedef struct peer_config {

@@ -421,7 +421,7 @@ test_reader_callback_stops(void **state)
 
 /* ---- 2. lc_error ---- */
 
-/* CLI.md promises scripts these exit codes; the class decides, not the code. */
+/* lcctl(1) promises scripts these exit codes; the class decides, not the code. */
 static void
 test_error_exit_codes(void **state)
 {
@@ -445,7 +445,7 @@ test_error_exit_codes(void **state)
   assert_int_equal(lc_error_exit_code(NULL), 0);
 }
 
-/* These names are the "code" key of JSON errors (CLI.md): they must match
+/* These names are the "code" key of JSON errors (lcctl(1)): they must match
  * gRPC's own spelling, code by code. */
 static void
 test_error_code_names(void **state)
@@ -1356,6 +1356,59 @@ test_goaway(void **state)
   lc_error_free(err);
 }
 
+static bool
+call_done(void *ud)
+{
+  return grpc_call_done(ud);
+}
+
+/* containerd 2.x (grpc-go) resets a call at its deadline with
+ * RST_STREAM(CANCEL) instead of answering DEADLINE_EXCEEDED. Read after our
+ * own deadline has passed (lcctl was not scheduled in time, say), the reset
+ * is the deadline: exit 3 with the deadline's words, not a protocol error. */
+static void
+test_cancel_after_deadline(void **state)
+{
+  struct fixture *f = *state;
+  peer_reply r = {.mode = PEER_CANCEL, .delay_ms = 100};
+  start_peer(f, &(peer_config){.replies = &r, .n_replies = 1});
+
+  lc_error *err = NULL;
+  grpc_call *call =
+      grpc_call_start(&f->ch, "/test.v1.Tasks/Create", 50, NULL, 0, false, NULL, NULL, &err);
+  assert_non_null(call);
+  /* The request goes out; then nothing is read until the reset has come. */
+  assert_int_equal(h2_run(f->conn, lc_monotonic_ms() + 20, never, NULL, NULL, &err), 0);
+  expect_no_error(err);
+  usleep(400 * 1000);
+  assert_int_equal(h2_run(f->conn, -1, call_done, call, NULL, &err), 1);
+  expect_no_error(err);
+  int rc = grpc_call_result(call, &err);
+  expect_call_error(rc, err, LC_ERR_TRANSPORT, LC_GRPC_DEADLINE_EXCEEDED);
+  assert_string_equal(err->message, "no answer from containerd within 50 ms (deadline exceeded)");
+  assert_int_equal(lc_error_exit_code(err), 3);
+  lc_error_free(err);
+  grpc_call_free(call);
+}
+
+/* The same reset well before the deadline is not a deadline: it stays a
+ * protocol error that names the HTTP/2 code. */
+static void
+test_cancel_before_deadline(void **state)
+{
+  struct fixture *f = *state;
+  peer_reply r = {.mode = PEER_CANCEL};
+  start_peer(f, &(peer_config){.replies = &r, .n_replies = 1});
+
+  uint8_t *resp = NULL;
+  size_t resp_len = 0;
+  lc_error *err = NULL;
+  int rc = grpc_unary(&f->ch, "/test.v1.Tasks/Create", 10000, NULL, 0, &resp, &resp_len, &err);
+  expect_call_error(rc, err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL);
+  assert_non_null(strstr(err->message, "HTTP/2 code 8"));
+  lc_error_free(err);
+}
+
 /* A stream reset by the server mid-answer carries no gRPC status: it is a
  * transport error naming the HTTP/2 code, and only that stream dies. */
 static void
@@ -2136,6 +2189,8 @@ main(void)
       E2E(test_close_with_calls_in_flight),
       E2E(test_goaway),
       E2E(test_reset_mid_answer),
+      E2E(test_cancel_after_deadline),
+      E2E(test_cancel_before_deadline),
       E2E(test_garbage_peer),
       cmocka_unit_test(test_connect_failures),
       E2E(test_concurrent_out_of_order),
