@@ -19,6 +19,8 @@
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/common.bash
+source "$TOP/bench/common.bash"
 OUT=$TOP/bench/out/imagerun
 RAW=$OUT/raw
 LOGS=$OUT/logs
@@ -58,24 +60,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-say() {
-  printf 'bench: %s\n' "$*" >&2
-}
-
 install_tools() {
-  bash "$TOP/scripts/deps.sh" >&2
-  local -a missing=()
-  local p
-  for p in hyperfine jq time; do
-    [[ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null)" == ii* ]] || missing+=("$p")
-  done
-  if ((${#missing[@]})); then
-    say "installing ${missing[*]}"
-    exec 9>/tmp/lcctl-apt.lock
-    flock 9
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-    exec 9>&-
-  fi
+  bench_install_tools hyperfine jq time
 }
 
 # measure ROW LABEL CMD: hyperfine (no shell) of CMD; a failure goes in the row.

@@ -26,6 +26,8 @@
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/common.bash
+source "$TOP/bench/common.bash"
 OUT=$TOP/bench/out/pull
 RAW=$OUT/raw
 LOGS=$OUT/logs
@@ -100,30 +102,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-say() {
-  printf 'bench: %s\n' "$*" >&2
-}
-
 # install_tools: what lcctl's tests need (the registry among them), then what
 # only benchmarks use.
 install_tools() {
-  bash "$TOP/scripts/deps.sh" >&2
-  local -a missing=()
-  local p
-  for p in hyperfine jq time curl; do
-    if [[ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null)" != ii* ]]; then
-      missing+=("$p")
-    fi
-  done
-  if ((${#missing[@]})); then
-    say "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    exec 9>/tmp/lcctl-apt.lock
-    flock 9
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-    exec 9>&-
-  fi
+  bench_install_tools hyperfine jq time curl
 }
 
 # lcctl_has_pull: lcctl is built and `pull` is one of its commands (its

@@ -23,6 +23,8 @@
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/common.bash
+source "$TOP/bench/common.bash"
 BENCH=$TOP/bench
 OUT=$BENCH/out
 RAW=$OUT/raw
@@ -115,28 +117,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# say prints progress on stderr, so that stdout stays quiet for scripts.
-say() {
-  printf 'bench: %s\n' "$*" >&2
-}
-
 # install_tools gets what lcctl builds with (scripts/deps.sh) and what only
 # the benchmarks use; apt-get runs only when something is missing.
 install_tools() {
-  bash "$TOP/scripts/deps.sh" >&2
-  local -a missing=()
-  local p
-  for p in hyperfine jq time python3-matplotlib; do
-    if [[ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null)" != ii* ]]; then
-      missing+=("$p")
-    fi
-  done
-  if ((${#missing[@]})); then
-    say "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-  fi
+  bench_install_tools hyperfine jq time python3-matplotlib
 }
 
 # make_var NAME prints a variable of the generated Makefile, so that the floor

@@ -42,7 +42,9 @@ image_human_size(int64_t bytes, char *buf, size_t size)
     snprintf(buf, size, v < 10 ? "%.1f %s" : "%.0f %s", v, units[u]);
 }
 
-struct image_progress *
+/* NULL when nothing is to be shown: stdout or stderr is not a terminal,
+ * --json or -q; a pipe gets only the result lines. */
+static struct image_progress *
 image_progress_new(struct lc_ctx *ctx)
 {
   if (ctx->format == LC_FORMAT_JSON || ctx->quiet || !isatty(STDOUT_FILENO) ||
@@ -53,7 +55,8 @@ image_progress_new(struct lc_ctx *ctx)
   return p;
 }
 
-void
+/* The lines say "pushing" and the summary "pushed". */
+static void
 image_progress_for_push(struct image_progress *p)
 {
   if (p != NULL)
@@ -101,7 +104,8 @@ line_for(struct image_progress *p, const struct lc_descriptor *d)
   return p->n++;
 }
 
-void
+/* One core progress event: its blob's line is found or added, then redrawn. */
+static void
 image_progress_event(void *ud, enum lc_pull_stage stage, const struct lc_descriptor *d,
                      int64_t done)
 {
@@ -145,4 +149,57 @@ image_report(struct lc_ctx *ctx, const char *id, lc_error *err)
                "interrupted; what was fetched stays for the next pull");
   ctx_report(ctx, id, stop);
   return 130;
+}
+
+/* Progress and interrupt catching go together: a transfer that shows
+ * progress must also stop cleanly when Ctrl-C ends it. */
+struct image_progress *
+image_transfer_begin(struct lc_ctx *ctx, bool pushing, lc_pull_progress_fn *fn, void **ud)
+{
+  struct image_progress *prog = image_progress_new(ctx);
+  if (pushing)
+    image_progress_for_push(prog);
+  *fn = prog != NULL ? image_progress_event : NULL;
+  *ud = prog;
+  registry_catch_interrupt();
+  return prog;
+}
+
+/* Every image command reports an image the same way, so scripts read one
+ * shape whatever command made it. */
+void
+image_print_result(struct lc_ctx *ctx, const char *name, const struct lc_descriptor *target,
+                   image_result_keys_fn more_keys, const void *result)
+{
+  if (ctx->format == LC_FORMAT_JSON) {
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "name", json_object_new_string(name));
+    json_object_object_add(o, "digest", json_object_new_string(target->digest));
+    json_object_object_add(o, "media_type", json_object_new_string(target->media_type));
+    json_object_object_add(o, "size", json_object_new_int64(target->size));
+    if (more_keys != NULL)
+      more_keys(o, result);
+    lc_json_print_line(o, stdout);
+    json_object_put(o);
+  } else if (ctx->quiet) {
+    printf("%s\n", target->digest);
+  } else {
+    printf("%s %s\n", name, target->digest);
+  }
+}
+
+/* An image pulled or imported: which platform was unpacked, if any. */
+static void
+pulled_keys(json_object *o, const void *result)
+{
+  const struct lc_pull_result *r = result;
+  json_object_object_add(o, "platform", json_object_new_string(r->platform));
+  json_object_object_add(o, "unpacked", json_object_new_boolean(r->unpacked));
+}
+
+/* pull and import store images alike, so they report them alike. */
+void
+image_print_pulled(struct lc_ctx *ctx, const struct lc_pull_result *r)
+{
+  image_print_result(ctx, r->name, &r->target, pulled_keys, r);
 }

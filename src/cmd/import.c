@@ -72,32 +72,6 @@ static struct argp import_argp = {
     NULL,
     NULL};
 
-static void
-print_imported(struct lc_ctx *ctx, const struct lc_pull_result *r)
-{
-  if (ctx->format == LC_FORMAT_JSON) {
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "name", json_object_new_string(r->name));
-    json_object_object_add(o, "digest", json_object_new_string(r->target.digest));
-    json_object_object_add(o, "media_type", json_object_new_string(r->target.media_type));
-    json_object_object_add(o, "size", json_object_new_int64(r->target.size));
-    json_object_object_add(o, "platform", json_object_new_string(r->platform));
-    json_object_object_add(o, "unpacked", json_object_new_boolean(r->unpacked));
-    lc_json_print_line(o, stdout);
-    json_object_put(o);
-  } else if (ctx->quiet) {
-    printf("%s\n", r->target.digest);
-  } else {
-    printf("%s %s\n", r->name, r->target.digest);
-  }
-}
-
-static bool
-cancelled(void *ud)
-{
-  return registry_interrupted();
-}
-
 int
 cmd_import(struct lc_ctx *ctx, int argc, char **argv)
 {
@@ -112,16 +86,13 @@ cmd_import(struct lc_ctx *ctx, int argc, char **argv)
     err->cls = LC_ERR_USAGE;
     return ctx_report(ctx, a.file, err);
   }
-  struct image_progress *prog = image_progress_new(ctx);
   struct lc_import_opts o = {
       .base_name = a.base_name,
       .snapshotter = a.snapshotter,
       .no_unpack = a.no_unpack,
-      .progress = prog != NULL ? image_progress_event : NULL,
-      .progress_ud = prog,
-      .cancelled = cancelled,
+      .cancelled = registry_cancelled,
   };
-  registry_catch_interrupt();
+  struct image_progress *prog = image_transfer_begin(ctx, false, &o.progress, &o.progress_ud);
   struct lc_import_result r = {0};
   lc_client *c = ctx_client(ctx, &err);
   int rv = c != NULL ? lc_import(c, fd, &o, &r, &err) : -1;
@@ -129,7 +100,7 @@ cmd_import(struct lc_ctx *ctx, int argc, char **argv)
   if (rv < 0)
     return image_report(ctx, a.file, err);
   for (size_t i = 0; i < r.n_images; i++)
-    print_imported(ctx, &r.images[i]);
+    image_print_pulled(ctx, &r.images[i]);
   lc_import_result_clear(&r);
   return 0;
 }

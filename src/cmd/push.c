@@ -12,37 +12,12 @@
 #include "registry_opts.h"
 #include "util.h"
 
-struct push_args {
-  struct registry_opts reg;
-  const char *ref;
-};
-
-static error_t
-parse_push(int key, char *arg, struct argp_state *state)
-{
-  struct push_args *a = state->input;
-  switch (key) {
-  case ARGP_KEY_INIT:
-    state->child_inputs[0] = &a->reg;
-    return 0;
-  case ARGP_KEY_ARG:
-    if (a->ref != NULL)
-      return cmd_arg_error(state, "one image reference only");
-    a->ref = arg;
-    return 0;
-  case ARGP_KEY_NO_ARGS:
-    return cmd_arg_error(state, "an image reference is required");
-  default:
-    return ARGP_ERR_UNKNOWN;
-  }
-}
-
 static struct argp_child push_children[] = {{&registry_transport_argp, 0, NULL, 0},
                                             {NULL, 0, NULL, 0}};
 
 static struct argp push_argp = {
     NULL,
-    parse_push,
+    registry_ref_parse,
     "REF",
     "Upload the image named REF from containerd's content store to the registry REF names.\v"
     "Blobs the registry has already are skipped (one HEAD each); the others are uploaded, "
@@ -54,25 +29,14 @@ static struct argp push_argp = {
     NULL,
     NULL};
 
+/* What push adds to an image result: how much of it went up. */
 static void
-print_pushed(struct lc_ctx *ctx, const struct lc_push_result *r)
+pushed_keys(json_object *o, const void *result)
 {
-  if (ctx->format == LC_FORMAT_JSON) {
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "name", json_object_new_string(r->name));
-    json_object_object_add(o, "digest", json_object_new_string(r->target.digest));
-    json_object_object_add(o, "media_type", json_object_new_string(r->target.media_type));
-    json_object_object_add(o, "size", json_object_new_int64(r->target.size));
-    json_object_object_add(o, "pushed_blobs", json_object_new_int(r->pushed_blobs));
-    json_object_object_add(o, "skipped_blobs", json_object_new_int(r->skipped_blobs));
-    json_object_object_add(o, "manifests", json_object_new_int(r->manifests));
-    lc_json_print_line(o, stdout);
-    json_object_put(o);
-  } else if (ctx->quiet) {
-    printf("%s\n", r->target.digest);
-  } else {
-    printf("%s %s\n", r->name, r->target.digest);
-  }
+  const struct lc_push_result *r = result;
+  json_object_object_add(o, "pushed_blobs", json_object_new_int(r->pushed_blobs));
+  json_object_object_add(o, "skipped_blobs", json_object_new_int(r->skipped_blobs));
+  json_object_object_add(o, "manifests", json_object_new_int(r->manifests));
 }
 
 /* LCCTL_PUSH_CHUNK_SIZE: bytes per upload request, for registries (or the
@@ -96,36 +60,29 @@ chunk_size(struct lc_ctx *ctx, size_t *out)
 int
 cmd_push(struct lc_ctx *ctx, int argc, char **argv)
 {
-  struct push_args a = {0};
+  struct registry_ref_args a = {0};
   if (cmd_parse(ctx, &push_argp, argc, argv, &a) != 0)
     return 2;
   struct lc_push_opts po = {.platform = a.reg.platform};
-  int rv = registry_opts_finish(ctx, &a.reg);
-  if (rv == 0)
-    rv = chunk_size(ctx, &po.chunk);
-  lc_error *err = NULL;
-  struct lc_ref check;
-  if (rv == 0 && lc_ref_parse(a.ref, &check, &err) < 0)
-    rv = ctx_report(ctx, a.ref, err);
+  int rv = registry_ref_finish(ctx, &a);
+  if (rv != 0)
+    return rv;
+  rv = chunk_size(ctx, &po.chunk);
   if (rv != 0) {
     registry_opts_clear(&a.reg);
     return rv;
   }
-  lc_ref_clear(&check);
   registry_opts_transport(ctx, &a.reg, &po.registry);
-  struct image_progress *prog = image_progress_new(ctx);
-  image_progress_for_push(prog);
-  po.progress = prog != NULL ? image_progress_event : NULL;
-  po.progress_ud = prog;
-  registry_catch_interrupt();
+  struct image_progress *prog = image_transfer_begin(ctx, true, &po.progress, &po.progress_ud);
   struct lc_push_result r = {0};
+  lc_error *err = NULL;
   lc_client *c = ctx_client(ctx, &err);
   rv = c != NULL ? lc_push(c, a.ref, &po, &r, &err) : -1;
   image_progress_free(prog, rv == 0);
   registry_opts_clear(&a.reg);
   if (rv < 0)
     return image_report(ctx, a.ref, err);
-  print_pushed(ctx, &r);
+  image_print_result(ctx, r.name, &r.target, pushed_keys, &r);
   lc_push_result_clear(&r);
   return 0;
 }

@@ -165,8 +165,8 @@ registry_interrupted(void)
   return interrupted != 0;
 }
 
-static bool
-cancelled(void *ud)
+bool
+registry_cancelled(void *ud)
 {
   return registry_interrupted();
 }
@@ -179,7 +179,7 @@ registry_opts_transport(struct lc_ctx *ctx, struct registry_opts *o, struct lc_r
   out->plain_http = o->plain_http;
   out->certs_dir = o->certs_dir;
   out->trace = ctx->debug ? trace_http : NULL;
-  out->cancelled = cancelled;
+  out->cancelled = registry_cancelled;
 }
 
 void
@@ -196,4 +196,43 @@ void
 registry_opts_clear(struct registry_opts *o)
 {
   lc_credentials_clear(&o->creds);
+}
+
+/* pull and push take the same one REF after the same options, so one parser
+ * keeps their usage errors the same. */
+error_t
+registry_ref_parse(int key, char *arg, struct argp_state *state)
+{
+  struct registry_ref_args *a = state->input;
+  switch (key) {
+  case ARGP_KEY_INIT:
+    state->child_inputs[0] = &a->reg;
+    return 0;
+  case ARGP_KEY_ARG:
+    if (a->ref != NULL)
+      return cmd_arg_error(state, "one image reference only");
+    a->ref = arg;
+    return 0;
+  case ARGP_KEY_NO_ARGS:
+    return cmd_arg_error(state, "an image reference is required");
+  default:
+    return ARGP_ERR_UNKNOWN;
+  }
+}
+
+/* A bad reference is a usage error found before the daemon is dialled, so
+ * nothing is started for it. */
+int
+registry_ref_finish(struct lc_ctx *ctx, struct registry_ref_args *a)
+{
+  int rv = registry_opts_finish(ctx, &a->reg);
+  lc_error *err = NULL;
+  struct lc_ref check;
+  if (rv == 0 && lc_ref_parse(a->ref, &check, &err) < 0)
+    rv = ctx_report(ctx, a->ref, err);
+  else if (rv == 0)
+    lc_ref_clear(&check);
+  if (rv != 0)
+    registry_opts_clear(&a->reg);
+  return rv;
 }

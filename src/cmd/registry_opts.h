@@ -29,18 +29,33 @@ extern struct argp registry_transport_argp;
 /* Reads --password-stdin and checks the combination; a usage error (exit 2)
  * is reported and returned as non-zero. */
 int registry_opts_finish(struct lc_ctx *ctx, struct registry_opts *o);
-/* The pull options these make, with --debug tracing and Ctrl-C ending the
- * transfer; progress as given. */
 /* The registry client options these make, with --debug tracing and Ctrl-C
  * ending the transfer. */
 void registry_opts_transport(struct lc_ctx *ctx, struct registry_opts *o,
                              struct lc_registry_opts *out);
+/* The pull options these make: the transport ones and the unpack ones;
+ * progress is left for the caller. */
 void registry_opts_pull(struct lc_ctx *ctx, struct registry_opts *o, struct lc_pull_opts *out);
 void registry_opts_clear(struct registry_opts *o);
+
+/* What pull and push take: registry options and one image reference. */
+struct registry_ref_args {
+  struct registry_opts reg;
+  const char *ref;
+};
+/* The argp parser of a command taking registry_ref_args: its argp child
+ * (registry_opts_argp or registry_transport_argp) is the first child. */
+error_t registry_ref_parse(int key, char *arg, struct argp_state *state);
+/* registry_opts_finish, then the reference checked before any connection;
+ * on an error it is reported, the options are cleared and the exit code
+ * returned. */
+int registry_ref_finish(struct lc_ctx *ctx, struct registry_ref_args *a);
 
 /* Ctrl-C during a transfer: the handler only raises a flag that the
  * transfer checks between chunks, so the pull ends cleanly (exit 130). */
 void registry_catch_interrupt(void);
 bool registry_interrupted(void);
+/* registry_interrupted in the shape of a core cancelled(ud) hook. */
+bool registry_cancelled(void *ud);
 
 #endif

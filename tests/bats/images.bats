@@ -4,6 +4,7 @@
 
 load helpers
 load registry
+load image_helpers
 
 setup() {
   lcctl_setup
@@ -11,17 +12,7 @@ setup() {
 }
 
 teardown() {
-  stop_slow_proxy
-  registry_ensure_up
-  [[ -z ${NS2:-} ]] || purge_namespace "$NS2" || true
-  lcctl_teardown
-}
-
-PLAIN_BB() { echo "$LCCTL_REGISTRY/lcctl/$1:latest"; }
-
-# ctr in the second namespace, the peer's view of the same pull.
-ctr2() {
-  ctr --address "$LCCTL_TEST_SOCK" --namespace "$NS2" "$@"
+  image_teardown
 }
 
 # content_labels NS: "DIGEST LABEL=VALUE" lines, sorted, of everything in the
@@ -35,27 +26,10 @@ snapshot_rows() {
   ctr --address "$LCCTL_TEST_SOCK" --namespace "$1" snapshots ls | awk 'NR > 1 { print $1, $2, $3 }' | sort
 }
 
-start_slow_proxy() {
-  SLOW_PORTFILE=$BATS_TEST_TMPDIR/slow.port
-  rm -f "$SLOW_PORTFILE"
-  python3 "$LCCTL_SRC_DIR/tests/bats/slow-proxy.py" "$LCCTL_REGISTRY" "$SLOW_PORTFILE" "${1:-65536}" 2>/dev/null &
-  SLOW_PID=$!
-  wait_for -t 10 test -s "$SLOW_PORTFILE"
-  SLOW=127.0.0.1:$(cat "$SLOW_PORTFILE")
-}
-
 # slow_pull_started DIGEST BEFORE: the proxy has asked the registry for blob
 # DIGEST (more GETs than BEFORE), so lcctl is in the middle of receiving it.
 slow_pull_started() {
   [ "$(registry_blob_gets plain "$1")" -gt "$2" ]
-}
-
-stop_slow_proxy() {
-  if [[ -n ${SLOW_PID:-} ]]; then
-    kill "$SLOW_PID" 2>/dev/null || true
-    wait "$SLOW_PID" 2>/dev/null || true
-    SLOW_PID=
-  fi
 }
 
 @test "pull over plain HTTP: JSON result, ctr lists it and runs it" {

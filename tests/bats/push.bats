@@ -4,6 +4,7 @@
 
 load helpers
 load registry
+load image_helpers
 
 setup() {
   lcctl_setup
@@ -12,16 +13,7 @@ setup() {
 }
 
 teardown() {
-  stop_slow_proxy
-  registry_ensure_up
-  [[ -z ${NS2:-} ]] || purge_namespace "$NS2" || true
-  lcctl_teardown
-}
-
-PLAIN_BB() { echo "$LCCTL_REGISTRY/lcctl/$1:latest"; }
-
-ctr2() {
-  ctr --address "$LCCTL_TEST_SOCK" --namespace "$NS2" "$@"
+  image_teardown
 }
 
 # have_image NAME: lcctl pulls test image NAME from the plain registry.
@@ -37,23 +29,6 @@ pushed_digest() {
   local raw
   raw=$(skopeo inspect --raw "$@" "docker://$ref") || return 1
   echo "sha256:$(printf '%s' "$raw" | sha256sum | cut -d' ' -f1)"
-}
-
-start_slow_proxy() {
-  SLOW_PORTFILE=$BATS_TEST_TMPDIR/slow.port
-  rm -f "$SLOW_PORTFILE"
-  python3 "$LCCTL_SRC_DIR/tests/bats/slow-proxy.py" "$LCCTL_REGISTRY" "$SLOW_PORTFILE" "${1:-65536}" 2>/dev/null &
-  SLOW_PID=$!
-  wait_for -t 10 test -s "$SLOW_PORTFILE"
-  SLOW=127.0.0.1:$(cat "$SLOW_PORTFILE")
-}
-
-stop_slow_proxy() {
-  if [[ -n ${SLOW_PID:-} ]]; then
-    kill "$SLOW_PID" 2>/dev/null || true
-    wait "$SLOW_PID" 2>/dev/null || true
-    SLOW_PID=
-  fi
 }
 
 # config_of NAME: the config digest of test image NAME.
