@@ -11,6 +11,7 @@
 #include "cmd/logs.h"
 #include "core/logfile.h"
 #include "core/parse.h"
+#include "core/util.h"
 
 const char *argp_program_version = "lcctl " PACKAGE_VERSION;
 const char *argp_program_bug_address = NULL;
@@ -170,9 +171,7 @@ help_filter(int key, const char *text, void *input)
   if (key != ARGP_KEY_HELP_POST_DOC)
     return (char *)text;
   size_t cap = 4096, len = 0;
-  char *out = malloc(cap);
-  if (out == NULL)
-    return (char *)text;
+  char *out = xmalloc(cap);
   len += snprintf(out + len, cap - len, "Commands:\n");
   for (size_t i = 0; i < N_COMMANDS; i++)
     len += snprintf(out + len, cap - len, "  %-12s %s\n", commands[i].name, commands[i].summary);

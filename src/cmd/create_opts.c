@@ -424,8 +424,6 @@ log_setup(struct create_opts *o, const char *ns, const char *id, char **uri, lc_
     if (log_abs_path(o->log, &path, err) < 0)
       return -1;
     *uri = lc_file_uri(path);
-    if (*uri == NULL)
-      lc_oom();
   } else {
     if (default_log(o, ns, id, &path, uri, err) < 0)
       return -1;

@@ -72,9 +72,7 @@ static struct argp_option events_options[] = {
 static int
 add_types(struct argp_state *state, struct events_args *a, const char *arg)
 {
-  char *copy = strdup(arg), *rest = copy;
-  if (copy == NULL)
-    return ENOMEM;
+  char *copy = xstrdup(arg), *rest = copy;
   for (char *name = strsep(&rest, ","); name != NULL; name = strsep(&rest, ",")) {
     /* "exit,,start" or "exit," is a slip of the hand, not a list of two. */
     if (*name == '\0') {

@@ -72,14 +72,11 @@ fifo_base_dir(const char *ns, char **out, lc_error **err)
   if (ensure_ns_dir(LC_FIFO_ROOT, ns, out, &run_err) == 0)
     return 0;
   const char *xdg = getenv("XDG_RUNTIME_DIR");
-  char *root = NULL;
-  if (xdg == NULL || *xdg != '/' || asprintf(&root, "%s/lcctl", xdg) < 0) {
+  if (xdg == NULL || *xdg != '/')
     return lc_error_pass(err, run_err);
-  }
   lc_error_free(run_err);
-  int rv = ensure_ns_dir(root, ns, out, err);
-  free(root);
-  return rv;
+  cleanup_free char *root = xasprintf("%s/lcctl", xdg);
+  return ensure_ns_dir(root, ns, out, err);
 }
 
 /* A FIFO that a shim (or an attached reader) still has open for reading
@@ -187,11 +184,8 @@ lc_fifo_clean_stale(const char *ns)
   if (check_ns(ns, NULL) < 0)
     return;
   const char *xdg = getenv("XDG_RUNTIME_DIR");
-  char *bases[2] = {NULL, NULL};
-  if (asprintf(&bases[0], "%s/%s", LC_FIFO_ROOT, ns) < 0)
-    bases[0] = NULL;
-  if (xdg != NULL && *xdg == '/' && asprintf(&bases[1], "%s/lcctl/%s", xdg, ns) < 0)
-    bases[1] = NULL;
+  char *bases[2] = {xasprintf("%s/%s", LC_FIFO_ROOT, ns),
+                    xdg != NULL && *xdg == '/' ? xasprintf("%s/lcctl/%s", xdg, ns) : NULL};
   for (size_t i = 0; i < 2; i++) {
     struct stat st;
     /* Only a directory of ours: never one planted by someone else. */

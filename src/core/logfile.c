@@ -35,8 +35,6 @@ lc_log_binary_uri(const char *self_exe, const char *log_path, int64_t max_size)
   /* lc_file_uri escapes everything but letters, digits and "/-._~", which is
    * also what a query value needs. */
   cleanup_free char *exe = lc_file_uri(self_exe), *log = lc_file_uri(log_path);
-  if (exe == NULL || log == NULL)
-    lc_oom();
   return xasprintf("binary://%s?%s=%s&%s=%lld", exe + 7, LC_LOGGER_ARG_PATH, log + 7,
                    LC_LOGGER_ARG_MAX_SIZE, (long long)max_size);
 }

@@ -499,9 +499,7 @@ lc_file_uri(const char *abs_path)
 {
   static const char hex[] = "0123456789ABCDEF";
   size_t len = strlen(abs_path);
-  char *out = malloc(7 + 3 * len + 1), *o = out;
-  if (out == NULL)
-    return NULL;
+  char *out = xmalloc(7 + 3 * len + 1), *o = out;
   memcpy(o, "file://", 7);
   o += 7;
   for (const unsigned char *p = (const unsigned char *)abs_path; *p; p++) {

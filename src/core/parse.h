@@ -69,7 +69,7 @@ bool lc_utf8_valid(const char *s);
 int parse_key_value(const char *s, char **key, char **value, lc_error **err);
 
 /* file://PATH for an absolute PATH, percent-encoded as a URL (the shim
- * decodes it); NULL when out of memory. */
+ * decodes it). */
 char *lc_file_uri(const char *abs_path);
 /* The decoded path of a file:///... URI; NULL if uri is not one (or out of
  * memory). A malformed escape is kept as it is. */

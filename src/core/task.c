@@ -516,14 +516,11 @@ lc_create(lc_client *c, const struct lc_container_spec *container, const struct 
      * containerd still reads the request from its socket when it thaws, and
      * makes the record (without a task) after we gave up. Say so. */
     if (err != NULL && *err != NULL && (*err)->code == LC_GRPC_DEADLINE_EXCEEDED) {
-      char *msg = NULL;
-      if (asprintf(&msg,
-                   "%s; containerd may still create the container record when it answers "
-                   "again",
-                   (*err)->message) >= 0) {
-        free((*err)->message);
-        (*err)->message = msg;
-      }
+      char *msg = xasprintf("%s; containerd may still create the container record when it "
+                            "answers again",
+                            (*err)->message);
+      free((*err)->message);
+      (*err)->message = msg;
     }
     return -1;
   }
