@@ -84,9 +84,6 @@ typedef int (*cmd_one_id_fn)(struct lc_ctx *ctx, lc_client *c, const char *id, v
  * client, call, report a failure as one line. Returns the exit code. */
 int cmd_one_id(struct lc_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input,
                const char *const *id, cmd_one_id_fn call);
-/* A process's exit status as lcctl's own: a shell sees only 8 bits, so what
- * does not fit (containerd's 255+ for "unknown") is 255. */
-int cmd_exit_of(uint32_t status);
 /* Checks every ID before anything is sent; reports the first bad one (exit 2). */
 int cmd_ids_validate(struct lc_ctx *ctx, const struct cmd_ids *ids);
 /* Runs op on every ID at once and reports each failure on stderr. Returns the

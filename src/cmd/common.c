@@ -297,12 +297,6 @@ cmd_ids_validate(struct lc_ctx *ctx, const struct cmd_ids *ids)
 }
 
 int
-cmd_exit_of(uint32_t status)
-{
-  return status > 255 ? 255 : (int)status;
-}
-
-int
 cmd_one_id(struct lc_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input,
            const char *const *id, cmd_one_id_fn call)
 {

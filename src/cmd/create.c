@@ -59,12 +59,7 @@ static void
 print_created(struct lc_ctx *ctx, const char *id, uint32_t pid, bool started)
 {
   if (ctx->format == LC_FORMAT_JSON) {
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "id", json_object_new_string(id));
-    json_object_object_add(o, "pid", json_object_new_int64(pid));
-    json_object_object_add(o, "status", json_object_new_string(started ? "running" : "created"));
-    lc_json_print_line(o, stdout);
-    json_object_put(o);
+    lc_json_print_process(id, NULL, pid, started ? "running" : "created");
   } else {
     printf("%s\n", id);
   }

@@ -50,7 +50,8 @@ char *lc_text_sanitize(const char *s, bool word);
 /* Prints lc_text_sanitize(s, word) to out. */
 void lc_text_put(FILE *out, const char *s, bool word);
 
-/* The exit status of a command that ends as its process did. */
+/* The exit status of a command that ends as its process did: a shell sees
+ * only 8 bits, so what does not fit (containerd's 255+ for "unknown") is 255. */
 int lc_exit_code_of_status(uint32_t status);
 
 typedef struct lc_table lc_table;

@@ -153,7 +153,7 @@ follow(struct lc_ctx *ctx, lc_client *c, const struct lc_status_info *info)
       lc_attach_wait(at, c, &status, NULL, &err) < 0)
     rv = ctx_report(ctx, info->container.id, err);
   else
-    rv = cmd_exit_of(status);
+    rv = lc_exit_code_of_status(status);
   lc_attach_free(at);
   return rv;
 }
@@ -172,7 +172,7 @@ reconnect(struct lc_ctx *ctx, lc_client *c, const char *id, bool attach, lc_erro
   if (attach && is_alive(&info))
     rv = follow(ctx, c, &info);
   else if (attach && info.has_task)
-    rv = cmd_exit_of(info.task.exit_status);
+    rv = lc_exit_code_of_status(info.task.exit_status);
   lc_status_info_clear(&info);
   return rv;
 }

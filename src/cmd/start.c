@@ -114,7 +114,7 @@ start_attached(struct lc_ctx *ctx, lc_client *c, const char *id, lc_error **err)
     rv = lc_attach_wait(at, c, &status, NULL, err);
   }
   if (rv == 0)
-    rv = cmd_exit_of(status);
+    rv = lc_exit_code_of_status(status);
   else
     undo_made_task(c, id, made_here);
   lc_attach_free(at);
@@ -144,11 +144,7 @@ start_detached(struct lc_ctx *ctx, lc_client *c, const char *id, lc_error **err)
     return -1;
   }
   if (ctx->format == LC_FORMAT_JSON) {
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "id", json_object_new_string(id));
-    json_object_object_add(o, "pid", json_object_new_int64(pid));
-    lc_json_print_line(o, stdout);
-    json_object_put(o);
+    lc_json_print_process(id, NULL, pid, NULL);
   } else if (!ctx->quiet) {
     printf("%u\n", pid);
   }
