@@ -159,20 +159,25 @@ write_all(int fd, const uint8_t *p, size_t len)
 }
 
 /* Our side of a stream failed: the bytes of this process cannot go
- * anywhere, so its source is closed rather than drained into nothing. For
- * a FIFO, the shim's next write then fails and the process gets EPIPE or
- * SIGPIPE on its own next write; a log is simply no longer followed. */
+ * anywhere. A log is simply no longer followed. A FIFO is still read, its
+ * bytes dropped: the shim keeps the process's pipe (and containerd 2.x's
+ * shim the FIFO's write end too) open whatever we do, so closing our end
+ * would not reach the process; it would only leave the shim's copy blocked
+ * on a full FIFO, and the task's delete waiting on that copy forever. The
+ * process is told by a signal instead (attach.c), so the dropping is short. */
 static void
 lose_output(struct lc_copy *cp, int *src, int *err_slot, int e)
 {
   if (*err_slot == 0)
     *err_slot = e != 0 ? e : EIO;
-  close_fd(src);
-  if (src == &cp->log_fd)
+  if (src == &cp->log_fd) {
+    close_fd(src);
     close_fd(&cp->log_watch);
+  }
 }
 
-/* One read from a task's output to ours. At EOF the FIFO is closed. */
+/* One read from a task's output to ours (dropped once ours is gone). At EOF
+ * the FIFO is closed. */
 static void
 pump_output(struct lc_copy *cp, int *src, int dst, int *err_slot)
 {
@@ -185,7 +190,7 @@ pump_output(struct lc_copy *cp, int *src, int dst, int *err_slot)
     return;
   }
   cp->last_output_ms = lc_monotonic_ms();
-  if (dst >= 0 && write_all(dst, buf, (size_t)n) < 0)
+  if (dst >= 0 && *err_slot == 0 && write_all(dst, buf, (size_t)n) < 0)
     lose_output(cp, src, err_slot, errno);
 }
 
@@ -303,9 +308,9 @@ copy_fill(void *ud, struct pollfd *fds, size_t max)
   n = add_pollfd(fds, n, max, cp->sig_fd, POLLIN);
   /* No events asked: POLLERR and POLLHUP come anyway, and say that the
    * reader of a pipe we write to went away (| head -1) before we write. */
-  if (cp->fifo_out >= 0 || cp->log_fd >= 0)
+  if ((cp->fifo_out >= 0 && cp->out_errno == 0) || cp->log_fd >= 0)
     n = add_pollfd(fds, n, max, cp->out_fd, 0);
-  if (cp->fifo_err >= 0)
+  if (cp->fifo_err >= 0 && cp->err_errno == 0)
     n = add_pollfd(fds, n, max, cp->err_fd, 0);
   return n;
 }
