@@ -17,9 +17,10 @@
 #include "util.h"
 
 /* Output still arriving after the exit: FIFOs end by themselves, a log file
- * never does, so it is read until it has been quiet for a moment. */
+ * never does, so it is read until it has been quiet for a moment (a second:
+ * containerd 2.x's shim may append a last line a few hundred ms later). */
 #define DRAIN_IDLE_FIFO_MS 2000
-#define DRAIN_IDLE_LOG_MS 300
+#define DRAIN_IDLE_LOG_MS 1000
 #define DRAIN_MAX_MS 10000
 /* Waiting for containerd to come back: retry this often, for this long. */
 #define RECONNECT_EVERY_MS 200
