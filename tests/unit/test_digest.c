@@ -2,8 +2,10 @@
  * examples, the empty blob, lengths either side of the padding's block
  * boundaries, a million patterned bytes checked against Python's hashlib),
  * the same digest fed in uneven pieces, 40 MiB of pseudo-random bytes checked
- * against coreutils' sha256sum, and which digest strings are accepted. */
+ * against coreutils' sha256sum, which digest strings are accepted, and that
+ * libcrypto is mapped only once the first digest is asked for. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -15,6 +17,33 @@
 #include <unistd.h>
 
 #include "digest.h"
+
+/* True when a library whose name starts with prefix is mapped into us. */
+static bool
+mapped(const char *prefix)
+{
+  FILE *f = fopen("/proc/self/maps", "r");
+  assert_non_null(f);
+  char line[4096];
+  bool found = false;
+  while (!found && fgets(line, sizeof(line), f) != NULL) {
+    const char *slash = strrchr(line, '/');
+    found = slash != NULL && strncmp(slash + 1, prefix, strlen(prefix)) == 0;
+  }
+  fclose(f);
+  return found;
+}
+
+/* Runs first: every lcctl command that never hashes must not pay for
+ * libcrypto (crypto_load.h), and the first digest must load it. */
+static void
+test_loaded_on_first_use(void **state)
+{
+  assert_false(mapped("libcrypto.so"));
+  char d[LC_DIGEST_STRLEN];
+  lc_sha256_digest("abc", 3, d);
+  assert_true(mapped("libcrypto.so"));
+}
 
 static void
 test_known_values(void **state)
@@ -141,6 +170,7 @@ int
 main(void)
 {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_loaded_on_first_use),
       cmocka_unit_test(test_known_values),
       cmocka_unit_test(test_block_edges),
       cmocka_unit_test(test_million_a),
