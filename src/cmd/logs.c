@@ -259,7 +259,7 @@ print_log(struct lc_ctx *ctx, lc_client *c, const struct logs_args *a, const cha
           lc_error **err)
 {
   struct lc_log log;
-  struct lc_log_pos pos;
+  struct lc_log_pos pos = {0};
   struct sink_state s = {.ctx = ctx, .id = a->id, .timestamps = a->timestamps};
   lc_log_sink sink = ctx->format == LC_FORMAT_JSON ? json_sink : text_sink;
   if (lc_log_open(path, &log, err) < 0)
@@ -278,6 +278,7 @@ print_log(struct lc_ctx *ctx, lc_client *c, const struct logs_args *a, const cha
   if (rv == 0 && s.len > 0)
     json_flush_line(&s);
   free(s.line);
+  lc_log_pos_clear(&pos);
   lc_log_close(&log);
   return rv;
 }
