@@ -120,7 +120,9 @@ print_rows(struct lc_ctx *ctx, const struct images_args *a, struct image_row *ro
       continue;
     }
     if (ctx->quiet) {
-      printf("%s\n", r->image.name);
+      /* the name comes from the store, where ctr may have put anything */
+      lc_text_put(stdout, r->image.name, false);
+      putchar('\n');
       continue;
     }
     char size[32] = "-", digest[80];

@@ -18,6 +18,13 @@ numbered_in_order() {
     END { if (!bad && p != last) { print "ends at " p ", not " last; bad = 1 } exit bad }' "$1"
 }
 
+# import_busybox NAME: the suite's busybox test image (an OCI layout) into
+# this namespace as NAME:latest, through a tar of it.
+import_busybox() {
+  tar -C "$LCCTL_TEST_IMAGES/busybox" -cf "$BATS_TEST_TMPDIR/busybox.tar" .
+  lcctl import --base-name "$1" "$BATS_TEST_TMPDIR/busybox.tar" >/dev/null
+}
+
 @test "logs -f across fast rotations: whole lines, in order, to the very end" {
   # 20,000 lines through a 16k log: hundreds of rotations while logs -f
   # reads. It held no file open: it lost its place when the renamed file's
@@ -70,4 +77,19 @@ numbered_in_order() {
   [ -z "$output" ]
   run -0 ctr_ content active
   [ "$(wc -l <<<"$output")" = 1 ]
+}
+
+@test "images -q and rmi print a stored name made safe, as the table does" {
+  # ctr takes any image name; `images -q` and `rmi` printed it raw, so a
+  # name with an escape sequence or a bidi override reached the terminal
+  # (the table already replaced them with '?').
+  import_busybox review/safe
+  local evil
+  evil=$(printf 'evil\033[31mRED\342\200\256X')
+  ctr_ images tag docker.io/review/safe:latest "$evil"
+  run -0 lcctl images -q
+  [[ $output == *$'docker.io/review/safe:latest\nevil?[31mRED?X'* ]]
+  [[ $output != *$'\033'* ]]
+  run -0 lcctl rmi "$evil"
+  [ "$output" = 'evil?[31mRED?X' ]
 }
