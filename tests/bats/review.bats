@@ -93,3 +93,14 @@ import_busybox() {
   run -0 lcctl rmi "$evil"
   [ "$output" = 'evil?[31mRED?X' ]
 }
+
+@test "docker config.json: an entry with username and password (no auth) is used, as docker does" {
+  # docker reads "username"/"password" when an entry has no base64 "auth";
+  # lcctl ignored them and the pull failed "unauthorized".
+  local ref=$LCCTL_REGISTRY_TLS/lcctl/busybox:latest
+  mkdir -p "$BATS_TEST_TMPDIR/docker"
+  printf '{"auths":{"https://%s":{"username":"%s","password":"%s"}}}' "$LCCTL_REGISTRY_TLS" \
+    "$LCCTL_REGISTRY_USER" "$LCCTL_REGISTRY_PASSWORD" >"$BATS_TEST_TMPDIR/docker/config.json"
+  DOCKER_CONFIG=$BATS_TEST_TMPDIR/docker run -0 lcctl pull --certs-dir "$LCCTL_CERTS_DIR" "$ref"
+  [ "$output" = "$ref $(jq -r '.manifests[0].digest' "$LCCTL_TEST_IMAGES/busybox/index.json")" ]
+}
