@@ -104,3 +104,14 @@ import_busybox() {
   DOCKER_CONFIG=$BATS_TEST_TMPDIR/docker run -0 lcctl pull --certs-dir "$LCCTL_CERTS_DIR" "$ref"
   [ "$output" = "$ref $(jq -r '.manifests[0].digest' "$LCCTL_TEST_IMAGES/busybox/index.json")" ]
 }
+
+@test "tag refuses a DST with a digest: the name would promise content it does not have" {
+  # tag SRC x@sha256:0000... made an image record whose name pinned a digest
+  # of other content, and run --image x@sha256:0000... ran SRC's.
+  import_busybox review/src
+  local dst=docker.io/review/lie@sha256:0000000000000000000000000000000000000000000000000000000000000000
+  run -2 lcctl tag review/src "$dst"
+  [ "$output" = "lcctl: tag $dst: DST cannot name a digest: the content names it (give a tag)" ]
+  run -0 ctr_ images ls -q
+  [ "$output" = docker.io/review/src:latest ]
+}
