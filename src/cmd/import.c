@@ -79,6 +79,12 @@ cmd_import(struct lc_ctx *ctx, int argc, char **argv)
   if (cmd_parse(ctx, &import_argp, argc, argv, &a) != 0)
     return 2;
   lc_error *err = NULL;
+  /* What docker load says too: a terminal would wait for a tar typed in. */
+  if (strcmp(a.file, "-") == 0 && isatty(STDIN_FILENO)) {
+    lc_error_set(&err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
+                 "standard input is a terminal: pipe an archive in, or give FILE");
+    return ctx_report(ctx, a.file, err);
+  }
   cleanup_close int fd =
       strcmp(a.file, "-") == 0 ? dup(STDIN_FILENO) : open(a.file, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {

@@ -115,3 +115,11 @@ import_busybox() {
   run -0 ctr_ images ls -q
   [ "$output" = docker.io/review/src:latest ]
 }
+
+@test "import - on a terminal: a usage error at once, not a wait for a tar typed in" {
+  # docker load refuses the same; lcctl sat waiting for the archive.
+  command -v script >/dev/null || skip "script(1) (bsdutils) is not installed"
+  run -0 timeout 20 script -qec "'$LCCTL' -a '$LCCTL_TEST_SOCK' -n '$NS' import -; echo rc=\$?" /dev/null
+  [[ $output == *"lcctl: import -: standard input is a terminal: pipe an archive in, or give FILE"* ]]
+  [[ $output == *"rc=2"* ]]
+}
