@@ -443,7 +443,8 @@ label_document(lc_client *c, const struct lc_descriptor *d, struct lc_image_doc 
   return rv;
 }
 
-/* An index labels each manifest of it that the archive brought. */
+/* An index labels each manifest of it that the archive brought. Its other
+ * entries (an artifact, a checkpoint's parts) are blobs, not documents. */
 static int
 label_tree(lc_client *c, const struct lc_descriptor *target, lc_error **err)
 {
@@ -452,6 +453,9 @@ label_tree(lc_client *c, const struct lc_descriptor *target, lc_error **err)
     return -1;
   int rv = 0;
   for (size_t i = 0; doc.kind == LC_DOC_INDEX && i < doc.n_manifests && rv == 0; i++) {
+    const char *mt = doc.manifests[i].desc.media_type;
+    if (!lc_media_type_is_manifest(mt) && !lc_media_type_is_index(mt))
+      continue;
     int present = lc_content_exists(c, doc.manifests[i].desc.digest, err);
     if (present == 1) {
       struct lc_image_doc child = {0};

@@ -123,3 +123,35 @@ import_busybox() {
   [[ $output == *"lcctl: import -: standard input is a terminal: pipe an archive in, or give FILE"* ]]
   [[ $output == *"rc=2"* ]]
 }
+
+# mixed_index_tar: the busybox test image's layout with its manifest put in
+# an index beside a blob that is no image document (an artifact), as tar.
+mixed_index_tar() {
+  local dir=$BATS_TEST_TMPDIR/mix data digest m idx size
+  cp -r "$LCCTL_TEST_IMAGES/busybox" "$dir"
+  printf 'not an image, some data\n' >"$dir/data"
+  data=$(sha256sum "$dir/data" | cut -c1-64)
+  mv "$dir/data" "$dir/blobs/sha256/$data"
+  m=$(jq -c '.manifests[0] | del(.annotations) + {platform: {architecture: "amd64", os: "linux"}}' "$dir/index.json")
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[%s,{"mediaType":"application/vnd.example.data","digest":"sha256:%s","size":24}]}' \
+    "$m" "$data" >"$dir/idx"
+  idx=$(sha256sum "$dir/idx" | cut -c1-64)
+  size=$(stat -c %s "$dir/idx")
+  mv "$dir/idx" "$dir/blobs/sha256/$idx"
+  printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"1"}}]}' \
+    "$idx" "$size" >"$dir/index.json"
+  tar -C "$dir" -cf "$BATS_TEST_TMPDIR/mix.tar" .
+  echo "sha256:$idx"
+}
+
+@test "import: an index with an entry that is no image document (an artifact) is imported" {
+  # Every entry present was read as a manifest to label it: "image manifest
+  # is not a JSON object", though pull and ctr take the same index.
+  [[ $(uname -m) == x86_64 ]] || skip "the index names linux/amd64"
+  local digest
+  digest=$(mixed_index_tar)
+  run -0 lcctl import --base-name review/mix "$BATS_TEST_TMPDIR/mix.tar"
+  [ "$output" = "docker.io/review/mix:1 $digest" ]
+  run -0 lcctl run --rm --image review/mix:1 m1
+  [ "${lines[0]}" = "hello from image" ]
+}
