@@ -155,3 +155,23 @@ mixed_index_tar() {
   run -0 lcctl run --rm --image review/mix:1 m1
   [ "${lines[0]}" = "hello from image" ]
 }
+
+@test "images: a checkpoint image shows its size and platform (not '-' as an image that cannot be read)" {
+  # A checkpoint's index holds no image manifest: images showed SIZE and
+  # PLATFORMS '-' and JSON size null, where ctr shows both.
+  need_criu
+  lcctl run -d --rootfs "$ROOTFS" ck1 sleep 1000
+  lcctl checkpoint --image review/ck:1 ck1 >/dev/null
+  local digest index want plats
+  digest=$(ctr_ images ls | awk '$1 == "docker.io/review/ck:1" { print $3 }')
+  index=$(ctr_ content get "$digest")
+  want=$(jq --argjson self "$(ctr_ content get "$digest" | wc -c)" '$self + ([.manifests[].size] | add)' <<<"$index")
+  plats=$(jq -c '[.manifests[] | select(.platform) | .platform.os + "/" + .platform.architecture] | unique' <<<"$index")
+  run -0 lcctl --json images review/ck:1
+  [ "$(jq .size <<<"$output")" = "$want" ]
+  [ "$(jq -c .platforms <<<"$output")" = "$plats" ]
+  [ "$plats" != "[]" ]
+  [ "$(jq .unpacked <<<"$output")" = false ]
+  run -0 lcctl images review/ck:1
+  [[ ${lines[1]} != *" - "* ]]
+}
