@@ -61,9 +61,9 @@ struct image_row {
   bool unpacked;
 };
 
-/* An index with no image manifest in it (a checkpoint: CRIU's dump, the
- * spec, the rw layer) has no view: its own entries give the size and the
- * platforms, counted as ctr counts them (the index and every entry). */
+/* An index with no platform's image manifest in it (a checkpoint: CRIU's
+ * dump, the spec, the rw layer, its image's manifest) has no view: its own
+ * entries give the size (the index and every entry) and the platforms. */
 static bool
 index_summary(lc_client *c, struct image_row *r)
 {
@@ -77,6 +77,16 @@ index_summary(lc_client *c, struct image_row *r)
       lc_image_doc_parse((const char *)data, len, t->media_type, &doc, &e) < 0) {
     lc_error_free(e);
     return false;
+  }
+  /* A platform's manifest listed means an image whose manifest is not
+   * here: that stays '-'. (A checkpoint lists its image's without one.) */
+  for (size_t i = 0; i < doc.n_manifests; i++) {
+    const char *mt = doc.manifests[i].desc.media_type;
+    if (doc.manifests[i].has_platform &&
+        (lc_media_type_is_manifest(mt) || lc_media_type_is_index(mt))) {
+      lc_image_doc_clear(&doc);
+      return false;
+    }
   }
   lc_image_view_clear(&r->view);
   r->view.size = t->size;
