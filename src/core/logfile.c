@@ -516,7 +516,16 @@ copy_open(const struct lc_log *log, struct lc_log_pos *pos, struct copier *c, lc
 {
   int fd = pos->reader->fd;
   char buf[CHUNK], last = '\n';
+  struct stat st;
   c->index = &pos->reader->index;
+  /* Cut short under us (`: > LOG`, copytruncate): what comes is at its start. */
+  if (fstat(fd, &st) == 0 && st.st_size < pos->offset) {
+    pos->offset = 0;
+    if (c->index->f != NULL) {
+      rewind(c->index->f);
+      *c->index = (struct index_reader){.f = c->index->f};
+    }
+  }
   c->at_line_start =
       pos->offset == 0 || (pread(fd, &last, 1, pos->offset - 1) == 1 && last == '\n');
   for (;;) {

@@ -77,7 +77,8 @@ typedef bool (*lc_log_sink)(const char *buf, size_t len, bool line_start, int64_
                             void *ud);
 /* Copies from *pos to the current end, following a rotation that happened
  * since *pos was taken (the file it was in is read to its end first; what
- * rotated out twice in between is gone); with timestamps, each line's time
+ * rotated out twice in between is gone), and starting again at the top of
+ * a file cut shorter than *pos (`: > LOG`); with timestamps, each line's time
  * is looked up in the index (a log without one is an error). *pos is
  * advanced. Returns 1 if the sink stopped. */
 int lc_log_copy(const struct lc_log *log, struct lc_log_pos *pos, bool timestamps, lc_log_sink sink,

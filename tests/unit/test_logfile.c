@@ -213,6 +213,21 @@ test_follow_rotations(void **state)
   o.len = 0;
   assert_int_equal(lc_log_copy(&log, &pos, false, collect, &o, &err), 0);
   assert_string_equal(o.text, "5\n7\n");
+  /* cut short under the reader (`: > LOG`): what comes next is read, once
+   * the file is shorter than where the reader was */
+  f = fopen(log_path, "a");
+  fputs("77777\n", f);
+  fclose(f);
+  o.len = 0;
+  assert_int_equal(lc_log_copy(&log, &pos, false, collect, &o, &err), 0);
+  assert_string_equal(o.text, "77777\n");
+  assert_int_equal(truncate(log_path, 0), 0);
+  f = fopen(log_path, "a");
+  fputs("8\n", f);
+  fclose(f);
+  o.len = 0;
+  assert_int_equal(lc_log_copy(&log, &pos, false, collect, &o, &err), 0);
+  assert_string_equal(o.text, "8\n");
   lc_log_pos_clear(&pos);
   lc_log_close(&log);
   /* in a rotation's window PATH is missing and PATH.1 is there */
