@@ -175,3 +175,24 @@ mixed_index_tar() {
   run -0 lcctl images review/ck:1
   [[ ${lines[1]} != *" - "* ]]
 }
+
+@test "delete removes only a log where lcctl keeps its own, whatever the labels say" {
+  # delete unlinked the file a record's lcctl.log label named (and .idx, .1,
+  # .1.idx) whenever lcctl.log.owned=true: labels any client sets (ctr, or
+  # lcctl's own --label), so a record could make delete remove any file.
+  echo precious >"$BATS_TEST_TMPDIR/precious"
+  ctr_make_container "--label=lcctl.log=$BATS_TEST_TMPDIR/precious" --label=lcctl.log.owned=true victim true
+  wait_for status_is victim STOPPED
+  run -0 lcctl delete victim
+  [ "$(cat "$BATS_TEST_TMPDIR/precious")" = precious ]
+  lcctl run -d --label lcctl.log.owned=true --log "$BATS_TEST_TMPDIR/mine.log" --rootfs "$ROOTFS" v2 echo hi
+  wait_for status_is v2 STOPPED
+  run -0 lcctl delete v2
+  [ "$(cat "$BATS_TEST_TMPDIR/mine.log")" = hi ]
+  # lcctl's own log still goes with its container
+  lcctl run -d --rootfs "$ROOTFS" v3 echo hi
+  wait_for test -s "$LCCTL_LOG_DIR/$NS/v3.log"
+  wait_for status_is v3 STOPPED
+  run -0 lcctl delete v3
+  [ ! -e "$LCCTL_LOG_DIR/$NS/v3.log" ]
+}
