@@ -22,7 +22,7 @@ struct lc_registry {
   CURLcode last_rc;         /* of the last request */
   struct lc_credentials creds;
   bool have_creds;
-  char *authorization; /* "Bearer ..." or "Basic ...": a secret */
+  char *authorization;  /* "Bearer ..." or "Basic ...": a secret */
   char *config_problem; /* why docker's config.json was not read, or NULL */
   char *ca_file, *cert_file, *key_file;
   const struct lc_registry_opts *opts;
@@ -769,8 +769,7 @@ upload_step(lc_registry *r, const struct api_request *q, long want, const char *
   /* an upload's answers have no body to notice Ctrl-C in: asked here */
   if (r->opts->cancelled != NULL && r->opts->cancelled(r->opts->cancel_ud))
     return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_CANCELLED, "interrupted");
-  struct exchange x = {.reg = r,
-                       .document = q->body == NULL || q->body->len <= LC_DOCUMENT_MAX};
+  struct exchange x = {.reg = r, .document = q->body == NULL || q->body->len <= LC_DOCUMENT_MAX};
   long status = request(r, q, &x, err);
   int rv = -1;
   if (status == want) {
