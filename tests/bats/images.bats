@@ -2,6 +2,8 @@
 # pull, images, rmi, tag (and import) against the suite's real registries
 # (registry.bash) and its private containerd, cross-checked with ctr.
 
+bats_require_minimum_version 1.5.0
+
 load helpers
 load registry
 load image_helpers
