@@ -634,16 +634,10 @@ struct api_request {
   const struct request_body *body;
 };
 
-static bool
-has_scheme(const char *path)
-{
-  return strncmp(path, "http://", 7) == 0 || strncmp(path, "https://", 8) == 0;
-}
-
 static long
 request_once(lc_registry *r, const struct api_request *q, struct exchange *x, lc_error **err)
 {
-  bool whole = has_scheme(q->path);
+  bool whole = strncmp(q->path, "http://", 7) == 0 || strncmp(q->path, "https://", 8) == 0;
   cleanup_free char *url = whole ? xstrdup(q->path) : xasprintf("%s%s", r->base, q->path);
   struct curl_slist *h = NULL;
   for (size_t i = 0; q->extra != NULL && q->extra[i] != NULL; i++)
@@ -674,8 +668,11 @@ request(lc_registry *r, const struct api_request *q, struct exchange *x, lc_erro
     status = request_once(r, q, x, &e);
   }
   r->try_plain_after_tls = false; /* the scheme is settled by the first answer */
-  /* only the registry's own challenge is answered with credentials */
-  bool own = !has_scheme(q->path) || is_registry_origin(r, q->path);
+  /* only the registry's own challenge is answered with credentials: not
+   * one from an upload Location or a redirect (blob storage) elsewhere */
+  const char *answered = NULL;
+  curl_easy_getinfo(r->curl, CURLINFO_EFFECTIVE_URL, &answered);
+  bool own = answered != NULL && is_registry_origin(r, answered);
   if (status == 401 && x->challenge != NULL && own) {
     cleanup_free char *challenge = steal_pointer(&x->challenge);
     int got = authenticate(r, challenge, &e);

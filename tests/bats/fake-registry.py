@@ -12,6 +12,8 @@ FILE receives "FRONT ELSEWHERE" once both listen. Options:
   --basic USER:PASS   FRONT demands Basic credentials (401 otherwise)
   --uploads-elsewhere upload Locations FRONT hands out point at ELSEWHERE
   --blobs-elsewhere   FRONT answers blob GETs with 307 to ELSEWHERE
+  --elsewhere-challenges  ELSEWHERE answers blob GETs with a 401 Bearer
+                      challenge of its own (realm: its /token, which gives one)
   --trickle-manifests FRONT sends manifest bodies one byte a second
   --token-server MODE FRONT demands a Bearer token whose realm is ELSEWHERE's
                       /token, which trickles (MODE trickle) or answers 503
@@ -161,8 +163,14 @@ class Elsewhere(Base):
     def handle_any(self):
         log("%s %s auth=%s" % (self.command, self.path.split("?")[0],
                                "yes" if self.headers.get("Authorization") else "no"))
+        if ARGS.elsewhere_challenges and "/blobs/sha256:" in self.path:
+            realm = "http://127.0.0.1:%d/token" % PORTS["elsewhere"]
+            self.answer(401, [("WWW-Authenticate", 'Bearer realm="%s",service="x"' % realm)])
+            return
         if self.path.startswith("/token"):
-            if ARGS.token_server == "trickle":
+            if ARGS.elsewhere_challenges:
+                self.answer(200, [("Content-Type", "application/json")], b'{"token":"t"}')
+            elif ARGS.token_server == "trickle":
                 self.answer(200, [("Content-Type", "application/json")],
                             b'{"token":"' + b"x" * 200 + b'"}', trickle=True)
             else:
@@ -180,6 +188,7 @@ def main():
     p.add_argument("--basic")
     p.add_argument("--uploads-elsewhere", action="store_true")
     p.add_argument("--blobs-elsewhere", action="store_true")
+    p.add_argument("--elsewhere-challenges", action="store_true")
     p.add_argument("--trickle-manifests", action="store_true")
     p.add_argument("--token-server", choices=["trickle", "fail"])
     ARGS = p.parse_args()

@@ -253,6 +253,19 @@ teardown() {
   [ "$output" = 0 ]
 }
 
+@test "pull: a 401 challenge from the storage a blob is redirected to gets no credentials" {
+  # The retry of a blob answered 401 took the challenge of whoever answered,
+  # and sent the Basic credentials to the realm that host named.
+  fake_registry --basic "$LCCTL_REGISTRY_USER:$LCCTL_REGISTRY_PASSWORD" --blobs-elsewhere --elsewhere-challenges
+  local ref=$FRONT/lcctl/busybox:latest
+  run -1 lcctl pull --plain-http --user "$LCCTL_REGISTRY_USER:$LCCTL_REGISTRY_PASSWORD" "$ref"
+  cat "$FAKE_LOG" >&2
+  [[ $output == "lcctl: pull $ref: registry $FRONT refused blob sha256:"*"unauthorized"* ]]
+  grep -q '^GET /v2/lcctl/busybox/blobs/sha256:.* auth=no$' "$FAKE_LOG"
+  run grep -c 'auth=yes' "$FAKE_LOG"
+  [ "$output" = 0 ]
+}
+
 @test "pull: a manifest sent a byte a second fails at the documents' time limit" {
   # The stall rule (under 1 byte/s for 60 s) never fired and the pull went
   # on for hours. The limit is set low here; timeout only bounds a failure.
