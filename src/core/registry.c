@@ -449,21 +449,29 @@ registry_words(const struct exchange *x)
   return out;
 }
 
+/* What a 401 asks of the user, and why docker's config.json gave nothing
+ * when it could not be read. */
+static char *
+credentials_hint(const lc_registry *r)
+{
+  return xasprintf("give credentials with --user or docker's config.json%s%s",
+                   r->config_problem ? ", which was not used: " : "",
+                   r->config_problem ? r->config_problem : "");
+}
+
 static int
 status_error(lc_registry *r, long status, const char *what, const struct exchange *x,
              lc_error **err)
 {
   cleanup_free char *words = registry_words(x);
+  cleanup_free char *hint = credentials_hint(r);
   const char *w = words ? words : "";
   const char *sep = words ? " (" : "", *close = words ? ")" : "";
   switch (status) {
   case 401:
     return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_UNAUTHENTICATED,
-                        "registry %s refused %s: unauthorized%s%s%s; give credentials with "
-                        "--user or docker's config.json%s%s",
-                        r->host, what, sep, w, close,
-                        r->config_problem ? ", which was not used: " : "",
-                        r->config_problem ? r->config_problem : "");
+                        "registry %s refused %s: unauthorized%s%s%s; %s", r->host, what, sep, w,
+                        close, hint);
   case 403:
     return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_PERMISSION_DENIED,
                         "registry %s refused %s: access denied%s%s%s", r->host, what, sep, w,
@@ -553,16 +561,14 @@ token_status_error(lc_registry *r, const char *realm, long status, const struct 
 {
   cleanup_free char *host = host_of(realm);
   cleanup_free char *words = registry_words(x);
+  cleanup_free char *hint = credentials_hint(r);
   const char *w = words ? words : "";
   const char *sep = words ? " (" : "", *close = words ? ")" : "";
   if (status == 401 || status == 403)
-    return lc_error_set(err, LC_ERR_DAEMON,
-                        status == 401 ? LC_GRPC_UNAUTHENTICATED : LC_GRPC_PERMISSION_DENIED,
-                        "token server %s refused a token for registry %s: %s%s%s%s; give "
-                        "credentials with --user or docker's config.json%s%s",
-                        host, r->host, status == 401 ? "unauthorized" : "access denied", sep, w,
-                        close, r->config_problem ? ", which was not used: " : "",
-                        r->config_problem ? r->config_problem : "");
+    return lc_error_set(
+        err, LC_ERR_DAEMON, status == 401 ? LC_GRPC_UNAUTHENTICATED : LC_GRPC_PERMISSION_DENIED,
+        "token server %s refused a token for registry %s: %s%s%s%s; %s", host, r->host,
+        status == 401 ? "unauthorized" : "access denied", sep, w, close, hint);
   return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_UNKNOWN,
                       "token server %s answered HTTP %ld for a token for registry %s%s%s%s", host,
                       status, r->host, sep, w, close);
