@@ -9,6 +9,7 @@
 # fetch` and `lcctl pull --no-unpack` (when lcctl has it). Files:
 #   pull.md     the table (median time, spread, peak RSS, ratios)
 #   pull.json   every number it was made from
+#   pull.png    the same as bar charts (bench/report.py --pull)
 #   raw/        hyperfine's JSON per row, RSS samples
 #   logs/       hyperfine's, the build's and the daemons' output
 #
@@ -21,7 +22,7 @@
 # is not in it); median of 3. --runs N: timed runs per row (default 5).
 # lcctl's row is skipped, and says so, while `lcctl pull` is not built.
 # Needs root; installs what is missing (scripts/deps.sh, hyperfine, GNU
-# time). Timing is reported, never judged: the exit status says only whether
+# time, python3-matplotlib). Timing is reported, never judged: the exit status says only whether
 # the run worked. LCCTL_BENCH_NOTE="..." goes into the header.
 set -euo pipefail
 
@@ -105,7 +106,7 @@ trap 'exit 130' INT TERM
 # install_tools: what lcctl's tests need (the registry among them), then what
 # only benchmarks use.
 install_tools() {
-  bench_install_tools hyperfine jq time curl
+  bench_install_tools hyperfine jq time curl python3-matplotlib
 }
 
 # lcctl_has_pull: lcctl is built and `pull` is one of its commands (its
@@ -270,6 +271,7 @@ main() {
     '. + {load_after: $load, seconds: $secs}' "$RAW/machine.json" >"$RAW/machine.json.new"
   mv "$RAW/machine.json.new" "$RAW/machine.json"
   report
+  /usr/bin/python3 "$TOP/bench/report.py" --pull "$OUT" # Debian's python, with matplotlib
   cat "$OUT/pull.md"
   say "done in ${SECONDS}s: $OUT/pull.md"
 }
