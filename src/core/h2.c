@@ -29,7 +29,7 @@ struct h2_stream {
   int32_t id;
   h2_stream_handler handler;
   uint8_t *out;
-  size_t out_len, out_off;
+  size_t out_len, out_off, out_cap;
   bool out_end;
   bool deferred;
   bool cancelled;
@@ -331,8 +331,13 @@ h2_stream_send(h2_conn *conn, int32_t stream_id, const uint8_t *data, size_t len
   struct h2_stream *s = stream_find(conn, stream_id);
   if (s == NULL)
     return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_UNAVAILABLE, "stream already closed");
+  /* The queue only grows, and is reused once drained: shrinking and
+   * growing a large block again costs a remap and fresh pages each time. */
+  if (s->out_len + len > s->out_cap) {
+    s->out_cap = s->out_len + len;
+    s->out = xrealloc(s->out, s->out_cap);
+  }
   if (len > 0) {
-    s->out = xrealloc(s->out, s->out_len + len);
     memcpy(s->out + s->out_len, data, len);
     s->out_len += len;
   }

@@ -857,16 +857,21 @@ lc_registry_get_blobs(lc_registry *r, struct lc_blob_job *jobs, size_t n, size_t
   cleanup_free struct transfer **all = xcalloc(n ? n : 1, sizeof(*all));
   size_t next = 0, active = 0;
   bool ok = true;
-  while (ok && (next < n || active > 0)) {
-    ok = start_transfers(r, multi, jobs, n, all, &next, &active, max_parallel);
+  /* After a failure nothing new starts, but the transfers running finish:
+   * what arrives whole is kept (done) for the next attempt. Ctrl-C ends
+   * them at once (on_body). */
+  while ((ok && next < n) || active > 0) {
+    if (ok)
+      ok = start_transfers(r, multi, jobs, n, all, &next, &active, max_parallel);
     int running = 0;
     curl_multi_perform(multi, &running);
     ok = reap_transfers(r, multi, all, &active) && ok;
-    if (ok && active > 0)
+    if (!ok && r->opts->cancelled != NULL && r->opts->cancelled(r->opts->cancel_ud))
+      break;
+    if (active > 0)
       curl_multi_poll(multi, NULL, 0, 1000, NULL);
   }
-  /* After a failure the others are ended: the pull fails anyway. */
-  for (size_t i = 0; i < next && i < n; i++)
+  for (size_t i = 0; i < next && i < n; i++) /* left by Ctrl-C */
     if (all[i] != NULL)
       transfer_free(multi, all[i]);
   curl_multi_cleanup(multi);

@@ -78,8 +78,9 @@ int lc_registry_put_manifest(lc_registry *r, const char *object, const struct lc
  * own sink, a new one started as each ends. start (optional) runs just
  * before a job's transfer begins: 1 skips the job (nothing to fetch), -1
  * fails it. done (optional) runs as soon as its transfer has ended well,
- * before any later job starts. The first failure ends the others; it is
- * returned, and each job's own outcome is in its err. */
+ * before any later job starts. After the first failure no job starts, and
+ * those running finish (so that what arrived whole is kept); the first
+ * failure is returned, and each job's own outcome is in its err. */
 struct lc_blob_job {
   const struct lc_descriptor *desc;
   lc_blob_sink sink;
