@@ -13,9 +13,11 @@
 #include "snapshot.h"
 #include "util.h"
 
-/* Blobs fetched at once: what ctr does too (3), and a bound on the memory
- * the content writers hold. */
-#define PARALLEL_BLOBS 4
+/* Blobs fetched at once: what ctr does too. More finish together rather
+ * than one after another, so their unpacks queue up at the end instead of
+ * running while the next layers arrive (4 was slower than 1 to 3 in
+ * bench/pull.sh); each also holds a content writer's buffers. */
+#define PARALLEL_BLOBS 3
 /* containerd's own pull lease lives a day; so does ours when interrupted. */
 #define PULL_LEASE_SEC (24 * 3600)
 
