@@ -142,6 +142,7 @@ apply_end(lc_unpacker *u, lc_error **err)
   return lc_content_set_labels(u->c, u->m->layers[i].digest, &uncompressed, 1, err);
 }
 
+/* Layers arrive in any order; only the first missing one holds the rest. */
 void
 lc_unpacker_stored(lc_unpacker *u, size_t layer)
 {
@@ -149,6 +150,8 @@ lc_unpacker_stored(lc_unpacker *u, size_t layer)
     u->stored[layer] = true;
 }
 
+/* Called between pieces of other work, so it never waits on the apply:
+ * a finished one is committed and the next stored layer's begun. */
 int
 lc_unpacker_step(lc_unpacker *u, lc_error **err)
 {
@@ -173,6 +176,8 @@ lc_unpacker_step(lc_unpacker *u, lc_error **err)
   }
 }
 
+/* Once every blob is in: wait out each remaining apply in turn, then point
+ * the config at the top snapshot for the garbage collector. */
 int
 lc_unpacker_finish(lc_unpacker *u, lc_error **err)
 {
@@ -217,6 +222,7 @@ lc_unpacker_free(lc_unpacker *u)
   free(u);
 }
 
+/* import and the rest have every layer stored already: all steps at once. */
 int
 lc_unpack(lc_client *c, const struct lc_image_doc *manifest, const struct lc_image_config *cfg,
           const char *snapshotter, lc_pull_progress_fn progress, void *progress_ud, lc_error **err)
