@@ -9,19 +9,23 @@
 # fetch` and `lcctl pull --no-unpack` (when lcctl has it). Files:
 #   pull.md     the table (median time, spread, peak RSS, ratios)
 #   pull.json   every number it was made from
+#   pull.png    the same as bar charts (bench/report.py --pull)
 #   raw/        hyperfine's JSON per row, RSS samples
 #   logs/       hyperfine's, the build's and the daemons' output
 #
-#   bash bench/pull.sh [--runs N]
+#   bash bench/pull.sh [--runs N] [--rounds R]
 #
 # Each timed run starts from an empty store: hyperfine's --prepare (untimed)
 # removes the image with GC (`ctr images rm --sync`), then any content,
 # snapshot or lease left in the namespace. Peak RSS is GNU time's %M of the
 # client process alone (containerd's own work, e.g. applying layers for ctr,
 # is not in it); median of 3. --runs N: timed runs per row (default 5).
+# --rounds R: every row is measured R times in turn (R x N runs a row, the
+# median over all), so that a machine whose load drifts during the run
+# weighs on every row alike (default 1).
 # lcctl's row is skipped, and says so, while `lcctl pull` is not built.
 # Needs root; installs what is missing (scripts/deps.sh, hyperfine, GNU
-# time). Timing is reported, never judged: the exit status says only whether
+# time, python3-matplotlib). Timing is reported, never judged: the exit status says only whether
 # the run worked. LCCTL_BENCH_NOTE="..." goes into the header.
 set -euo pipefail
 
@@ -33,6 +37,8 @@ RAW=$OUT/raw
 LOGS=$OUT/logs
 NS=lcbenchpull
 RUNS=5
+ROUNDS=1
+ROUND=1
 RSS_RUNS=3
 
 usage() {
@@ -77,11 +83,15 @@ while (($#)); do
     RUNS=${2:?--runs needs a number}
     shift 2
     ;;
+  --rounds)
+    ROUNDS=${2:?--rounds needs a number}
+    shift 2
+    ;;
   -h | --help) usage 0 ;;
   *) usage 2 >&2 ;;
   esac
 done
-[[ $RUNS =~ ^[1-9][0-9]*$ ]] || usage 2 >&2
+[[ $RUNS =~ ^[1-9][0-9]*$ && $ROUNDS =~ ^[1-9][0-9]*$ ]] || usage 2 >&2
 ((EUID == 0)) || { echo "bench: needs root (containerd, runc)" >&2; exit 1; }
 if [[ $TOP =~ [[:space:]] ]]; then
   echo "bench: the checkout path '$TOP' contains whitespace; move it" >&2
@@ -105,7 +115,7 @@ trap 'exit 130' INT TERM
 # install_tools: what lcctl's tests need (the registry among them), then what
 # only benchmarks use.
 install_tools() {
-  bench_install_tools hyperfine jq time curl
+  bench_install_tools hyperfine jq time curl python3-matplotlib
 }
 
 # lcctl_has_pull: lcctl is built and `pull` is one of its commands (its
@@ -117,12 +127,13 @@ lcctl_has_pull() {
          END { exit !(found && !missing) }'
 }
 
-# hf ROW CMD: hyperfine, no shell (-N), each run from an empty store.
+# hf ROW CMD: hyperfine, no shell (-N), each run from an empty store; one
+# JSON file per round.
 hf() {
-  echo "=== $1" >>"$LOGS/hyperfine.log"
+  echo "=== $1 (round $ROUND)" >>"$LOGS/hyperfine.log"
   hyperfine -N --style basic --runs "$RUNS" --warmup 1 \
     --prepare "bash $TOP/bench/pull.sh --reset $SOCK $NS" \
-    --export-json "$RAW/$1.json" "$2" >>"$LOGS/hyperfine.log" 2>&1
+    --export-json "$RAW/$1.r$ROUND.json" "$2" >>"$LOGS/hyperfine.log" 2>&1
 }
 
 # rss ROW CMD: peak RSS (KiB) of CMD, RSS_RUNS times from an empty store.
@@ -139,14 +150,14 @@ rss() {
   done
 }
 
-# measure ROW LABEL CMD: time and memory of one row; a failure is noted in
-# the row, not fatal.
+# measure ROW LABEL CMD: time of one row in this round; in the last, its
+# memory too and the row's line. A failure is noted in the row, not fatal.
 measure() {
-  say "$1"
-  local note=""
-  hf "$1" "$3" || note="failed under hyperfine (logs/hyperfine.log)"
-  [[ -z $note ]] && { rss "$1" "$3" || note="failed while measuring RSS (logs/rss.log)"; }
-  jq -nc --arg row "$1" --arg lbl "$2" --arg cmd "$3" --arg note "$note" \
+  say "$1 (round $ROUND of $ROUNDS)"
+  hf "$1" "$3" || echo "failed under hyperfine (logs/hyperfine.log)" >"$RAW/$1.note"
+  ((ROUND == ROUNDS)) || return 0
+  [[ -s $RAW/$1.note ]] || rss "$1" "$3" || echo "failed while measuring RSS (logs/rss.log)" >"$RAW/$1.note"
+  jq -nc --arg row "$1" --arg lbl "$2" --arg cmd "$3" --arg note "$(cat "$RAW/$1.note" 2>/dev/null)" \
     '{row: $row, "label": $lbl, cmd: $cmd, note: $note}' >>"$RAW/rows.jsonl"
 }
 
@@ -185,9 +196,12 @@ report() {
   while IFS= read -r row; do
     local key med=null sd=null mem=null
     key=$(jq -r .row <<<"$row")
-    if [[ -f $RAW/$key.json ]]; then
-      med=$(jq '.results[0].median' "$RAW/$key.json")
-      sd=$(jq '.results[0].stddev // 0' "$RAW/$key.json")
+    if compgen -G "$RAW/$key.r*.json" >/dev/null; then
+      # median and spread of every run of every round
+      read -r med sd < <(jq -rs '[.[].results[0].times[]] | sort | length as $n
+        | (add / $n) as $mean
+        | "\(if $n % 2 == 1 then .[($n - 1) / 2] else (.[$n / 2 - 1] + .[$n / 2]) / 2 end) \(if $n > 1 then (map(. - $mean | . * .) | add / ($n - 1) | sqrt) else 0 end)"' \
+        "$RAW/$key".r*.json)
     fi
     [[ -s $RAW/$key.rss ]] && mem=$(median "$RAW/$key.rss")
     jq -c --argjson med "$med" --argjson sd "$sd" --argjson mem "${mem:-null}" \
@@ -203,7 +217,7 @@ def ratio(a; b): if a == null or b == null or b == 0 then "–" else ((a / b) * 
   "",
   "\($m.date), \($m.cpu), \($m.nproc) cores, \($m.mem), Linux \($m.kernel), containerd \($m.containerd), \($m.lcctl); load \($m.load_before) before, \($m.load_after) after. \($m.note)",
   "",
-  "Image: \($m.image) (\($m.layers) gzip layers, \($m.bytes) bytes of blobs), from a docker-registry on 127.0.0.1 (plain HTTP) into an empty store; \($m.runs) timed runs a row after one warm-up.",
+  "Image: \($m.image) (\($m.layers) gzip layers, \($m.bytes) bytes of blobs), from a docker-registry on 127.0.0.1 (plain HTTP) into an empty store; \($m.runs) timed runs a row after one warm-up, in each of \($m.rounds) round(s) that measure the rows in turn.",
   "",
   "| row | median s | ± s | peak RSS KiB | time vs ctr | RSS vs ctr | time vs floor (curl --parallel) |",
   "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -242,12 +256,26 @@ main() {
     --arg lcctl "$("$LCCTL" --version 2>/dev/null | head -n 1)" \
     --arg commit "$(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown)" \
     --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" --arg note "${LCCTL_BENCH_NOTE:-}" \
-    --arg image "$REF" --argjson layers "$LAYERS" --argjson runs "$RUNS" \
+    --arg image "$REF" --argjson layers "$LAYERS" --argjson runs "$RUNS" --argjson rounds "$ROUNDS" \
     --argjson bytes "$(jq '[.config.size, .layers[].size] | add' "$manifest")" \
     '{date: $date, cpu: $cpu, nproc: $nproc, mem: $mem, kernel: $kernel, containerd: $containerd,
       lcctl: $lcctl, commit: $commit, load_before: $load, note: $note, image: $image,
-      layers: $layers, bytes: $bytes, runs: $runs}' >"$RAW/machine.json"
+      layers: $layers, bytes: $bytes, runs: $runs, rounds: $rounds}' >"$RAW/machine.json"
+  for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
+    measure_rows
+  done
+  reset_store "$SOCK" "$NS"
+  jq --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" --argjson secs "$SECONDS" \
+    '. + {load_after: $load, seconds: $secs}' "$RAW/machine.json" >"$RAW/machine.json.new"
+  mv "$RAW/machine.json.new" "$RAW/machine.json"
+  report
+  /usr/bin/python3 "$TOP/bench/report.py" --pull "$OUT" # Debian's python, with matplotlib
+  cat "$OUT/pull.md"
+  say "done in ${SECONDS}s: $OUT/pull.md"
+}
 
+# measure_rows: one round, every row in turn.
+measure_rows() {
   measure ctr "ctr images pull" "ctr -a $SOCK -n $NS images pull --plain-http $REF"
   check_unpacked ctr
   if lcctl_has_pull; then
@@ -255,7 +283,7 @@ main() {
     check_unpacked lcctl
   else
     say "lcctl: skipped: lcctl pull is not built in $LCCTL yet"
-    jq -nc '{row: "lcctl", "label": "lcctl pull", cmd: "", note: "skipped: lcctl pull not built yet"}' \
+    ((ROUND < ROUNDS)) || jq -nc '{row: "lcctl", "label": "lcctl pull", cmd: "", note: "skipped: lcctl pull not built yet"}' \
       >>"$RAW/rows.jsonl"
   fi
   # Fetch alone, without unpacking: how much of each pull is the download.
@@ -265,13 +293,6 @@ main() {
   fi
   measure curl-sequential "floor: curl, blobs in sequence, one connection" "$(floor_cmd sequential)"
   measure curl-parallel "floor: curl --parallel (all blobs at once)" "$(floor_cmd parallel)"
-  reset_store "$SOCK" "$NS"
-  jq --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" --argjson secs "$SECONDS" \
-    '. + {load_after: $load, seconds: $secs}' "$RAW/machine.json" >"$RAW/machine.json.new"
-  mv "$RAW/machine.json.new" "$RAW/machine.json"
-  report
-  cat "$OUT/pull.md"
-  say "done in ${SECONDS}s: $OUT/pull.md"
 }
 
 main

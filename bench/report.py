@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Turns what bench/run.sh measured (OUT/raw) into OUT/results.json,
-OUT/results.md (tables) and OUT/results.png (bar charts, log scale).
+OUT/results.md (tables) and OUT/results.png (bar charts, log scale); with
+--pull, what bench/pull.sh measured (PULLOUT/pull.json) into PULLOUT/pull.png.
 
     report.py OUT
+    report.py --pull PULLOUT
 
 Only reads and formats: every number comes from hyperfine's JSON, GNU time's
 samples or the events counts. Goals are stated beside the numbers, never
@@ -280,9 +282,59 @@ def plot(data, path):
     fig.savefig(path, dpi=110)
 
 
+def pull_tool(row):
+    """Which tool a row of pull.json measures: its colour in the chart."""
+    key = row["row"]
+    return "floor" if key.startswith("curl") else "ctr" if key.startswith("ctr") else "lcctl"
+
+
+def plot_pull(data, path):
+    """Two bar charts, one bar a row: median wall time (with its spread) and
+    peak RSS, coloured by tool, the goal's line drawn from ctr's bar."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colors = {"lcctl": "#1f77b4", "ctr": "#d62728", "floor": "#7f7f7f"}
+    rows = [r for r in data["rows"] if r.get("median_s") is not None]
+    m = data["machine"]
+    fig, axes = plt.subplots(1, 2, figsize=(15, 6))
+    fig.suptitle(f"pull + unpack of {m['image']} ({m['bytes']} bytes, {m['layers']} layers) — "
+                 f"{m['date']}, {m['nproc']} CPUs, load {m['load_before']}"
+                 + (f" — {m['note']}" if m.get("note") else ""), fontsize=10)
+    by = {r["row"]: r for r in rows}
+    panels = ((axes[0], "median_s", "stddev_s", "median wall time", "s", 1 / 1.5),
+              (axes[1], "rss_kib", None, "peak RSS of the client (median)", "KiB", 1 / 5))
+    for ax, key, err, title, unit, goal in panels:
+        vals = [r.get(key) or 0 for r in rows]
+        errs = [r.get(err) or 0 for r in rows] if err else None
+        ax.bar(range(len(rows)), vals, yerr=errs, capsize=3,
+               color=[colors[pull_tool(r)] for r in rows])
+        for x, v in enumerate(vals):
+            if v:
+                ax.text(x, v, f"{v:.0f}" if v >= 100 else f"{v:.3g}", ha="center", va="bottom",
+                        fontsize=8)
+        if by.get("ctr", {}).get(key):
+            ax.axhline(by["ctr"][key] * goal, color=colors["ctr"], linestyle="--", linewidth=1,
+                       label=f"goal: {goal:.2g}x ctr")
+            ax.legend(fontsize=8)
+        ax.set_xticks(range(len(rows)))
+        ax.set_xticklabels([r["label"] for r in rows], rotation=25, ha="right", fontsize=8)
+        ax.set_ylabel(unit)
+        ax.set_title(title, fontsize=10)
+        ax.margins(y=0.15)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--pull":
+        out = sys.argv[2]
+        plot_pull(load_json(os.path.join(out, "pull.json")), os.path.join(out, "pull.png"))
+        return
     if len(sys.argv) != 2:
-        sys.exit("usage: report.py OUT")
+        sys.exit("usage: report.py OUT | report.py --pull PULLOUT")
     out = sys.argv[1]
     data = collect(out)
     with open(os.path.join(out, "results.json"), "w") as f:

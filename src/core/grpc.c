@@ -396,6 +396,12 @@ grpc_call_done(const grpc_call *call)
   return call->done;
 }
 
+size_t
+grpc_call_unsent(const grpc_call *call)
+{
+  return call->open ? h2_stream_unsent(call->ch->h2, call->stream_id) : 0;
+}
+
 int
 grpc_call_result(grpc_call *call, lc_error **err)
 {

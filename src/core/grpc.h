@@ -51,6 +51,8 @@ grpc_call *grpc_call_start(grpc_channel *ch, const char *method, int64_t timeout
 /* Sends one more message on a client-streaming call; last ends the body. */
 int grpc_call_send(grpc_call *call, const uint8_t *msg, size_t len, bool last, lc_error **err);
 bool grpc_call_done(const grpc_call *call);
+/* Request bytes still queued on the call's stream (h2_stream_unsent). */
+size_t grpc_call_unsent(const grpc_call *call);
 /* The call's result once done: 0 for OK, or -1 with the status as an error. */
 int grpc_call_result(grpc_call *call, lc_error **err);
 /* Hands over the unary answer (may be empty: a zero-length message). */

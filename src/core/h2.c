@@ -19,13 +19,17 @@
 #define H2_STREAM_WINDOW (16 * 1024 * 1024)
 #define H2_CONN_WINDOW (64 * 1024 * 1024)
 #define H2_EXT_FDS 16
+/* Frames are gathered up to this many bytes and written with one send: a
+ * large upload (Content.Write) would otherwise cost a syscall, and wake
+ * containerd's reader, for every 16 KiB frame. */
+#define H2_SEND_BATCH (256 * 1024)
 
 struct h2_stream {
   struct h2_stream *prev, *next;
   int32_t id;
   h2_stream_handler handler;
   uint8_t *out;
-  size_t out_len, out_off;
+  size_t out_len, out_off, out_cap;
   bool out_end;
   bool deferred;
   bool cancelled;
@@ -39,6 +43,8 @@ struct h2_conn {
   bool dead;
   char *dead_reason;
   char *protocol_error; /* nghttp2's words for what the peer got wrong */
+  uint8_t *wbuf;        /* frames taken from nghttp2, not yet written */
+  size_t wlen, woff, wcap;
 };
 
 /* The first failure on a connection is the one worth reporting. */
@@ -49,19 +55,6 @@ conn_mark_dead(h2_conn *conn, const char *reason)
     return;
   conn->dead = true;
   conn->dead_reason = xstrdup(reason);
-}
-
-static ssize_t
-send_cb(nghttp2_session *session, const uint8_t *data, size_t len, int flags, void *user_data)
-{
-  h2_conn *conn = user_data;
-  ssize_t n = send(conn->fd, data, len, MSG_NOSIGNAL);
-  if (n >= 0)
-    return n;
-  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-    return NGHTTP2_ERR_WOULDBLOCK;
-  conn_mark_dead(conn, strerror(errno));
-  return NGHTTP2_ERR_CALLBACK_FAILURE;
 }
 
 static struct h2_stream *
@@ -206,7 +199,6 @@ session_init(h2_conn *conn, lc_error **err)
   nghttp2_session_callbacks *cbs;
   if (nghttp2_session_callbacks_new(&cbs) != 0)
     lc_oom(); /* its only failure */
-  nghttp2_session_callbacks_set_send_callback(cbs, send_cb);
   nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_begin_headers_cb);
   nghttp2_session_callbacks_set_on_header_callback(cbs, on_header_cb);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk_cb);
@@ -275,6 +267,7 @@ h2_free(h2_conn *conn)
     close(conn->fd);
   free(conn->dead_reason);
   free(conn->protocol_error);
+  free(conn->wbuf);
   free(conn);
 }
 
@@ -338,8 +331,13 @@ h2_stream_send(h2_conn *conn, int32_t stream_id, const uint8_t *data, size_t len
   struct h2_stream *s = stream_find(conn, stream_id);
   if (s == NULL)
     return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_UNAVAILABLE, "stream already closed");
+  /* The queue only grows, and is reused once drained: shrinking and
+   * growing a large block again costs a remap and fresh pages each time. */
+  if (s->out_len + len > s->out_cap) {
+    s->out_cap = s->out_len + len;
+    s->out = xrealloc(s->out, s->out_cap);
+  }
   if (len > 0) {
-    s->out = xrealloc(s->out, s->out_len + len);
     memcpy(s->out + s->out_len, data, len);
     s->out_len += len;
   }
@@ -349,6 +347,13 @@ h2_stream_send(h2_conn *conn, int32_t stream_id, const uint8_t *data, size_t len
     nghttp2_session_resume_data(conn->session, stream_id);
   }
   return 0;
+}
+
+size_t
+h2_stream_unsent(h2_conn *conn, int32_t stream_id)
+{
+  struct h2_stream *s = conn != NULL ? stream_find(conn, stream_id) : NULL;
+  return s != NULL ? s->out_len - s->out_off : 0;
 }
 
 void
@@ -407,11 +412,57 @@ conn_fail_streams(h2_conn *conn)
   }
 }
 
+/* Writes what is gathered; false while the socket takes no more (or the
+ * connection is dead). */
+static bool
+conn_write_pending(h2_conn *conn)
+{
+  while (conn->woff < conn->wlen) {
+    ssize_t n = send(conn->fd, conn->wbuf + conn->woff, conn->wlen - conn->woff, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK)
+        conn_mark_dead(conn, strerror(errno));
+      return false;
+    }
+    conn->woff += (size_t)n;
+  }
+  conn->wlen = conn->woff = 0;
+  return true;
+}
+
+/* Takes frames from nghttp2 until a batch is full or it has none. */
+static int
+conn_gather(h2_conn *conn)
+{
+  while (conn->wlen < H2_SEND_BATCH) {
+    const uint8_t *data;
+    ssize_t n = nghttp2_session_mem_send(conn->session, &data);
+    if (n < 0)
+      return (int)n;
+    if (n == 0)
+      break;
+    if (conn->wlen + (size_t)n > conn->wcap) {
+      conn->wcap = conn->wlen + (size_t)n > H2_SEND_BATCH ? conn->wlen + (size_t)n : H2_SEND_BATCH;
+      conn->wbuf = xrealloc(conn->wbuf, conn->wcap);
+    }
+    memcpy(conn->wbuf + conn->wlen, data, (size_t)n);
+    conn->wlen += (size_t)n;
+  }
+  return 0;
+}
+
 static int
 conn_flush(h2_conn *conn)
 {
-  int rv = nghttp2_session_send(conn->session);
-  if (rv != 0) {
+  int rv = 0;
+  while (!conn->dead && conn_write_pending(conn)) {
+    rv = conn_gather(conn);
+    if (rv != 0 || conn->wlen == 0)
+      break;
+  }
+  if (rv != 0 || conn->dead) {
     if (!conn->dead) {
       char reason[128];
       snprintf(reason, sizeof(reason), "send failed: %s", nghttp2_strerror(rv));
@@ -421,7 +472,8 @@ conn_flush(h2_conn *conn)
   }
   /* nghttp2 ends a session by itself (answer not HTTP/2, GOAWAY with no
    * stream left) without any socket error; nothing can arrive after that. */
-  if (!nghttp2_session_want_read(conn->session) && !nghttp2_session_want_write(conn->session)) {
+  if (!nghttp2_session_want_read(conn->session) && !nghttp2_session_want_write(conn->session) &&
+      conn->wlen == 0) {
     char reason[256];
     if (conn->protocol_error != NULL)
       snprintf(reason, sizeof(reason), "protocol error: %s", conn->protocol_error);
@@ -468,7 +520,7 @@ h2_run(h2_conn *conn, int64_t deadline_ms, bool (*done)(void *ud), void *ud, con
     if (deadline_ms >= 0 && lc_monotonic_ms() >= deadline_ms)
       return H2_RUN_DEADLINE;
     fds[0] = (struct pollfd){.fd = conn->fd, .events = POLLIN};
-    if (nghttp2_session_want_write(conn->session))
+    if (conn->wlen > 0 || nghttp2_session_want_write(conn->session))
       fds[0].events |= POLLOUT;
     size_t n_ext = ext != NULL ? ext->fill(ext->ud, fds + 1, H2_EXT_FDS) : 0;
     int rv = poll(fds, 1 + n_ext, timeout_until(deadline_ms));

@@ -71,6 +71,10 @@ int h2_stream_send(h2_conn *conn, int32_t stream_id, const uint8_t *data, size_t
  * callbacks runs afterwards (on_close included). Safe on a dead connection
  * and on a stream that has already closed. */
 void h2_stream_cancel(h2_conn *conn, int32_t stream_id);
+/* Bytes given with h2_stream_send that nghttp2 has not taken yet: they wait
+ * for the peer's flow-control window. A writer that adds more only when this
+ * is small holds no more than that in memory. 0 for a closed stream. */
+size_t h2_stream_unsent(h2_conn *conn, int32_t stream_id);
 
 /* What ended h2_run. The failures are negative so that `< 0` tests for any. */
 enum h2_run_result {

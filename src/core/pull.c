@@ -13,10 +13,12 @@
 #include "snapshot.h"
 #include "util.h"
 
+/* Blobs fetched at once: what ctr does too. More finish together rather
+ * than one after another, so their unpacks queue up at the end instead of
+ * running while the next layers arrive (4 was slower than 1 to 3 in
+ * bench/pull.sh); each also holds a content writer's buffers. */
+#define PARALLEL_BLOBS 3
 /* containerd's own pull lease lives a day; so does ours when interrupted. */
-/* Layers fetched at once: what ctr does too (3), and a bound on the memory
- * the content writers hold (about 5 MiB each). */
-#define PARALLEL_BLOBS 4
 #define PULL_LEASE_SEC (24 * 3600)
 
 void
@@ -153,8 +155,12 @@ struct stream_sink {
   lc_content_writer *w;
   const struct lc_descriptor *d;
   int64_t last_report;
+  lc_unpacker *u; /* NULL: nothing to unpack */
+  size_t index;   /* of the layer, for u */
 };
 
+/* Each piece that arrives goes on to containerd; between pieces an unpack
+ * that finished meanwhile is committed and the next one started. */
 static int
 to_writer(void *ud, const void *data, size_t len, lc_error **err)
 {
@@ -166,7 +172,7 @@ to_writer(void *ud, const void *data, size_t len, lc_error **err)
     report(s->p, LC_PULL_BLOB_PROGRESS, s->d, off);
     s->last_report = off;
   }
-  return 0;
+  return s->u != NULL ? lc_unpacker_step(s->u, err) : 0;
 }
 
 /* Opens the blob's ingest; 1 when the store holds it already (then it is
@@ -187,44 +193,63 @@ open_blob(struct pull *p, const struct lc_descriptor *d, lc_content_writer **w, 
   return rv;
 }
 
+/* The blob is in the store: its layer may be unpacked now. */
 static int
-commit_blob(struct pull *p, struct stream_sink *s, lc_error **err)
+blob_stored(struct stream_sink *s, lc_error **err)
 {
-  size_t n_labels;
-  cleanup_free lc_label *labels = blob_labels(p, NULL, 0, &n_labels);
-  if (lc_content_writer_commit(s->w, labels, n_labels, err) < 0)
-    return -1;
-  report(p, LC_PULL_BLOB_DONE, s->d, s->d->size);
-  return 0;
+  if (s->u == NULL)
+    return 0;
+  lc_unpacker_stored(s->u, s->index);
+  return lc_unpacker_step(s->u, err);
 }
 
-/* Up to PARALLEL_BLOBS layers at once, each streamed from the registry into
- * its own Content.Write; those the store holds whole are only labelled. */
+/* The ingest is opened only when its transfer begins, so that no more
+ * writers are open (and their buffers held) than transfers run. */
 static int
-stream_blobs(struct pull *p, const struct lc_descriptor *layers, size_t n, lc_error **err)
+start_blob(void *ud, lc_error **err)
 {
-  struct stream_sink sinks[PARALLEL_BLOBS] = {0};
-  struct lc_blob_job jobs[PARALLEL_BLOBS] = {0};
-  size_t n_jobs = 0;
-  int rv = 0;
-  for (size_t i = 0; i < n && rv == 0; i++) {
-    lc_content_writer *w = NULL;
-    int opened = open_blob(p, &layers[i], &w, err);
-    if (opened < 0)
-      rv = -1;
-    if (opened != 0)
-      continue;
-    sinks[n_jobs] = (struct stream_sink){p, w, &layers[i], 0};
-    jobs[n_jobs] = (struct lc_blob_job){&layers[i], to_writer, &sinks[n_jobs], NULL};
-    n_jobs++;
+  struct stream_sink *s = ud;
+  int rv = open_blob(s->p, s->d, &s->w, err);
+  if (rv == 1)
+    return blob_stored(s, err) < 0 ? -1 : 1;
+  return rv;
+}
+
+/* Committed the moment its last byte is in, not after the others. */
+static int
+commit_blob(void *ud, lc_error **err)
+{
+  struct stream_sink *s = ud;
+  size_t n_labels;
+  cleanup_free lc_label *labels = blob_labels(s->p, NULL, 0, &n_labels);
+  int rv = lc_content_writer_commit(s->w, labels, n_labels, err);
+  lc_content_writer_free(steal_pointer(&s->w));
+  if (rv < 0)
+    return -1;
+  report(s->p, LC_PULL_BLOB_DONE, s->d, s->d->size);
+  return blob_stored(s, err);
+}
+
+/* Up to PARALLEL_BLOBS blobs at once, a new one started as each ends, each
+ * streamed from the registry into its own Content.Write; those the store
+ * holds whole are only labelled. Layers go to u as they are committed. */
+static int
+stream_blobs(struct pull *p, const struct lc_descriptor *blobs, size_t n, lc_unpacker *u,
+             lc_error **err)
+{
+  cleanup_free struct stream_sink *sinks = xcalloc(n ? n : 1, sizeof(*sinks));
+  cleanup_free struct lc_blob_job *jobs = xcalloc(n ? n : 1, sizeof(*jobs));
+  for (size_t i = 0; i < n; i++) {
+    sinks[i] = (struct stream_sink){.p = p, .d = &blobs[i], .u = u, .index = i};
+    jobs[i] = (struct lc_blob_job){.desc = &blobs[i],
+                                   .sink = to_writer,
+                                   .ud = &sinks[i],
+                                   .start = start_blob,
+                                   .done = commit_blob};
   }
-  if (rv == 0 && n_jobs > 0)
-    rv = lc_registry_get_blobs(p->reg, jobs, n_jobs, PARALLEL_BLOBS, err);
-  for (size_t i = 0; i < n_jobs; i++) {
-    if (rv == 0)
-      rv = commit_blob(p, &sinks[i], err);
-    lc_content_writer_free(sinks[i].w);
-  }
+  int rv = lc_registry_get_blobs(p->reg, jobs, n, PARALLEL_BLOBS, err);
+  for (size_t i = 0; i < n; i++)
+    lc_content_writer_free(sinks[i].w); /* aborts what a failure left open */
   return rv;
 }
 
@@ -344,7 +369,7 @@ resolve(struct pull *p, struct chosen *ch, lc_error **err)
 
 /* Children before parents, as the labels of each parent name its children. */
 static int
-store_all(struct pull *p, struct chosen *ch, lc_error **err)
+store_all(struct pull *p, struct chosen *ch, lc_unpacker *u, lc_error **err)
 {
   bool indexed = ch->root_doc.kind == LC_DOC_INDEX;
   const struct lc_image_doc *m = indexed ? &ch->manifest_doc : &ch->root_doc;
@@ -352,11 +377,8 @@ store_all(struct pull *p, struct chosen *ch, lc_error **err)
    * in the layers and is not fetched again */
   if (store_document(p, &m->config, ch->config_data, ch->config_len, NULL, err) < 0)
     return -1;
-  for (size_t i = 0; i < m->n_layers; i += PARALLEL_BLOBS) {
-    size_t n = m->n_layers - i < PARALLEL_BLOBS ? m->n_layers - i : PARALLEL_BLOBS;
-    if (stream_blobs(p, m->layers + i, n, err) < 0)
-      return -1;
-  }
+  if (stream_blobs(p, m->layers, m->n_layers, u, err) < 0)
+    return -1;
   if (indexed && store_document(p, &ch->manifest, ch->manifest_data, ch->manifest_len, m, err) < 0)
     return -1;
   return store_document(p, &ch->root, ch->root_data, ch->root_len, &ch->root_doc, err);
@@ -372,7 +394,7 @@ pull_checkpoint(struct pull *p, struct chosen *ch, struct lc_pull_result *out, l
   for (size_t i = 0; i < idx->n_manifests; i++) {
     const struct lc_descriptor *d = &idx->manifests[i].desc;
     if (!lc_media_type_is_manifest(d->media_type) && !lc_media_type_is_index(d->media_type) &&
-        stream_blobs(p, d, 1, err) < 0)
+        stream_blobs(p, d, 1, NULL, err) < 0)
       return -1;
   }
   if (store_document(p, &ch->root, ch->root_data, ch->root_len, idx, err) < 0)
@@ -387,6 +409,38 @@ pull_checkpoint(struct pull *p, struct chosen *ch, struct lc_pull_result *out, l
   return 0;
 }
 
+/* The blobs stored and, unless --no-unpack, the layers unpacked as they
+ * arrive; the image is named only once all of that is done. */
+static int
+pull_image(struct pull *p, struct chosen *ch, struct lc_pull_result *out, lc_error **err)
+{
+  const struct lc_image_doc *m =
+      ch->root_doc.kind == LC_DOC_INDEX ? &ch->manifest_doc : &ch->root_doc;
+  const char *sn = p->o->snapshotter ? p->o->snapshotter : LC_DEFAULT_SNAPSHOTTER;
+  lc_unpacker *u = NULL;
+  if (!p->o->no_unpack &&
+      lc_unpacker_new(p->c, m, &ch->config, sn, p->o->progress, p->o->progress_ud, &u, err) < 0)
+    return -1;
+  int rv = -1;
+  if (store_all(p, ch, u, err) < 0)
+    goto done;
+  /* Ctrl-C after the last byte arrived still stops before anything is
+   * named; the finished blobs stay for the next pull. */
+  if (interrupted(p, err) || (u != NULL && lc_unpacker_finish(u, err) < 0) || interrupted(p, err))
+    goto done;
+  struct lc_image img = {.name = p->ref.name, .target = ch->root};
+  if (lc_image_put(p->c, &img, err) < 0)
+    goto done;
+  out->name = xstrdup(p->ref.name);
+  lc_descriptor_copy(&out->target, &ch->root);
+  out->platform = lc_platform_format(&ch->config.platform);
+  out->unpacked = !p->o->no_unpack;
+  rv = 0;
+done:
+  lc_unpacker_free(u);
+  return rv;
+}
+
 static int
 pull_under_lease(struct pull *p, struct lc_pull_result *out, lc_error **err)
 {
@@ -399,31 +453,10 @@ pull_under_lease(struct pull *p, struct lc_pull_result *out, lc_error **err)
     lc_platform_host(&ch.want);
   }
   int kind = resolve(p, &ch, err);
-  if (kind == 1) {
+  if (kind == 1)
     rv = pull_checkpoint(p, &ch, out, err);
-    goto done;
-  }
-  if (kind < 0 || store_all(p, &ch, err) < 0)
-    goto done;
-  const struct lc_image_doc *m = ch.root_doc.kind == LC_DOC_INDEX ? &ch.manifest_doc : &ch.root_doc;
-  const char *sn = p->o->snapshotter ? p->o->snapshotter : LC_DEFAULT_SNAPSHOTTER;
-  /* Ctrl-C after the last byte arrived still stops before anything is
-   * named; the finished blobs stay for the next pull. */
-  if (interrupted(p, err))
-    goto done;
-  if (!p->o->no_unpack &&
-      lc_unpack(p->c, m, &ch.config, sn, p->o->progress, p->o->progress_ud, err) < 0)
-    goto done;
-  if (interrupted(p, err))
-    goto done;
-  struct lc_image img = {.name = p->ref.name, .target = ch.root};
-  if (lc_image_put(p->c, &img, err) < 0)
-    goto done;
-  out->name = xstrdup(p->ref.name);
-  lc_descriptor_copy(&out->target, &ch.root);
-  out->platform = lc_platform_format(&ch.config.platform);
-  out->unpacked = !p->o->no_unpack;
-  rv = 0;
+  else if (kind == 0)
+    rv = pull_image(p, &ch, out, err);
 done:
   chosen_clear(&ch);
   return rv;

@@ -54,6 +54,21 @@ int lc_unpack(lc_client *c, const struct lc_image_doc *manifest, const struct lc
               const char *snapshotter, lc_pull_progress_fn progress, void *progress_ud,
               lc_error **err);
 
+/* lc_unpack in steps, for a pull that unpacks while it fetches: say which
+ * layers are in the store as they arrive, step whenever convenient (it
+ * never waits for containerd's apply: it starts the next one or commits a
+ * finished one), and finish to wait for the rest. manifest and cfg must
+ * outlive it; free gives up what is still running. */
+typedef struct lc_unpacker lc_unpacker;
+int lc_unpacker_new(lc_client *c, const struct lc_image_doc *manifest,
+                    const struct lc_image_config *cfg, const char *snapshotter,
+                    lc_pull_progress_fn progress, void *progress_ud, lc_unpacker **out,
+                    lc_error **err);
+void lc_unpacker_stored(lc_unpacker *u, size_t layer);
+int lc_unpacker_step(lc_unpacker *u, lc_error **err);
+int lc_unpacker_finish(lc_unpacker *u, lc_error **err);
+void lc_unpacker_free(lc_unpacker *u);
+
 /* The lease a pull of name works under: the same for every pull of that
  * name in a namespace, so an interrupted pull's lease is taken over and
  * ended by the next one. */

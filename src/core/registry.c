@@ -931,6 +931,8 @@ transfer_finish(lc_registry *r, struct transfer *t, CURLcode rc)
     cleanup_free char *what = xasprintf("blob %s", job->desc->digest);
     status_error(r, status, what, &t->x, &job->err);
   }
+  if (job->err == NULL && job->done != NULL)
+    job->done(job->ud, &job->err);
 }
 
 /* Takes the finished transfers off the multi handle (their slots in all
@@ -955,6 +957,26 @@ reap_transfers(lc_registry *r, CURLM *multi, struct transfer **all, size_t *acti
   return ok;
 }
 
+/* Starts jobs until max_parallel run or none is left; a job whose start
+ * says there is nothing to fetch is passed over. False once one failed. */
+static bool
+start_transfers(lc_registry *r, CURLM *multi, struct lc_blob_job *jobs, size_t n,
+                struct transfer **all, size_t *next, size_t *active, size_t max_parallel)
+{
+  for (; *active < max_parallel && *next < n; (*next)++) {
+    struct lc_blob_job *job = &jobs[*next];
+    int skip = job->start != NULL ? job->start(job->ud, &job->err) : 0;
+    if (skip < 0)
+      return false;
+    if (skip > 0)
+      continue;
+    all[*next] = transfer_start(r, multi, job);
+    all[*next]->job_base = jobs;
+    (*active)++;
+  }
+  return true;
+}
+
 int
 lc_registry_get_blobs(lc_registry *r, struct lc_blob_job *jobs, size_t n, size_t max_parallel,
                       lc_error **err)
@@ -965,19 +987,21 @@ lc_registry_get_blobs(lc_registry *r, struct lc_blob_job *jobs, size_t n, size_t
   cleanup_free struct transfer **all = xcalloc(n ? n : 1, sizeof(*all));
   size_t next = 0, active = 0;
   bool ok = true;
-  while (ok && (next < n || active > 0)) {
-    for (; active < max_parallel && next < n; next++, active++) {
-      all[next] = transfer_start(r, multi, &jobs[next]);
-      all[next]->job_base = jobs;
-    }
+  /* After a failure nothing new starts, but the transfers running finish:
+   * what arrives whole is kept (done) for the next attempt. Ctrl-C ends
+   * them at once (on_body). */
+  while ((ok && next < n) || active > 0) {
+    if (ok)
+      ok = start_transfers(r, multi, jobs, n, all, &next, &active, max_parallel);
     int running = 0;
     curl_multi_perform(multi, &running);
-    ok = reap_transfers(r, multi, all, &active);
-    if (ok && active > 0)
+    ok = reap_transfers(r, multi, all, &active) && ok;
+    if (!ok && r->opts->cancelled != NULL && r->opts->cancelled(r->opts->cancel_ud))
+      break;
+    if (active > 0)
       curl_multi_poll(multi, NULL, 0, 1000, NULL);
   }
-  /* After a failure the others are ended: the pull fails anyway. */
-  for (size_t i = 0; i < next; i++)
+  for (size_t i = 0; i < next && i < n; i++) /* left by Ctrl-C */
     if (all[i] != NULL)
       transfer_free(multi, all[i]);
   curl_multi_cleanup(multi);

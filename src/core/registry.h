@@ -87,13 +87,19 @@ int lc_registry_put_manifest(lc_registry *r, const char *object, const struct lc
 
 /* Several blobs at once (HTTP/2 streams on one connection where the
  * registry speaks it, else up to max_parallel connections), each to its
- * own sink. The first failure ends the others; it is returned, and each
- * job's own outcome is in its err. */
+ * own sink, a new one started as each ends. start (optional) runs just
+ * before a job's transfer begins: 1 skips the job (nothing to fetch), -1
+ * fails it. done (optional) runs as soon as its transfer has ended well,
+ * before any later job starts. After the first failure no job starts, and
+ * those running finish (so that what arrived whole is kept); the first
+ * failure is returned, and each job's own outcome is in its err. */
 struct lc_blob_job {
   const struct lc_descriptor *desc;
   lc_blob_sink sink;
   void *ud;
   lc_error *err;
+  int (*start)(void *ud, lc_error **err);
+  int (*done)(void *ud, lc_error **err);
 };
 int lc_registry_get_blobs(lc_registry *r, struct lc_blob_job *jobs, size_t n, size_t max_parallel,
                           lc_error **err);

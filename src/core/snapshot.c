@@ -177,10 +177,13 @@ lc_mounts_to_pb(const struct lc_mount *m, size_t n, Lcpb__Mount *storage)
   return ptrs;
 }
 
-int
-lc_diff_apply(lc_client *c, const struct lc_descriptor *layer, const struct lc_mount *mounts,
-              size_t n_mounts, char **diff_id, lc_error **err)
+grpc_call *
+lc_diff_apply_start(lc_client *c, const struct lc_descriptor *layer, const struct lc_mount *mounts,
+                    size_t n_mounts, lc_error **err)
 {
+  grpc_channel *ch = lc_client_channel(c, err);
+  if (ch == NULL)
+    return NULL;
   Lcpb__Descriptor desc = LCPB__DESCRIPTOR__INIT;
   desc.media_type = layer->media_type;
   desc.digest = layer->digest;
@@ -191,17 +194,45 @@ lc_diff_apply(lc_client *c, const struct lc_descriptor *layer, const struct lc_m
   req.diff = &desc;
   req.n_mounts = n_mounts;
   req.mounts = pm;
-  struct lc_unary op =
-      LC_UNARY(LC_SVC_DIFF "Apply", &req.base, &lcpb__apply_diff_response__descriptor);
-  op.no_deadline = true; /* a large layer takes as long as it takes */
-  if (lc_unary_batch(c, &op, 1, err) < 0)
+  size_t len;
+  cleanup_free uint8_t *buf = lc_pack(&req.base, &len);
+  /* no deadline: a large layer takes as long as it takes */
+  return grpc_call_start(ch, LC_SVC_DIFF "Apply", 0, buf, len, false, NULL, NULL, err);
+}
+
+int
+lc_diff_apply_end(grpc_call *call, char **diff_id, lc_error **err)
+{
+  if (grpc_call_result(call, err) < 0) {
+    grpc_call_free(call);
     return -1;
-  if (op.err != NULL)
-    return lc_error_pass(err, op.err);
-  const Lcpb__ApplyDiffResponse *r = (Lcpb__ApplyDiffResponse *)op.resp;
+  }
+  cleanup_free uint8_t *resp = NULL;
+  size_t len = 0;
+  grpc_call_take_response(call, &resp, &len);
+  grpc_call_free(call);
+  Lcpb__ApplyDiffResponse *r = lcpb__apply_diff_response__unpack(NULL, len, resp);
+  if (r == NULL)
+    return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_INTERNAL,
+                        "protocol error: cannot decode a Diff.Apply answer");
   *diff_id = xstrdup(r->applied && r->applied->digest ? r->applied->digest : "");
-  protobuf_c_message_free_unpacked(op.resp, NULL);
+  lcpb__apply_diff_response__free_unpacked(r, NULL);
   return 0;
+}
+
+int
+lc_diff_apply(lc_client *c, const struct lc_descriptor *layer, const struct lc_mount *mounts,
+              size_t n_mounts, char **diff_id, lc_error **err)
+{
+  grpc_call *call = lc_diff_apply_start(c, layer, mounts, n_mounts, err);
+  if (call == NULL)
+    return -1;
+  grpc_channel *ch = lc_client_channel(c, err);
+  if (ch == NULL || grpc_wait(ch, &call, 1, NULL, NULL, NULL, err) < 0) {
+    grpc_call_free(call);
+    return -1;
+  }
+  return lc_diff_apply_end(call, diff_id, err);
 }
 
 int

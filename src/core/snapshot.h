@@ -62,6 +62,12 @@ int lc_snapshot_stat(lc_client *c, const char *snapshotter, const char *key,
  * digest of the uncompressed tar. */
 int lc_diff_apply(lc_client *c, const struct lc_descriptor *layer, const struct lc_mount *mounts,
                   size_t n_mounts, char **diff_id, lc_error **err);
+/* The same in two halves, for an unpack that goes on while other calls use
+ * the connection: the call runs while anything waits on the connection;
+ * once grpc_call_done, _end takes its answer and frees it. */
+grpc_call *lc_diff_apply_start(lc_client *c, const struct lc_descriptor *layer,
+                               const struct lc_mount *mounts, size_t n_mounts, lc_error **err);
+int lc_diff_apply_end(grpc_call *call, char **diff_id, lc_error **err);
 
 /* Diff.Diff: the changes from left to right as a layer of media_type
  * (gzip for application/vnd.oci.image.layer.v1.tar+gzip) written into the

@@ -236,6 +236,69 @@ slow_pull_started() {
   [ -z "$(ctr_ images ls -q)" ]
 }
 
+# small_first_image TAG: busybox with its layers the other way round (the
+# 370-byte layer first, the 1 MiB busybox layer last), pushed to the plain
+# registry as lcctl/busybox:TAG; prints the first layer's chain ID (its diff
+# ID) and the last layer's digest.
+small_first_image() {
+  local m cfg dir=$BATS_TEST_TMPDIR/small-first digest size
+  mkdir -p "$dir"
+  m=$LCCTL_TEST_IMAGES/busybox/blobs/sha256/$(image_digest busybox | cut -c8-)
+  cfg=$LCCTL_TEST_IMAGES/busybox/blobs/sha256/$(jq -r '.config.digest[7:]' "$m")
+  jq -c '.rootfs.diff_ids |= reverse' "$cfg" >"$dir/config.json"
+  digest=$(registry_push_blob plain lcctl/busybox "$dir/config.json") || return 1
+  size=$(stat -c %s "$dir/config.json")
+  jq -c --arg d "$digest" --argjson s "$size" '.layers |= reverse | .config.digest = $d | .config.size = $s' \
+    "$m" >"$dir/manifest.json"
+  registry_push_manifest plain lcctl/busybox "$1" "$dir/manifest.json" >/dev/null || return 1
+  jq -r '.rootfs.diff_ids[0]' "$dir/config.json"
+  jq -r '.layers[-1].digest' "$dir/manifest.json"
+}
+
+snapshot_committed() {
+  ctr_ snapshots ls | awk -v k="$1" '$1 == k && $NF == "Committed" { f = 1 } END { exit !f }'
+}
+
+@test "a layer is unpacked while later layers still download; the pull completes" {
+  local first last pid rc=0
+  read -r first last < <(small_first_image "small-first-$NS" | paste - -)
+  [ -n "$last" ]
+  start_slow_proxy 131072 # the 1 MiB layer takes about 8 s
+  "$LCCTL" --address "$LCCTL_TEST_SOCK" -n "$NS" pull --plain-http "$SLOW/lcctl/busybox:small-first-$NS" \
+    >"$BATS_TEST_TMPDIR/out" 2>&1 &
+  pid=$!
+  wait_for -t 30 snapshot_committed "$first"
+  # the first layer's snapshot is there while the last layer is not yet
+  # in the content store (committed content is listed by `content ls`)
+  run ctr_ content ls -q
+  [[ $output != *"$last"* ]]
+  kill -0 "$pid"
+  wait "$pid" || rc=$?
+  cat "$BATS_TEST_TMPDIR/out"
+  [ "$rc" -eq 0 ]
+  [ "$(ctr_ snapshots ls | awk '$NF == "Committed"' | wc -l)" -eq 2 ]
+  run ctr_ content ls -q
+  [[ $output == *"$last"* ]]
+  [ -z "$(ctr_ snapshots ls | awk '$NF == "Active"')" ]
+}
+
+@test "a failed pull leaves no working snapshot: the last layer tampered while the first is unpacked" {
+  local first last
+  read -r first last < <(small_first_image "small-first-$NS" | paste - -)
+  [ -n "$last" ]
+  registry_tamper_blob plain lcctl/busybox "$last"
+  run lcctl pull --plain-http "$LCCTL_REGISTRY/lcctl/busybox:small-first-$NS"
+  registry_restore_blobs plain
+  [ "$status" -eq 1 ]
+  [ "${#lines[@]}" -eq 1 ]
+  [[ $output == *"blob $last"* ]]
+  [ -z "$(ctr_ images ls -q)" ]
+  [ -z "$(ctr_ snapshots ls | awk '$NF == "Active"')" ]
+  run lcctl pull --plain-http "$LCCTL_REGISTRY/lcctl/busybox:small-first-$NS"
+  [ "$status" -eq 0 ]
+  [ "$(ctr_ snapshots ls | awk '$NF == "Committed"' | wc -l)" -eq 2 ]
+}
+
 @test "a manifest over the size limit is refused" {
   BIG_MANIFEST=5000000 start_slow_proxy
   run lcctl pull --plain-http "$SLOW/lcctl/busybox:latest"

@@ -1196,6 +1196,56 @@ test_client_streaming(void **state)
   free(want.p);
 }
 
+static bool
+call_drained(void *ud)
+{
+  return grpc_call_unsent(ud) == 0;
+}
+
+/* What a content writer paces itself by: a message larger than the peer's
+ * 64 KiB window stays queued (unsent) until the connection runs and the
+ * peer's WINDOW_UPDATEs let it go; then the queue is empty and the stream,
+ * given more, sends every byte in order through the batched socket writes. */
+static void
+test_unsent_drains_with_window(void **state)
+{
+  struct fixture *f = *state;
+  size_t ok_len, size = 512 * 1024;
+  const uint8_t *ok = framed(f, &ok_len, "ok", 2);
+  peer_reply r = {.mode = PEER_ANSWER, .body = ok, .body_len = ok_len};
+  start_peer(f, &(peer_config){.replies = &r, .n_replies = 1});
+  uint8_t *a = own(f, pattern(size, 31));
+  uint8_t *b = own(f, pattern(size, 32));
+
+  lc_error *err = NULL;
+  grpc_call *call =
+      grpc_call_start(&f->ch, "/test.v1.Content/Write", 20000, a, size, true, NULL, NULL, &err);
+  assert_non_null(call);
+  expect_no_error(err);
+  assert_int_equal(grpc_call_unsent(call), size + 5); /* nothing has run yet */
+  assert_int_equal(
+      grpc_wait_until(&f->ch, &call, 1, NULL, call_drained, call, lc_monotonic_ms() + 20000, &err),
+      0);
+  expect_no_error(err);
+  assert_int_equal(grpc_call_unsent(call), 0);
+  assert_int_equal(grpc_call_send(call, b, size, true, &err), 0);
+  assert_true(grpc_call_unsent(call) > 0);
+  assert_int_equal(finish(f, call, &err), 0);
+  expect_no_error(err);
+
+  struct body want = {0};
+  body_add(&want, a, size);
+  body_add(&want, b, size);
+  size_t got_len;
+  bool complete;
+  uint8_t *got = peer_request_body(f->peer, 0, &got_len, &complete);
+  assert_true(complete);
+  assert_int_equal(got_len, want.len);
+  assert_memory_equal(got, want.p, want.len);
+  free(got);
+  free(want.p);
+}
+
 /* A daemon that takes the request and never answers (hung shim, stuck lock)
  * must not hang lcctl: the call ends with DEADLINE_EXCEEDED, exit code 3, not
  * before its deadline and well within a generous bound. The stream is reset
@@ -2185,6 +2235,7 @@ main(void)
       E2E(test_stream_consumer_stops),
       E2E(test_stream_consumer_stops_quiet_server),
       E2E(test_client_streaming),
+      E2E(test_unsent_drains_with_window),
       E2E(test_deadline_silent_server),
       E2E(test_close_mid_answer),
       E2E(test_close_mid_stream_without_deadline),
