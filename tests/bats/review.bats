@@ -86,7 +86,11 @@ import_busybox() {
   import_busybox review/safe
   local evil
   evil=$(printf 'evil\033[31mRED\342\200\256X')
-  ctr_ images tag docker.io/review/safe:latest "$evil"
+  # containerd 2.x's ctr parses the new name as a reference and refuses it;
+  # a daemon whose own client cannot store such a name has nothing to show.
+  if ! ctr_ images tag docker.io/review/safe:latest "$evil" 2>/dev/null; then
+    skip "this ctr refuses a name that is not a reference"
+  fi
   run -0 lcctl images -q
   [[ $output == *$'docker.io/review/safe:latest\nevil?[31mRED?X'* ]]
   [[ $output != *$'\033'* ]]
