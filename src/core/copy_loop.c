@@ -232,7 +232,7 @@ take_output(struct lc_copy *cp, bool err_stream, const uint8_t *buf, size_t n)
 {
   struct out_stream o = stream_of(cp, err_stream);
   cp->last_output_ms = lc_monotonic_ms();
-  if (o.fd < 0 || *o.errno_slot != 0)
+  if (o.fd < 0 || *o.errno_slot != 0 || cp->discard)
     return;
   if (o.pend->buf == NULL)
     o.pend->buf = xmalloc(COPY_CHUNK);
@@ -463,8 +463,11 @@ lc_copy_drain(struct lc_copy *cp, int idle_ms, int max_ms)
     if (cp->log_fd >= 0)
       pump_log(cp);
     if (output_pending(cp) && cp->interrupted) {
+      /* Dropped, and what follows too; but the FIFOs are still read to
+       * their end: containerd 2.x's shim blocks on a full one, and the
+       * task's delete with it. */
       cp->out_pend.len = cp->out_pend.off = cp->err_pend.len = cp->err_pend.off = 0;
-      return;
+      cp->discard = true;
     }
     if (!output_pending(cp) && !lc_copy_output_open(cp))
       return;

@@ -53,6 +53,7 @@ struct lc_copy {
   struct lc_copy_pending out_pend, err_pend;
   bool out_blocking, err_blocking; /* O_NONBLOCK not set: write at most PIPE_BUF */
   bool interrupted;                /* SIGINT, SIGTERM or SIGHUP came: the drain stops waiting */
+  bool discard;                    /* the drain was interrupted: output is read and dropped */
   uint8_t *in_buf;
   size_t in_len, in_off;
   struct lc_copy_actions actions;
@@ -86,7 +87,8 @@ void lc_copy_poll(struct lc_copy *cp, int timeout_ms);
  * max_ms passed (a child of the process may keep a FIFO open). Time spent
  * waiting for a slow reader of ours to take bytes already read does not
  * count: those bytes are delivered, unless the reader goes away or lcctl is
- * interrupted (SIGINT, SIGTERM, SIGHUP), which drops them at once. */
+ * interrupted (SIGINT, SIGTERM, SIGHUP), which drops them and what follows
+ * (the FIFOs are still read to their end). */
 void lc_copy_drain(struct lc_copy *cp, int idle_ms, int max_ms);
 void lc_copy_clear(struct lc_copy *cp);
 

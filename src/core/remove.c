@@ -216,6 +216,16 @@ step_words(enum del_state s)
   }
 }
 
+/* No answer in time: our deadline, a lost connection, or containerd's own
+ * deadline on its call to a shim that does not answer (it passes the
+ * context's words on, as Unknown). */
+static bool
+is_no_answer(const lc_error *e)
+{
+  return e->cls == LC_ERR_TRANSPORT ||
+         (e->cls == LC_ERR_DAEMON && strstr(e->message, "context deadline exceeded") != NULL);
+}
+
 /* The job stops here with this error. A call that got no answer (a daemon
  * or shim that does not answer, a lost connection) says at which step and
  * that nothing after it was done: the container and its task are left, for
@@ -224,7 +234,7 @@ static enum del_state
 fail(struct del_job *j, lc_error *e)
 {
   const char *step = step_words(j->state);
-  if (step != NULL && e->cls == LC_ERR_TRANSPORT) {
+  if (step != NULL && is_no_answer(e)) {
     char *msg = xasprintf("%s: %s; the container and its task are left", step, e->message);
     free(e->message);
     e->message = msg;
