@@ -7,6 +7,7 @@
 
 #include "cmd.h"
 #include "image_cmd.h"
+#include "content.h"
 #include "image_view.h"
 #include "snapshot.h"
 #include "util.h"
@@ -60,13 +61,63 @@ struct image_row {
   bool unpacked;
 };
 
+/* An index with no platform's image manifest in it (a checkpoint: CRIU's
+ * dump, the spec, the rw layer, its image's manifest) has no view: its own
+ * entries give the size (the index and every entry) and the platforms. */
+static bool
+index_summary(lc_client *c, struct image_row *r)
+{
+  cleanup_free uint8_t *data = NULL;
+  size_t len = 0;
+  struct lc_image_doc doc = {0};
+  lc_error *e = NULL;
+  const struct lc_descriptor *t = &r->image.target;
+  if (!lc_media_type_is_index(t->media_type) ||
+      lc_content_read(c, t->digest, LC_MAX_MANIFEST, &data, &len, &e) < 0 ||
+      lc_image_doc_parse((const char *)data, len, t->media_type, &doc, &e) < 0) {
+    lc_error_free(e);
+    return false;
+  }
+  /* A platform's manifest listed means an image whose manifest is not
+   * here: that stays '-'. (A checkpoint lists its image's without one.) */
+  for (size_t i = 0; i < doc.n_manifests; i++) {
+    const char *mt = doc.manifests[i].desc.media_type;
+    if (doc.manifests[i].has_platform &&
+        (lc_media_type_is_manifest(mt) || lc_media_type_is_index(mt))) {
+      lc_image_doc_clear(&doc);
+      return false;
+    }
+  }
+  lc_image_view_clear(&r->view);
+  r->view.size = t->size;
+  for (size_t i = 0; i < doc.n_manifests; i++) {
+    const struct lc_index_entry *m = &doc.manifests[i];
+    cleanup_free char *p = m->has_platform ? lc_platform_format(&m->platform) : NULL;
+    bool seen = p == NULL;
+    for (size_t j = 0; !seen && j < r->view.n_platforms; j++)
+      seen = strcmp(r->view.platforms[j], p) == 0;
+    if (!seen) {
+      r->view.platforms = xrealloc(r->view.platforms, (r->view.n_platforms + 1) * sizeof(char *));
+      r->view.platforms[r->view.n_platforms++] = steal_pointer(&p);
+    }
+    r->view.size += m->desc.size;
+  }
+  lc_image_doc_clear(&doc);
+  return true;
+}
+
 static void
 row_fill(lc_client *c, struct image_row *r)
 {
   lc_error *e = NULL;
   r->have_view = lc_image_view_of(c, &r->image, NULL, &r->view, &e) == 0;
+  bool no_manifest = !r->have_view && e != NULL && e->code == LC_GRPC_NOT_FOUND;
   lc_error_free(e);
   e = NULL;
+  if (no_manifest && index_summary(c, r)) {
+    r->have_view = true;
+    return; /* nothing in it to unpack */
+  }
   r->unpacked =
       r->have_view && lc_image_view_unpacked(c, &r->view, LC_DEFAULT_SNAPSHOTTER, &e) == 1;
   lc_error_free(e);
@@ -120,7 +171,9 @@ print_rows(struct lc_ctx *ctx, const struct images_args *a, struct image_row *ro
       continue;
     }
     if (ctx->quiet) {
-      printf("%s\n", r->image.name);
+      /* the name comes from the store, where ctr may have put anything */
+      lc_text_put(stdout, r->image.name, false);
+      putchar('\n');
       continue;
     }
     char size[32] = "-", digest[80];

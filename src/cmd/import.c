@@ -79,6 +79,12 @@ cmd_import(struct lc_ctx *ctx, int argc, char **argv)
   if (cmd_parse(ctx, &import_argp, argc, argv, &a) != 0)
     return 2;
   lc_error *err = NULL;
+  /* What docker load says too: a terminal would wait for a tar typed in. */
+  if (strcmp(a.file, "-") == 0 && isatty(STDIN_FILENO)) {
+    lc_error_set(&err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
+                 "standard input is a terminal: pipe an archive in, or give FILE");
+    return ctx_report(ctx, a.file, err);
+  }
   cleanup_close int fd =
       strcmp(a.file, "-") == 0 ? dup(STDIN_FILENO) : open(a.file, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -97,6 +103,15 @@ cmd_import(struct lc_ctx *ctx, int argc, char **argv)
   lc_client *c = ctx_client(ctx, &err);
   int rv = c != NULL ? lc_import(c, fd, &o, &r, &err) : -1;
   image_progress_free(prog, rv == 0);
+  if (rv < 0 && registry_interrupted()) {
+    /* Not image_report's words: an import keeps nothing for a next one (its
+     * lease ends here, and containerd collects what no image holds). */
+    lc_error_free(err);
+    err = NULL;
+    lc_error_set(&err, LC_ERR_LOCAL, LC_GRPC_CANCELLED, "interrupted");
+    ctx_report(ctx, a.file, err);
+    return 130;
+  }
   if (rv < 0)
     return image_report(ctx, a.file, err);
   for (size_t i = 0; i < r.n_images; i++)

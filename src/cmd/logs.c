@@ -259,7 +259,7 @@ print_log(struct lc_ctx *ctx, lc_client *c, const struct logs_args *a, const cha
           lc_error **err)
 {
   struct lc_log log;
-  struct lc_log_pos pos;
+  struct lc_log_pos pos = {0};
   struct sink_state s = {.ctx = ctx, .id = a->id, .timestamps = a->timestamps};
   lc_log_sink sink = ctx->format == LC_FORMAT_JSON ? json_sink : text_sink;
   if (lc_log_open(path, &log, err) < 0)
@@ -278,6 +278,7 @@ print_log(struct lc_ctx *ctx, lc_client *c, const struct logs_args *a, const cha
   if (rv == 0 && s.len > 0)
     json_flush_line(&s);
   free(s.line);
+  lc_log_pos_clear(&pos);
   lc_log_close(&log);
   return rv;
 }
@@ -314,6 +315,18 @@ cmd_logger_main(int argc, char **argv)
   return 1;
 }
 
+/* Whether path is where lcctl puts the log it owns, .../NS/ID.log. The
+ * labels are anyone's to set (ctr, or --label): a record that says some
+ * other file is its log must not make delete remove that file. */
+static bool
+is_owned_log_path(const char *path, const char *ns, const char *id)
+{
+  cleanup_free char *tail = xasprintf("/%s/%s.log", ns, id);
+  size_t len = strlen(path), tail_len = strlen(tail);
+  return path[0] == '/' && len > tail_len && strcmp(path + len - tail_len, tail) == 0 &&
+         strstr(path, "/../") == NULL && strstr(path, "/./") == NULL;
+}
+
 char **
 cmd_logs_owned(lc_client *c, char *const *ids, size_t n)
 {
@@ -324,8 +337,10 @@ cmd_logs_owned(lc_client *c, char *const *ids, size_t n)
     for (size_t i = 0; i < n; i++) {
       for (size_t j = 0; errs[i] == NULL && j < s[i].container.n_labels; j++)
         if (strcmp(s[i].container.labels[j].key, LC_LOG_OWNED_LABEL) == 0 &&
-            strcmp(s[i].container.labels[j].value, "true") == 0)
+            strcmp(s[i].container.labels[j].value, "true") == 0 && paths[i] == NULL)
           paths[i] = log_path_of(&s[i]);
+      if (paths[i] != NULL && !is_owned_log_path(paths[i], lc_client_namespace(c), ids[i]))
+        free(steal_pointer(&paths[i]));
       lc_error_free(errs[i]);
       lc_status_info_clear(&s[i]); /* zeroed where the lookup failed */
     }

@@ -62,7 +62,8 @@ print_removed(struct lc_ctx *ctx, const char *name)
     lc_json_print_line(o, stdout);
     json_object_put(o);
   } else if (!ctx->quiet) {
-    printf("%s\n", name);
+    lc_text_put(stdout, name, false); /* the store's name: anything ctr took */
+    putchar('\n');
     fflush(stdout); /* in order with the error lines of the names after it */
   }
 }

@@ -55,6 +55,14 @@ cmd_tag(struct lc_ctx *ctx, int argc, char **argv)
   struct lc_ref dst;
   if (lc_ref_parse(a.dst, &dst, &err) < 0)
     return ctx_report(ctx, a.dst, err);
+  /* A name@digest promises that content: only a pull of it can keep that
+   * promise (docker refuses such a tag too). */
+  if (dst.digest != NULL) {
+    lc_ref_clear(&dst);
+    lc_error_set(&err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
+                 "DST cannot name a digest: the content names it (give a tag)");
+    return ctx_report(ctx, a.dst, err);
+  }
   struct lc_image img = {0};
   lc_client *c = ctx_client(ctx, &err);
   int rv = 0;

@@ -4,12 +4,12 @@
 
 #include <ctype.h>
 #include <json-c/json.h>
-#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "crypto_load.h"
 #include "util.h"
 
 void
@@ -144,7 +144,7 @@ char *
 lc_base64_encode(const void *data, size_t len)
 {
   char *out = xmalloc(4 * ((len + 2) / 3) + 1);
-  EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+  lc_crypto()->encode_block((unsigned char *)out, data, (int)len);
   return out;
 }
 
@@ -155,12 +155,12 @@ lc_base64_decode(const char *s, size_t *len)
   if (n % 4 != 0 || n > 1u << 20)
     return NULL;
   unsigned char *out = xmalloc(n / 4 * 3 + 1);
-  int got = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
+  int got = lc_crypto()->decode_block(out, (const unsigned char *)s, (int)n);
   if (got < 0) {
     free(out);
     return NULL;
   }
-  /* EVP_DecodeBlock counts the padding as zero bytes. */
+  /* libcrypto's EVP_DecodeBlock counts the padding as zero bytes. */
   for (size_t i = n; i > 0 && s[i - 1] == '='; i--)
     got--;
   out[got] = '\0';
@@ -200,6 +200,17 @@ find_auth_entry(json_object *auths, const char *domain)
   return NULL;
 }
 
+/* A non-empty string member of an auths entry, or NULL. */
+static const char *
+entry_string(json_object *entry, const char *key)
+{
+  json_object *v = NULL;
+  if (entry == NULL || !json_object_object_get_ex(entry, key, &v) ||
+      !json_object_is_type(v, json_type_string) || *json_object_get_string(v) == '\0')
+    return NULL;
+  return json_object_get_string(v);
+}
+
 static int
 decode_auth(const char *b64, struct lc_credentials *out, lc_error **err)
 {
@@ -231,14 +242,21 @@ lc_credentials_from_docker_config(const char *domain, struct lc_credentials *out
   if (root == NULL)
     return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INVALID_ARGUMENT,
                         "cannot read docker config %s (not JSON or unreadable)", path);
-  json_object *auths = NULL, *auth = NULL;
+  json_object *auths = NULL;
   int rv = 0;
   if (json_object_object_get_ex(root, "auths", &auths) &&
       json_object_is_type(auths, json_type_object)) {
     json_object *entry = find_auth_entry(auths, domain);
-    if (entry != NULL && json_object_object_get_ex(entry, "auth", &auth) &&
-        json_object_is_type(auth, json_type_string) && *json_object_get_string(auth))
-      rv = decode_auth(json_object_get_string(auth), out, err);
+    const char *auth = entry_string(entry, "auth"), *user = entry_string(entry, "username");
+    const char *password = entry_string(entry, "password");
+    if (auth != NULL) {
+      rv = decode_auth(auth, out, err);
+    } else if (user != NULL && password != NULL) {
+      /* what docker itself falls back to when an entry has no "auth" */
+      out->user = xstrdup(user);
+      out->password = xstrdup(password);
+      rv = 1;
+    }
   }
   json_object_put(root);
   return rv;

@@ -112,19 +112,30 @@ struct importer {
 
 #define READ_CHUNK (1024 * 1024)
 
+/* One read of up to len bytes (0 at the end of the stream). A signal that
+ * interrupts it is looked at before reading on: Ctrl-C must end an import
+ * whose input is a pipe that stays open and silent. */
+static ssize_t
+read_some(struct importer *im, void *buf, size_t len, lc_error **err)
+{
+  for (;;) {
+    if (im->o->cancelled != NULL && im->o->cancelled(im->o->cancel_ud))
+      return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_CANCELLED, "interrupted");
+    ssize_t n = read(im->fd, buf, len);
+    if (n >= 0 || errno != EINTR)
+      return n >= 0 ? n : lc_error_errno(err, errno, "reading the archive");
+  }
+}
+
 /* Reads exactly len bytes; an early end is a truncated archive. */
 static int
 read_full(struct importer *im, void *buf, size_t len, lc_error **err)
 {
   uint8_t *p = buf;
   while (len > 0) {
-    if (im->o->cancelled != NULL && im->o->cancelled(im->o->cancel_ud))
-      return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_CANCELLED, "interrupted");
-    ssize_t n = read(im->fd, p, len);
-    if (n < 0 && errno == EINTR)
-      continue;
+    ssize_t n = read_some(im, p, len, err);
     if (n < 0)
-      return lc_error_errno(err, errno, "reading the archive");
+      return -1;
     if (n == 0)
       return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
                           "the archive ends in the middle of an entry");
@@ -351,14 +362,11 @@ read_archive(struct importer *im, lc_error **err)
 {
   unsigned char block[TAR_BLOCK];
   for (;;) {
-    ssize_t first = 0;
-    do
-      first = read(im->fd, block, 1);
-    while (first < 0 && errno == EINTR);
+    ssize_t first = read_some(im, block, 1, err);
     if (first == 0)
       return 0; /* no end blocks: tolerated, as tar does */
     if (first < 0)
-      return lc_error_errno(err, errno, "reading the archive");
+      return -1;
     if (read_full(im, block + 1, TAR_BLOCK - 1, err) < 0)
       return -1;
     struct lc_tar_entry e;
@@ -435,7 +443,8 @@ label_document(lc_client *c, const struct lc_descriptor *d, struct lc_image_doc 
   return rv;
 }
 
-/* An index labels each manifest of it that the archive brought. */
+/* An index labels each manifest of it that the archive brought. Its other
+ * entries (an artifact, a checkpoint's parts) are blobs, not documents. */
 static int
 label_tree(lc_client *c, const struct lc_descriptor *target, lc_error **err)
 {
@@ -444,6 +453,9 @@ label_tree(lc_client *c, const struct lc_descriptor *target, lc_error **err)
     return -1;
   int rv = 0;
   for (size_t i = 0; doc.kind == LC_DOC_INDEX && i < doc.n_manifests && rv == 0; i++) {
+    const char *mt = doc.manifests[i].desc.media_type;
+    if (!lc_media_type_is_manifest(mt) && !lc_media_type_is_index(mt))
+      continue;
     int present = lc_content_exists(c, doc.manifests[i].desc.digest, err);
     if (present == 1) {
       struct lc_image_doc child = {0};

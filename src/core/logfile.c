@@ -259,14 +259,16 @@ lc_log_open(const char *path, struct lc_log *log, lc_error **err)
 {
   struct stat st;
   memset(log, 0, sizeof(*log));
-  if (stat(path, &st) != 0)
+  cleanup_free char *older = xasprintf("%s.1", path);
+  /* A rotation renames PATH to PATH.1 before it makes a new PATH. */
+  if (stat(path, &st) != 0 && (errno != ENOENT || stat(older, &st) != 0))
     return lc_error_errno(err, errno, "log %s", path);
   if (!S_ISREG(st.st_mode))
     return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_FAILED_PRECONDITION,
                         "log %s is not a regular file", path);
   log->path = xstrdup(path);
-  cleanup_free char *idx = file_path(log, 1, true);
-  log->indexed = access(idx, R_OK) == 0;
+  cleanup_free char *idx = file_path(log, 1, true), *older_idx = file_path(log, 0, true);
+  log->indexed = access(idx, R_OK) == 0 || access(older_idx, R_OK) == 0;
   return 0;
 }
 
@@ -421,10 +423,69 @@ lc_log_since(const struct lc_log *log, int64_t since_ns, struct lc_log_pos *pos,
   return 0;
 }
 
+/* The file being read, held open from one copy to the next: a rotation
+ * renames it, but the reader keeps reading it to its end (the logger never
+ * writes to it again), and its inode cannot be reused while it is open, so
+ * a rotation is told by comparing it with what PATH names now. */
+struct lc_log_reader {
+  int fd;
+  struct index_reader index; /* f is NULL without --timestamps */
+};
+
+void
+lc_log_pos_clear(struct lc_log_pos *pos)
+{
+  if (pos->reader == NULL)
+    return;
+  close(pos->reader->fd);
+  index_close(&pos->reader->index);
+  free(steal_pointer(&pos->reader));
+}
+
+/* Whether fd is the file PATH names (false in a rotation's window too). */
+static bool
+is_current(const struct lc_log *log, int fd)
+{
+  struct stat now, held;
+  return stat(log->path, &now) == 0 && fstat(fd, &held) == 0 && now.st_ino == held.st_ino &&
+         now.st_dev == held.st_dev;
+}
+
+/* Opens pos->file with its index. PATH.1 gone means PATH; PATH not there
+ * (yet, or in a rotation's window) returns 0 and leaves pos->reader NULL.
+ * PATH and PATH.idx are renamed one after the other, so PATH is opened,
+ * then its index, then PATH checked to be still the same file. */
+static int
+reader_open(const struct lc_log *log, struct lc_log_pos *pos, bool timestamps, lc_error **err)
+{
+  for (int attempt = 0; attempt < 5; attempt++) {
+    cleanup_free char *p = file_path(log, pos->file, false);
+    cleanup_close int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && pos->file == 0) {
+      *pos = (struct lc_log_pos){.file = 1};
+      continue;
+    }
+    if (fd < 0)
+      return errno == ENOENT ? 0 : lc_error_errno(err, errno, "log %s", p);
+    cleanup_free char *ip = timestamps ? file_path(log, pos->file, true) : NULL;
+    FILE *index = ip != NULL ? fopen(ip, "re") : NULL;
+    if (pos->file == 1 && !is_current(log, fd) && attempt < 4) {
+      if (index != NULL)
+        fclose(index);
+      continue;
+    }
+    pos->reader = xcalloc(1, sizeof(*pos->reader));
+    pos->reader->fd = steal_fd(&fd);
+    pos->reader->index.f = index;
+    return 1;
+  }
+  return 0;
+}
+
 /* State of one copy: where line starts are, and the index for their times. */
 struct copier {
   bool timestamps, at_line_start;
-  struct index_reader index;
+  struct index_reader *index;
   lc_log_sink sink;
   void *ud;
 };
@@ -435,7 +496,7 @@ static bool
 emit(struct copier *c, const char *buf, size_t n, off_t offset)
 {
   while (n > 0) {
-    int64_t ns = c->timestamps && c->at_line_start ? index_time(&c->index, offset) : 0;
+    int64_t ns = c->timestamps && c->at_line_start ? index_time(c->index, offset) : 0;
     const char *nl = memchr(buf, '\n', n);
     size_t part = nl != NULL ? (size_t)(nl - buf) + 1 : n;
     if (!c->sink(buf, part, c->at_line_start, ns, c->ud))
@@ -448,60 +509,73 @@ emit(struct copier *c, const char *buf, size_t n, off_t offset)
   return true;
 }
 
-/* Copies one file from pos->offset to its current end. Returns 1 if the
- * sink stopped, -1 on a read error. */
+/* Copies the open file from pos->offset to its current end. Returns 1 if
+ * the sink stopped, -1 on a read error. */
 static int
-copy_file(const struct lc_log *log, struct lc_log_pos *pos, struct copier *c, lc_error **err)
+copy_open(const struct lc_log *log, struct lc_log_pos *pos, struct copier *c, lc_error **err)
 {
-  cleanup_free char *p = file_path(log, pos->file, false), *ip = file_path(log, pos->file, true);
-  cleanup_close int fd = open(p, O_RDONLY | O_CLOEXEC);
+  int fd = pos->reader->fd;
   char buf[CHUNK], last = '\n';
-  if (fd < 0)
-    return errno == ENOENT ? 0 : lc_error_errno(err, errno, "log %s", p);
+  struct stat st;
+  c->index = &pos->reader->index;
+  /* Cut short under us (`: > LOG`, copytruncate): what comes is at its start. */
+  if (fstat(fd, &st) == 0 && st.st_size < pos->offset) {
+    pos->offset = 0;
+    if (c->index->f != NULL) {
+      rewind(c->index->f);
+      *c->index = (struct index_reader){.f = c->index->f};
+    }
+  }
   c->at_line_start =
       pos->offset == 0 || (pread(fd, &last, 1, pos->offset - 1) == 1 && last == '\n');
-  if (c->timestamps)
-    c->index = (struct index_reader){.f = fopen(ip, "re")};
-  int rv = 0;
   for (;;) {
     ssize_t n = pread(fd, buf, sizeof(buf), pos->offset);
     if (n < 0 && errno == EINTR)
       continue;
-    if (n < 0)
-      rv = lc_error_errno(err, errno, "reading log %s", p);
-    if (n <= 0)
-      break;
-    if (!emit(c, buf, (size_t)n, pos->offset)) {
-      rv = 1;
-      break;
+    if (n < 0) {
+      int e = errno;
+      cleanup_free char *p = file_path(log, pos->file, false);
+      return lc_error_errno(err, e, "reading log %s", p);
     }
+    if (n == 0)
+      return 0;
+    if (!emit(c, buf, (size_t)n, pos->offset))
+      return 1;
     pos->offset += n;
   }
-  index_close(&c->index);
-  return rv;
 }
+
+/* Rotations a copy follows at most: any more and it returns, to be called
+ * again (a writer faster than the reader must not keep it here forever). */
+#define MAX_HOPS 4
 
 int
 lc_log_copy(const struct lc_log *log, struct lc_log_pos *pos, bool timestamps, lc_log_sink sink,
             void *ud, lc_error **err)
 {
   struct copier c = {.timestamps = timestamps, .sink = sink, .ud = ud};
-  struct stat st;
   if (timestamps && !log->indexed)
     return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_FAILED_PRECONDITION,
                         "log %s has no timestamps (the shim wrote it: --log FILE)", log->path);
-  /* The file we were reading was renamed to PATH.1 by a rotation. */
-  if (stat(log->path, &st) == 0 && pos->file == 1 && pos->inode != 0 && pos->inode != st.st_ino)
-    pos->file = 0;
-  if (pos->file == 0) {
-    int rv = copy_file(log, pos, &c, err);
+  for (int hop = 0; hop < MAX_HOPS; hop++) {
+    if (pos->reader == NULL) {
+      int rv = reader_open(log, pos, timestamps, err);
+      if (rv <= 0)
+        return rv;
+    }
+    int rv = copy_open(log, pos, &c, err);
     if (rv != 0)
       return rv;
+    /* PATH.1 is complete; PATH is complete once renamed, and what the
+     * logger wrote before renaming it is read before moving on. */
+    if (pos->file == 1 && is_current(log, pos->reader->fd))
+      return 0;
+    if (pos->file == 1 && (rv = copy_open(log, pos, &c, err)) != 0)
+      return rv;
+    lc_log_pos_clear(pos);
     *pos = (struct lc_log_pos){.file = 1};
   }
-  if (stat(log->path, &st) == 0)
-    pos->inode = st.st_ino;
-  return copy_file(log, pos, &c, err);
+  return 0;
 }
 
 bool

@@ -43,12 +43,16 @@ bool lc_logger_invoked(int argc, char **argv);
  * Copies both into the log until both end (or SIGTERM and a drain). */
 int lc_logger_run(int argc, char **argv, lc_error **err);
 
-/* A place in a log: in the rotated file (PATH.1) or the current one. */
+struct lc_log_reader;
+/* A place in a log: in the rotated file (PATH.1) or the current one. Once
+ * lc_log_copy has read from it, it holds that file open (so that a rotation
+ * cannot make it read another file at the same offset): lc_log_pos_clear. */
 struct lc_log_pos {
   int file; /* 0: PATH.1, 1: PATH */
   off_t offset;
-  ino_t inode; /* of the current file when read, to see a rotation */
+  struct lc_log_reader *reader;
 };
+void lc_log_pos_clear(struct lc_log_pos *pos);
 
 struct lc_log {
   char *path;
@@ -72,9 +76,11 @@ int lc_log_since(const struct lc_log *log, int64_t since_ns, struct lc_log_pos *
 typedef bool (*lc_log_sink)(const char *buf, size_t len, bool line_start, int64_t line_ns,
                             void *ud);
 /* Copies from *pos to the current end, following a rotation that happened
- * since *pos was taken; with timestamps, each line's time is looked up in the
- * index (a log without one is an error). *pos is advanced. Returns 1 if the
- * sink stopped. */
+ * since *pos was taken (the file it was in is read to its end first; what
+ * rotated out twice in between is gone), and starting again at the top of
+ * a file cut shorter than *pos (`: > LOG`); with timestamps, each line's time
+ * is looked up in the index (a log without one is an error). *pos is
+ * advanced. Returns 1 if the sink stopped. */
 int lc_log_copy(const struct lc_log *log, struct lc_log_pos *pos, bool timestamps, lc_log_sink sink,
                 void *ud, lc_error **err);
 /* Whether the logger has written its end mark (both streams closed). */

@@ -84,6 +84,7 @@ copy_from(struct lc_log *log, struct lc_log_pos pos, bool times)
   o.len = 0;
   o.text[0] = '\0';
   assert_int_equal(lc_log_copy(log, &pos, times, collect, &o, &err), 0);
+  lc_log_pos_clear(&pos);
   return o.text;
 }
 
@@ -167,6 +168,80 @@ test_since_parsing(void **state)
   }
 }
 
+/* A follower across rotations, as the logger makes them: the file it was
+ * reading is read to its end even after it is renamed (and after a second
+ * rotation has replaced it as PATH.1), then the current file from its
+ * start; a log that is only PATH.1 for a moment still opens. */
+static void
+test_follow_rotations(void **state)
+{
+  (void)state;
+  char log_path[300], old_path[300];
+  snprintf(log_path, sizeof(log_path), "%s/y.log", dir);
+  snprintf(old_path, sizeof(old_path), "%s/y.log.1", dir);
+  struct out o = {0};
+  struct lc_log log;
+  struct lc_log_pos pos = {.file = 1};
+  lc_error *err = NULL;
+  FILE *f = fopen(log_path, "w");
+  fputs("1\n2\n", f);
+  fflush(f);
+  assert_int_equal(lc_log_open(log_path, &log, &err), 0);
+  assert_int_equal(lc_log_copy(&log, &pos, false, collect, &o, &err), 0);
+  assert_string_equal(o.text, "1\n2\n");
+  /* one rotation: the rest of the old file, then the new one */
+  fputs("3\n", f);
+  fclose(f);
+  assert_int_equal(rename(log_path, old_path), 0);
+  f = fopen(log_path, "w");
+  fputs("4\n", f);
+  fflush(f);
+  o.len = 0;
+  assert_int_equal(lc_log_copy(&log, &pos, false, collect, &o, &err), 0);
+  assert_string_equal(o.text, "3\n4\n");
+  /* two rotations between copies: "6" rotated out twice and is gone */
+  fputs("5\n", f);
+  fclose(f);
+  assert_int_equal(rename(log_path, old_path), 0);
+  f = fopen(log_path, "w");
+  fputs("6\n", f);
+  fclose(f);
+  assert_int_equal(rename(log_path, old_path), 0);
+  f = fopen(log_path, "w");
+  fputs("7\n", f);
+  fclose(f);
+  o.len = 0;
+  assert_int_equal(lc_log_copy(&log, &pos, false, collect, &o, &err), 0);
+  assert_string_equal(o.text, "5\n7\n");
+  /* cut short under the reader (`: > LOG`): what comes next is read, once
+   * the file is shorter than where the reader was */
+  f = fopen(log_path, "a");
+  fputs("77777\n", f);
+  fclose(f);
+  o.len = 0;
+  assert_int_equal(lc_log_copy(&log, &pos, false, collect, &o, &err), 0);
+  assert_string_equal(o.text, "77777\n");
+  assert_int_equal(truncate(log_path, 0), 0);
+  f = fopen(log_path, "a");
+  fputs("8\n", f);
+  fclose(f);
+  o.len = 0;
+  assert_int_equal(lc_log_copy(&log, &pos, false, collect, &o, &err), 0);
+  assert_string_equal(o.text, "8\n");
+  lc_log_pos_clear(&pos);
+  lc_log_close(&log);
+  /* in a rotation's window PATH is missing and PATH.1 is there */
+  assert_int_equal(unlink(log_path), 0);
+  assert_int_equal(lc_log_open(log_path, &log, &err), 0);
+  pos = lc_log_begin(&log);
+  o.len = 0;
+  assert_int_equal(lc_log_copy(&log, &pos, false, collect, &o, &err), 0);
+  assert_string_equal(o.text, "6\n");
+  lc_log_pos_clear(&pos);
+  lc_log_close(&log);
+  unlink(old_path);
+}
+
 int
 main(void)
 {
@@ -175,6 +250,7 @@ main(void)
       cmocka_unit_test(test_tail_and_since),
       cmocka_unit_test(test_uris),
       cmocka_unit_test(test_since_parsing),
+      cmocka_unit_test(test_follow_rotations),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
