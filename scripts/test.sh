@@ -24,6 +24,7 @@ cd "$(dirname "$0")/.."
 
 passed=0 failed=0 skipped=0 status=0
 summary=() # one line per step that counts results, printed at the end
+times=()   # "SECONDS  STEP" per step, printed at the end: where the run's time went
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
@@ -39,6 +40,7 @@ step() {
     echo "=== $name: FAILED (exit $rc, $((SECONDS - start)) s)"
     status=1
   fi
+  times+=("$(printf '%5d s  %s' $((SECONDS - start)) "$name")")
   return "$rc"
 }
 
@@ -108,10 +110,19 @@ e2e_tests() {
   skip=$(grep -cE '^ok [0-9]+ .*# skip' "$tap" || true)
   notok=$(grep -cE '^not ok [0-9]+' "$tap" || true)
   echo "bats: $((ok - skip)) passed, $notok failed, $skip skipped"
+  slowest_tests "$tap" 10
   if ((rc != 0 && notok == 0)); then notok=1; fi
   summary+=("bats on containerd $label: $((ok - skip)) passed, $notok failed, $skip skipped ($((SECONDS - start)) s)")
   passed=$((passed + ok - skip)) failed=$((failed + notok)) skipped=$((skipped + skip))
   return "$rc"
+}
+
+# slowest_tests TAP N prints the N tests of a `bats --timing` TAP that took
+# longest, the first places to look when the run grows slow.
+slowest_tests() {
+  echo "slowest $2 tests:"
+  sed -nE 's/^(not )?ok [0-9]+ (.*) in ([0-9]+)ms$/\3 \2/p' "$1" | sort -rn | head -n "$2" |
+    awk '{ printf "  %6.1f s  %s\n", $1 / 1000, substr($0, length($1) + 2) }'
 }
 
 # daemon_version [BINDIR] prints the version of the containerd found first in
@@ -231,6 +242,8 @@ fi
 if ((status != 0 && failed == 0)); then failed=1; fi
 echo "=== summary (${SECONDS} s in all)"
 printf '%s\n' "${summary[@]}" "${untested[@]}"
+echo "time per step:"
+printf '  %s\n' "${times[@]}"
 ((skipped == 0)) || echo "skipped: $skipped"
 echo "$passed passed, $failed failed"
 exit "$status"

@@ -78,11 +78,23 @@ teardown() { lcctl_teardown; }
 # purge_namespace NS removes every task (resumed first: a frozen task ignores
 # SIGKILL), container, image, lease and content blob in NS, then NS itself and
 # the directories it leaves outside the daemon's dir. Fails if NS survives.
+#
+# Most tests leave their namespace empty, or leave no namespace at all: then
+# one `tasks ls` (an orphan task, one without a record, keeps no namespace
+# from being removed, so it is looked for first) and the removal itself are
+# all it takes; only a namespace containerd refuses to remove is emptied
+# object by object. Each ctr call costs some 30 ms, and this runs after every
+# one of the suite's tests.
 purge_namespace() {
-  local ns=$1 id
+  local ns=$1 id tasks
   local -a c=(ctr --address "$LCCTL_TEST_SOCK" --namespace "$ns" --connect-timeout 5s --timeout 20s)
   "${c[@]}" namespaces ls -q 2>/dev/null | grep -qxF "$ns" || return 0
-  for id in $("${c[@]}" tasks ls -q 2>/dev/null); do
+  tasks=$("${c[@]}" tasks ls -q 2>/dev/null)
+  if [[ -z $tasks ]] && "${c[@]}" namespaces rm --cgroup "$ns" >/dev/null 2>&1; then
+    namespace_dirs_rm "$ns"
+    return 0
+  fi
+  for id in $tasks; do
     "${c[@]}" tasks resume "$id" >/dev/null 2>&1 || true
     "${c[@]}" tasks delete -f "$id" >/dev/null 2>&1 || true
   done
@@ -102,7 +114,13 @@ purge_namespace() {
     echo "purge_namespace: $ns is not empty after cleanup" >&2
     return 1
   fi
-  rmdir /sys/fs/cgroup/"$ns" /sys/fs/cgroup/*/"$ns" /run/containerd/runc/"$ns" 2>/dev/null || true
+  namespace_dirs_rm "$ns"
+}
+
+# namespace_dirs_rm NS: what a removed namespace leaves outside the daemon's
+# directory (its cgroups, runc's state directory), if empty.
+namespace_dirs_rm() {
+  rmdir /sys/fs/cgroup/"$1" /sys/fs/cgroup/*/"$1" /run/containerd/runc/"$1" 2>/dev/null || true
 }
 
 # ctr_make_container [--ctr-opt=VALUE...] ID [CMD...] starts a detached
