@@ -75,46 +75,64 @@ lcctl_teardown() {
 setup() { lcctl_setup; }
 teardown() { lcctl_teardown; }
 
-# purge_namespace NS removes every task (resumed first: a frozen task ignores
-# SIGKILL), container, image, lease and content blob in NS, then NS itself and
-# the directories it leaves outside the daemon's dir. Fails if NS survives.
+# purge_namespace NS removes every task (a frozen one resumed first: it
+# ignores SIGKILL), container, image, lease and content blob in NS, then NS
+# itself and the directories it leaves outside the daemon's dir. Fails if NS
+# survives.
 #
-# Most tests leave their namespace empty, or leave no namespace at all: then
-# one `tasks ls` (an orphan task, one without a record, keeps no namespace
-# from being removed, so it is looked for first) and the removal itself are
-# all it takes; only a namespace containerd refuses to remove is emptied
-# object by object. Each ctr call costs some 30 ms, and this runs after every
-# one of the suite's tests.
+# This runs after every one of the suite's tests, and each ctr call costs
+# some 30 ms. Most tests leave their namespace empty, or no namespace at all:
+# then one `tasks ls` (an orphan task, one without a record, would not keep
+# containerd from removing the namespace, so it is looked for first) and the
+# removal itself are all it takes. Otherwise each kind of object goes in one
+# ctr call for all of its IDs.
 purge_namespace() {
-  local ns=$1 id tasks
+  local ns=$1 tasks id
   local -a c=(ctr --address "$LCCTL_TEST_SOCK" --namespace "$ns" --connect-timeout 5s --timeout 20s)
+  local -a ids frozen
   "${c[@]}" namespaces ls -q 2>/dev/null | grep -qxF "$ns" || return 0
-  tasks=$("${c[@]}" tasks ls -q 2>/dev/null)
+  tasks=$("${c[@]}" tasks ls 2>/dev/null | awk 'NR > 1')
   if [[ -z $tasks ]] && "${c[@]}" namespaces rm --cgroup "$ns" >/dev/null 2>&1; then
     namespace_dirs_rm "$ns"
     return 0
   fi
-  for id in $tasks; do
+  mapfile -t frozen < <(awk '$3 != "RUNNING" && $3 != "CREATED" && $3 != "STOPPED" { print $1 }' <<<"$tasks")
+  for id in "${frozen[@]}"; do
     "${c[@]}" tasks resume "$id" >/dev/null 2>&1 || true
-    "${c[@]}" tasks delete -f "$id" >/dev/null 2>&1 || true
   done
-  for id in $("${c[@]}" containers ls -q 2>/dev/null); do
-    "${c[@]}" containers delete "$id" >/dev/null 2>&1 || true
-  done
-  for id in $("${c[@]}" images ls -q 2>/dev/null); do
-    "${c[@]}" images rm --sync "$id" >/dev/null 2>&1 || true
-  done
-  for id in $("${c[@]}" leases ls -q 2>/dev/null); do
-    "${c[@]}" leases rm --sync "$id" >/dev/null 2>&1 || true
-  done
-  for id in $("${c[@]}" content ls -q 2>/dev/null); do
-    "${c[@]}" content rm "$id" >/dev/null 2>&1 || true
-  done
+  mapfile -t ids < <(awk 'NF { print $1 }' <<<"$tasks")
+  purge_all "${c[@]}" tasks delete -f -- "${ids[@]}"
+  mapfile -t ids < <("${c[@]}" containers ls -q 2>/dev/null)
+  purge_all "${c[@]}" containers delete -- "${ids[@]}"
+  # tasks and records are what most tests leave
+  if "${c[@]}" namespaces rm --cgroup "$ns" >/dev/null 2>&1; then
+    namespace_dirs_rm "$ns"
+    return 0
+  fi
+  mapfile -t ids < <("${c[@]}" images ls -q 2>/dev/null)
+  purge_all "${c[@]}" images rm --sync -- "${ids[@]}"
+  mapfile -t ids < <("${c[@]}" leases ls -q 2>/dev/null)
+  purge_all "${c[@]}" leases rm --sync -- "${ids[@]}"
+  mapfile -t ids < <("${c[@]}" content ls -q 2>/dev/null)
+  purge_all "${c[@]}" content rm -- "${ids[@]}"
   if ! "${c[@]}" namespaces rm --cgroup "$ns" >/dev/null; then
     echo "purge_namespace: $ns is not empty after cleanup" >&2
     return 1
   fi
   namespace_dirs_rm "$ns"
+}
+
+# purge_all CTR... -- ID...: one ctr removal of all the IDs, none if there are
+# none; its failures are left for the namespace's removal to report.
+purge_all() {
+  local -a cmd=()
+  while [[ $1 != -- ]]; do
+    cmd+=("$1")
+    shift
+  done
+  shift
+  (($# > 0)) || return 0
+  "${cmd[@]}" "$@" >/dev/null 2>&1 || true
 }
 
 # namespace_dirs_rm NS: what a removed namespace leaves outside the daemon's
