@@ -208,7 +208,7 @@ valgrind_checks() {
 # (images, push, imagerun). Left out, about a third of the suite's time:
 # run and restore (the attach and copy code exec and lifecycle drive), the
 # CRIU files (checkpoint, checkpoint_image, migrate: their time is CRIU's),
-# scale (750 records made by ctr), and the files that test shell code or the
+# scale (700 records made by ctr), and the files that test shell code or the
 # suite itself (completion, harness, registry).
 # LCCTL_ASAN_BATS=all runs the whole suite; a list of paths runs those.
 ASAN_BATS=(foundation cli badinput faults lifecycle exec output events logs options inspect
