@@ -46,9 +46,13 @@ ctr_() {
 
 # ns_name turns the test's file and number into a valid namespace name
 # (containerd allows [A-Za-z0-9] runs joined by . _ -, at most 76 bytes).
+# Bash alone, no tr or basename: it runs before every test.
 ns_name() {
-  local file
-  file=$(basename "$BATS_TEST_FILENAME" .bats | tr '[:upper:]' '[:lower:]' | tr -c 'a-z0-9' '-' | tr -s '-')
+  local file=${BATS_TEST_FILENAME##*/}
+  file=${file%.bats}
+  file=${file,,}
+  file=${file//[^a-z0-9]/-}
+  while [[ $file == *--* ]]; do file=${file//--/-}; done
   file=${file:0:40}
   file=${file#-}
   file=${file%-}
