@@ -4,12 +4,12 @@
 
 #include <ctype.h>
 #include <json-c/json.h>
-#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "crypto_load.h"
 #include "util.h"
 
 void
@@ -144,7 +144,7 @@ char *
 lc_base64_encode(const void *data, size_t len)
 {
   char *out = xmalloc(4 * ((len + 2) / 3) + 1);
-  EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+  lc_crypto()->encode_block((unsigned char *)out, data, (int)len);
   return out;
 }
 
@@ -155,12 +155,12 @@ lc_base64_decode(const char *s, size_t *len)
   if (n % 4 != 0 || n > 1u << 20)
     return NULL;
   unsigned char *out = xmalloc(n / 4 * 3 + 1);
-  int got = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
+  int got = lc_crypto()->decode_block(out, (const unsigned char *)s, (int)n);
   if (got < 0) {
     free(out);
     return NULL;
   }
-  /* EVP_DecodeBlock counts the padding as zero bytes. */
+  /* libcrypto's EVP_DecodeBlock counts the padding as zero bytes. */
   for (size_t i = n; i > 0 && s[i - 1] == '='; i--)
     got--;
   out[got] = '\0';

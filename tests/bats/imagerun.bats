@@ -328,3 +328,17 @@ EOF2
   lcctl delete -f --grace 0 u1 u2 >/dev/null
   no_snapshot u1
 }
+
+@test "libcrypto and libcurl are loaded only when needed: not among lcctl's NEEDED libraries" {
+  # Linked, libcrypto alone cost every command about 1.5 MiB of memory
+  # (bench/README.md); run --image loads it for the chain IDs, and works.
+  run readelf -d "$LCCTL"
+  [ "$status" -eq 0 ]
+  [[ $output == *"(NEEDED)"*"libc.so"* ]]
+  [[ $output != *libcrypto* ]]
+  [[ $output != *libcurl* ]]
+  pull_img busybox
+  run lcctl run --rm --image "$(IMG busybox)" lc1 "echo hashed"
+  [ "$status" -eq 0 ]
+  [ "$output" = hashed ]
+}
