@@ -165,7 +165,7 @@ count_at_least() {
   # with them, both images come through the TLS registry and the count goes on
   run lcctl_b --json restore --pull --checkpoint "$ref" --certs-dir "$LCCTL_CERTS_DIR" \
     --user "$LCCTL_REGISTRY_USER" --password-stdin mt <<<"$LCCTL_REGISTRY_PASSWORD"
-  [ "$status" -eq 0 ]
+  [ "$status" -eq 0 ] || { echo "restore said: $output" >&2; false; }
   [ "$(jq -r .alive <<<"$output")" = true ]
   ctr_b images ls -q | grep -qxF "$img"
   ctr_b images ls -q | grep -qxF "$ref"
