@@ -47,11 +47,13 @@ SYSLOG SYS_ADMIN SYS_BOOT SYS_CHROOT SYS_MODULE SYS_NICE SYS_PACCT SYS_PTRACE
 SYS_RAWIO SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG WAKE_ALARM'
 
 # _lcctl_opts CMD: every option of CMD.
-_lcctl_pull_opts='--platform --snapshotter --no-unpack --plain-http --user
---password-stdin --certs-dir'
-_lcctl_pull_args='--platform --snapshotter --user --certs-dir'
-_lcctl_push_opts='--platform --plain-http --user --password-stdin --certs-dir'
-_lcctl_push_args='--platform --user --certs-dir'
+# How a registry is reached: pull, push and restore --pull take these.
+_lcctl_access_opts='--plain-http --user --password-stdin --certs-dir'
+_lcctl_access_args='--user --certs-dir'
+_lcctl_pull_opts="--platform --snapshotter --no-unpack $_lcctl_access_opts"
+_lcctl_pull_args="--platform --snapshotter $_lcctl_access_args"
+_lcctl_push_opts="--platform $_lcctl_access_opts"
+_lcctl_push_args="--platform $_lcctl_access_args"
 
 _lcctl_opts() {
   case $1 in
@@ -67,7 +69,7 @@ _lcctl_opts() {
   delete | rm) echo "-f --force --grace --help" ;;
   status) echo "-f --filter -q --help" ;;
   exec) echo "-i --interactive -t --tty -d --detach --exec-id -e --env --env-file --cwd --user --help" ;;
-  restore) echo "-a --attach --checkpoint --pull --help" ;;
+  restore) echo "-a --attach --checkpoint --pull $_lcctl_access_opts --help" ;;
   checkpoint) echo "--dir --exit --image --rw --help" ;;
   events) echo "--type --container --filter --count --until --timeout --reconnect --help" ;;
   update) echo "--memory --cpus --pids-limit --help" ;;
@@ -89,7 +91,7 @@ _lcctl_takes_arg() {
   delete | rm) list='--grace' ;;
   status) list='-f --filter' ;;
   exec) list='--exec-id -e --env --env-file --cwd --user' ;;
-  restore) list='--checkpoint' ;;
+  restore) list="--checkpoint $_lcctl_access_args" ;;
   checkpoint) list='--dir --image' ;;
   events) list='--type --container --filter --count --until --timeout' ;;
   update) list='--memory --cpus --pids-limit' ;;

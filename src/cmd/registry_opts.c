@@ -27,10 +27,15 @@ static struct argp_option unpack_options[] = {
     {NULL, 0, NULL, 0, NULL, 0},
 };
 
-/* What every command that talks to a registry takes. */
-static struct argp_option options[] = {
+/* What pull and push take besides how to reach the registry. */
+static struct argp_option platform_options[] = {
     {"platform", OPT_PLATFORM, "OS/ARCH[/VARIANT]", 0,
      "platform to pull or push (pull's default: this host's)", 10},
+    {NULL, 0, NULL, 0, NULL, 0},
+};
+
+/* How to reach a registry: what every command that talks to one takes. */
+static struct argp_option access_options[] = {
     {"plain-http", OPT_PLAIN_HTTP, NULL, 0, "talk HTTP, not HTTPS, to the registry", 10},
     {"user", OPT_USER, "USER[:PASSWORD]", 0, "registry credentials", 10},
     {"password-stdin", OPT_PASSWORD_STDIN, NULL, 0, "read the password from standard input", 10},
@@ -44,9 +49,6 @@ parse_registry_opt(int key, char *arg, struct argp_state *state)
 {
   struct registry_opts *o = state->input;
   switch (key) {
-  case OPT_PLATFORM:
-    o->platform = arg;
-    return 0;
   case OPT_PLAIN_HTTP:
     o->plain_http = true;
     return 0;
@@ -64,7 +66,31 @@ parse_registry_opt(int key, char *arg, struct argp_state *state)
   }
 }
 
-struct argp registry_transport_argp = {options, parse_registry_opt, NULL, NULL, NULL, NULL, NULL};
+struct argp registry_access_argp = {
+    access_options, parse_registry_opt, NULL, NULL, NULL, NULL, NULL};
+
+/* --platform, the access options sharing the same registry_opts. */
+static error_t
+parse_platform_opt(int key, char *arg, struct argp_state *state)
+{
+  struct registry_opts *o = state->input;
+  switch (key) {
+  case ARGP_KEY_INIT:
+    state->child_inputs[0] = o;
+    return 0;
+  case OPT_PLATFORM:
+    o->platform = arg;
+    return 0;
+  default:
+    return ARGP_ERR_UNKNOWN;
+  }
+}
+
+static struct argp_child transport_children[] = {{&registry_access_argp, 0, NULL, 0},
+                                                 {NULL, 0, NULL, 0}};
+
+struct argp registry_transport_argp = {
+    platform_options, parse_platform_opt, NULL, NULL, transport_children, NULL, NULL};
 
 static error_t
 parse_unpack_opt(int key, char *arg, struct argp_state *state)
@@ -243,4 +269,12 @@ registry_ref_finish(struct lc_ctx *ctx, struct registry_ref_args *a)
   if (rv != 0)
     registry_opts_clear(&a->reg);
   return rv;
+}
+
+/* restore takes the access options only with --pull: without it they would
+ * be silently ignored. */
+bool
+registry_access_given(const struct registry_opts *o)
+{
+  return o->plain_http || o->user != NULL || o->password_stdin || o->certs_dir != NULL;
 }

@@ -25,6 +25,11 @@ extern struct argp registry_opts_argp;
 /* The transport options alone (--platform, --plain-http, --user,
  * --password-stdin, --certs-dir), for push. */
 extern struct argp registry_transport_argp;
+/* How to reach the registry alone (--plain-http, --user, --password-stdin,
+ * --certs-dir), for restore --pull, which takes no --platform. */
+extern struct argp registry_access_argp;
+/* Whether any of registry_access_argp's options was given. */
+bool registry_access_given(const struct registry_opts *o);
 
 /* Reads --password-stdin and checks the combination; a usage error (exit 2)
  * is reported and returned as non-zero. */

@@ -10,13 +10,15 @@
 #include "checkpoint.h"
 #include "checkpoint_restore.h"
 #include "cmd.h"
+#include "registry_opts.h"
 #include "taskio.h"
 
 struct restore_args {
   const char *id;
   const char *checkpoint;
   bool attach;
-  bool pull; /* --pull: fetch a checkpoint image that is not here */
+  bool pull;                /* --pull: fetch a checkpoint image that is not here */
+  struct registry_opts reg; /* how --pull reaches the registry */
 };
 
 enum { OPT_CHECKPOINT = 0x700, OPT_PULL };
@@ -37,6 +39,9 @@ parse_restore(int key, char *arg, struct argp_state *state)
 {
   struct restore_args *a = state->input;
   switch (key) {
+  case ARGP_KEY_INIT:
+    state->child_inputs[0] = &a->reg;
+    return 0;
   case 'a':
     a->attach = true;
     return 0;
@@ -49,6 +54,9 @@ parse_restore(int key, char *arg, struct argp_state *state)
   case ARGP_KEY_END:
     if (a->pull && (a->checkpoint == NULL || !lc_checkpoint_is_image_ref(a->checkpoint)))
       return cmd_arg_error(state, "--pull needs --checkpoint with an image reference");
+    if (!a->pull && registry_access_given(&a->reg))
+      return cmd_arg_error(state,
+                           "--plain-http, --user, --password-stdin and --certs-dir need --pull");
     return 0;
   case ARGP_KEY_ARG:
   case ARGP_KEY_NO_ARGS:
@@ -57,6 +65,9 @@ parse_restore(int key, char *arg, struct argp_state *state)
     return ARGP_ERR_UNKNOWN;
   }
 }
+
+static struct argp_child restore_children[] = {{&registry_access_argp, 0, NULL, 0},
+                                               {NULL, 0, NULL, 0}};
 
 static struct argp restore_argp = {
     restore_options,
@@ -67,8 +78,9 @@ static struct argp restore_argp = {
     "A task is alive unless it has stopped; a container without a task is not. The exit "
     "status is 0 when the container exists (1 when it does not); with --attach it is the "
     "task's exit status. With --attach the report goes to stderr, so that stdout carries "
-    "only the task's output.",
-    NULL,
+    "only the task's output. With --checkpoint REF --pull, the registry is reached as by "
+    "pull (--plain-http, --user, --password-stdin, --certs-dir).",
+    restore_children,
     NULL,
     NULL};
 
@@ -181,11 +193,14 @@ reconnect(struct lc_ctx *ctx, lc_client *c, const char *id, bool attach, lc_erro
  * image (lcctl-restore(1) says how it is told apart) makes the container
  * anew as well. */
 static int
-start_from_checkpoint(lc_client *c, const char *id, const struct restore_args *a, lc_error **err)
+start_from_checkpoint(struct lc_ctx *ctx, lc_client *c, const char *id, struct restore_args *a,
+                      lc_error **err)
 {
   uint32_t pid = 0;
   if (lc_checkpoint_is_image_ref(a->checkpoint)) {
-    struct lc_checkpoint_restore_opts io = {.ref = a->checkpoint, .pull = a->pull};
+    struct lc_registry_opts ro;
+    registry_opts_transport(ctx, &a->reg, &ro);
+    struct lc_checkpoint_restore_opts io = {.ref = a->checkpoint, .pull = a->pull, .registry = &ro};
     return lc_checkpoint_image_restore(c, id, &io, &pid, err);
   }
   struct lc_restore_opts ro = {.checkpoint = a->checkpoint};
@@ -199,7 +214,7 @@ static int
 restore_call(struct lc_ctx *ctx, lc_client *c, const char *id, void *input, lc_error **err)
 {
   struct restore_args *a = input;
-  if (a->checkpoint != NULL && start_from_checkpoint(c, id, a, err) < 0)
+  if (a->checkpoint != NULL && start_from_checkpoint(ctx, c, id, a, err) < 0)
     return -1;
   int rv = reconnect(ctx, c, id, a->attach, err);
   if (rv >= 0)
@@ -207,9 +222,21 @@ restore_call(struct lc_ctx *ctx, lc_client *c, const char *id, void *input, lc_e
   return rv;
 }
 
+/* --password-stdin is read (and the credentials checked) only once the
+ * arguments parsed; then the restore proper. */
+static int
+restore_with_registry(struct lc_ctx *ctx, lc_client *c, const char *id, void *input, lc_error **err)
+{
+  struct restore_args *a = input;
+  int rv = registry_opts_finish(ctx, &a->reg);
+  return rv != 0 ? rv : restore_call(ctx, c, id, input, err);
+}
+
 int
 cmd_restore(struct lc_ctx *ctx, int argc, char **argv)
 {
   struct restore_args a = {0};
-  return cmd_one_id(ctx, &restore_argp, argc, argv, &a, &a.id, restore_call);
+  int rv = cmd_one_id(ctx, &restore_argp, argc, argv, &a, &a.id, restore_with_registry);
+  registry_opts_clear(&a.reg);
+  return rv;
 }

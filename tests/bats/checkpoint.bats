@@ -95,7 +95,7 @@ grows_past() {
   run lcctl checkpoint --dir "$BATS_TEST_TMPDIR/img2" c1
   [ "$status" -eq 0 ]
   [ "$(task_pid c1)" = "$new" ]
-  lcctl delete -f c1
+  lcctl delete -f --grace 0 c1
 }
 
 @test "checkpoint --dir without --exit: the task runs on; the image brings back the state it had" {
@@ -189,7 +189,7 @@ grows_past() {
      .Runtime.Options.type_url == "containerd.runc.v1.Options" and
      (.Runtime.Options.value | @base64d | contains($r))'
   # The same image restores into another delete.
-  lcctl delete -f c4
+  lcctl delete -f --grace 0 c4
   run lcctl restore --checkpoint "$BATS_TEST_TMPDIR/img" c4
   [ "$status" -eq 0 ]
   wait_for status_is c4 RUNNING

@@ -398,6 +398,24 @@ EVENT_TYPES=(exit oom create start exec-added exec-started paused resumed delete
   fi
 }
 
+@test "completion: restore offers pull's registry options (bash and zsh), --certs-dir a directory" {
+  run complete_bash "lcctl restore --"
+  offered --attach --checkpoint --pull --plain-http --user --password-stdin --certs-dir --help
+  mkdir -p "$BATS_TEST_TMPDIR/certs-dir"
+  touch "$BATS_TEST_TMPDIR/certs-file"
+  run complete_bash "lcctl restore --certs-dir $BATS_TEST_TMPDIR/certs-"
+  offered "$BATS_TEST_TMPDIR/certs-dir"
+  # --user takes the next word: no option is offered for it
+  run complete_bash "lcctl restore --user "
+  not_offered --pull --plain-http
+  if command -v zsh >/dev/null; then
+    run complete_zsh "lcctl restore --p"
+    offered --pull --plain-http --password-stdin
+    run complete_zsh "lcctl pull --p"
+    offered --platform --plain-http --password-stdin
+  fi
+}
+
 @test "completion: run/create --image offers the store's images (bash and zsh), --pull its policies" {
   need_lcctl
   tar -C "$LCCTL_TEST_IMAGES/busybox" -cf "$BATS_TEST_TMPDIR/bb.tar" .

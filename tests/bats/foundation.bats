@@ -54,6 +54,14 @@ load helpers
   done
 }
 
+@test "configure: bugs are reported to the project's issue tracker, not a placeholder address" {
+  [ -x "$LCCTL_SRC_DIR/configure" ] || skip "configure not generated (run scripts/build.sh)"
+  run "$LCCTL_SRC_DIR/configure" --help
+  [ "$status" -eq 0 ]
+  [[ $output == *"Report bugs to <the issue tracker of the lcctl repository>."* ]]
+  [[ $output != *".example>"* ]]
+}
+
 @test "global: an unknown option or command is a usage error (exit 2)" {
   run "$LCCTL" --bogus version
   [ "$status" -eq 2 ]

@@ -19,12 +19,19 @@ ctr2() {
   ctr --address "$LCCTL_TEST_SOCK" --namespace "$NS2" "$@"
 }
 
-# start_slow_proxy [RATE]: a proxy to the plain registry sending RATE bytes/s
-# (64 KiB by default), at $SLOW; its pid in SLOW_PID for stop_slow_proxy.
+# start_slow_proxy [RATE]: a proxy to the plain registry sending bodies, both
+# ways, at RATE bytes/s (64 KiB by default), at $SLOW; its pid in SLOW_PID for
+# stop_slow_proxy, its log (two lines a request) in $BATS_TEST_TMPDIR/slow.log.
+# DENY_PUSH=1 makes it refuse uploads (403), BIG_MANIFEST=N answer every
+# manifest with N bytes (scripts/registry-throttle.py).
 start_slow_proxy() {
+  local -a mode=()
+  [[ -z ${DENY_PUSH:-} ]] || mode+=(--deny-push)
+  [[ -z ${BIG_MANIFEST:-} ]] || mode+=(--big-manifest "$BIG_MANIFEST")
   SLOW_PORTFILE=$BATS_TEST_TMPDIR/slow.port
   rm -f "$SLOW_PORTFILE"
-  python3 "$LCCTL_SRC_DIR/tests/bats/slow-proxy.py" "$LCCTL_REGISTRY" "$SLOW_PORTFILE" "${1:-65536}" 2>/dev/null &
+  python3 "$LCCTL_SRC_DIR/scripts/registry-throttle.py" --port 0 --port-file "$SLOW_PORTFILE" \
+    --upstream "$LCCTL_REGISTRY" --rate "${1:-65536}" "${mode[@]}" 2>"$BATS_TEST_TMPDIR/slow.log" 3>&- &
   SLOW_PID=$!
   wait_for -t 10 test -s "$SLOW_PORTFILE"
   SLOW=127.0.0.1:$(cat "$SLOW_PORTFILE")

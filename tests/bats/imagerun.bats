@@ -129,7 +129,7 @@ last_above() {
   [ "$output" = one ]
   snapshot_keys | grep -qx a1
   snapshot_keys | grep -qx a2
-  lcctl delete -f a1 a2 >/dev/null
+  lcctl delete -f --grace 0 a1 a2 >/dev/null
   no_snapshot a1
   no_snapshot a2
 }
@@ -194,7 +194,7 @@ last_above() {
   run lcctl exec k1 cat /hello.txt
   [ "$status" -eq 0 ]
   [ -n "$output" ]
-  run lcctl delete -f k1
+  run lcctl delete -f --grace 0 k1
   [ "$status" -eq 0 ]
   [ -z "$(ctr_ containers ls -q)" ]
   no_snapshot k1
@@ -307,7 +307,7 @@ EOF2
   wait_for last_above "$log" $((stopped_at + 2))
   run lcctl exec cp1 cat /srv/state
   [ "$output" = mine ]
-  lcctl delete -f cp1
+  lcctl delete -f --grace 0 cp1
   no_snapshot cp1
 }
 
@@ -325,7 +325,7 @@ EOF2
   # The snapshot made for the refused create is gone again; u2's record stays.
   no_snapshot u2
   [ "$(ctr_ containers info u2 | jq -r .SnapshotKey)" = "" ]
-  lcctl delete -f u1 u2 >/dev/null
+  lcctl delete -f --grace 0 u1 u2 >/dev/null
   no_snapshot u1
 }
 

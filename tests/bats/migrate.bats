@@ -143,3 +143,48 @@ count_at_least() {
   run ctr_ containers ls -q
   [ "$output" = mf ]
 }
+
+@test "restore --pull reaches a TLS registry with Basic auth through --certs-dir, --user, --password-stdin" {
+  need_criu
+  local img=$LCCTL_REGISTRY_TLS/lcctl/busybox:latest ref=$LCCTL_REGISTRY_TLS/lcctl/migrate-$NS:1
+  local -a reg=(--certs-dir "$LCCTL_CERTS_DIR" --user "$LCCTL_REGISTRY_USER:$LCCTL_REGISTRY_PASSWORD")
+  lcctl pull "${reg[@]}" "$img" >/dev/null
+  ctr_ run -d "$img" mt sh -c "$COUNT_LOOP" >/dev/null
+  wait_for -t 20 count_at_least a mt 10
+  local before
+  before=$(count_on a mt)
+  lcctl checkpoint --image "$ref" --exit mt >/dev/null
+  lcctl push "${reg[@]}" "$ref" >/dev/null
+  # without credentials the registry refuses: nothing is made on B
+  run lcctl_b restore --pull --checkpoint "$ref" --certs-dir "$LCCTL_CERTS_DIR" mt
+  [ "$status" -eq 1 ]
+  [ "${#lines[@]}" -eq 1 ]
+  [[ $output == "lcctl: restore mt: "*"unauthorized"* ]]
+  [ -z "$(ctr_b containers ls -q)" ]
+  [ -z "$(ctr_b images ls -q)" ]
+  # with them, both images come through the TLS registry and the count goes on
+  run lcctl_b --json restore --pull --checkpoint "$ref" --certs-dir "$LCCTL_CERTS_DIR" \
+    --user "$LCCTL_REGISTRY_USER" --password-stdin mt <<<"$LCCTL_REGISTRY_PASSWORD"
+  [ "$status" -eq 0 ] || { echo "restore said: $output" >&2; false; }
+  [ "$(jq -r .alive <<<"$output")" = true ]
+  ctr_b images ls -q | grep -qxF "$img"
+  ctr_b images ls -q | grep -qxF "$ref"
+  wait_for -t 20 count_at_least b mt "$before"
+}
+
+@test "restore's registry options: only with --pull; --password-stdin needs --user and a line" {
+  run lcctl restore --plain-http r1
+  [ "$status" -eq 2 ]
+  [[ $output == *"--plain-http, --user, --password-stdin and --certs-dir need --pull"* ]]
+  run lcctl restore --checkpoint "$REF" --certs-dir /nonexistent r1
+  [ "$status" -eq 2 ]
+  run lcctl restore --pull --checkpoint "$REF" --password-stdin r1 </dev/null
+  [ "$status" -eq 2 ]
+  [[ $output == *"--password-stdin needs --user USER"* ]]
+  run lcctl restore --pull --checkpoint "$REF" --user someone --password-stdin r1 </dev/null
+  [ "$status" -eq 2 ]
+  [[ $output == *"--password-stdin: nothing on standard input"* ]]
+  # nothing was made or fetched
+  [ -z "$(ctr_ containers ls -q)" ]
+  [ -z "$(ctr_ images ls -q)" ]
+}
