@@ -15,6 +15,7 @@
 #include "client_internal.h"
 #include "containers.pb-c.h"
 #include "image_view.h"
+#include "lease.h"
 #include "manifest.h"
 #include "pull.h"
 #include "reference.h"
@@ -24,6 +25,8 @@
 #include "util.h"
 
 #define RUNC_RUNTIME_PREFIX "io.containerd.runc."
+/* containerd drops the lease of a killed lcctl after this long. */
+#define RESTORE_LEASE_SEC (60 * 60)
 
 bool
 lc_checkpoint_is_image_ref(const char *s)
@@ -173,10 +176,14 @@ read_any(lc_client *c, const struct lc_index_entry *e, lc_error **err)
 }
 
 /* The root filesystem: a snapshot id on the base image's top layer, with
- * the writable layer applied when the checkpoint has one. 1 when made. */
+ * the writable layer applied when the checkpoint has one. 1 when made. The
+ * snapshot is made under *lease, which the caller ends once the container
+ * record holds it: containerd's collector removed a snapshot nothing held
+ * in the moment between Prepare and Containers.Create. */
 static int
 make_rootfs(lc_client *c, const char *id, const struct ckpt_index *x,
-            const struct lc_checkpoint_restore_opts *o, const char *sn, lc_error **err)
+            const struct lc_checkpoint_restore_opts *o, const char *sn, char **lease,
+            lc_error **err)
 {
   if (x->base_name == NULL)
     return 0; /* a --rootfs container: the spec names its directory */
@@ -190,6 +197,13 @@ make_rootfs(lc_client *c, const char *id, const struct ckpt_index *x,
   if (rv == 0 && v.n_chain_ids == 0)
     rv = lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_FAILED_PRECONDITION,
                       "base image %s has no layers", x->base_name);
+  /* Begun after image_here: a pull there ends the client's lease of its own. */
+  if (rv == 0) {
+    *lease = xasprintf("lcctl-restore-%ld-%lld", (long)getpid(), (long long)lc_monotonic_ms());
+    rv = lc_lease_begin(c, *lease, RESTORE_LEASE_SEC, err);
+    if (rv < 0)
+      free(steal_pointer(lease));
+  }
   if (rv == 0)
     rv = lc_snapshot_prepare(c, sn, id, v.chain_ids[v.n_chain_ids - 1], NULL, 0, &mounts, &n_mounts,
                              err);
@@ -278,11 +292,14 @@ restore_from(lc_client *c, const char *id, const struct ckpt_index *x,
   Lcpb__Any *spec = read_any(c, x->spec, err);
   Lcpb__Any *ropts = spec && x->runtime_options ? read_any(c, x->runtime_options, err) : NULL;
   int made = -1;
+  cleanup_free char *lease = NULL;
   if (spec != NULL && (x->runtime_options == NULL || ropts != NULL))
-    made = make_rootfs(c, id, x, o, sn, err);
+    made = make_rootfs(c, id, x, o, sn, &lease, err);
   int rv = made;
   if (rv >= 0)
     rv = create_container(c, id, x, sn, made == 1, spec, ropts, err);
+  if (lease != NULL)
+    lc_lease_end(c, lease, NULL); /* the record holds the snapshot now, or it goes */
   if (rv >= 0) {
     cleanup_free char *work = criu_work_dir(id);
     struct lc_restore_opts ro = {
