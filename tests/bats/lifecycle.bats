@@ -126,7 +126,7 @@ no_container() {
   [ "$status" -eq 1 ]
   [[ $output == *"lcctl: delete m1: "* ]]
   [ "$(task_status m1)" = RUNNING ]
-  run lcctl delete -f m1 m2 missing
+  run lcctl delete -f --grace 0 m1 m2 missing
   [ "$status" -eq 1 ]
   [[ $output == *m1*m2* ]]
   no_container m1
@@ -137,7 +137,7 @@ no_container() {
   lcctl create --start --rootfs "$ROOTFS" p1 sleep 1000 >/dev/null
   pid=$(task_pid p1)
   lcctl pause p1
-  run lcctl --json delete -f p1
+  run lcctl --json delete -f --grace 0 p1
   [ "$status" -eq 0 ]
   [ "$(jq -r '.id, .exit_status' <<<"$output" | xargs)" = "p1 137" ]
   no_container p1

@@ -178,7 +178,7 @@ load attach_helpers
   # The shim still holds it (restore --attach can read it): it stays.
   run -0 lcctl run --rm --rootfs "$ROOTFS" f2 true
   [ -d "$dir" ]
-  lcctl delete -f f1
+  lcctl delete -f --grace 0 f1
   run -0 lcctl run --rm --rootfs "$ROOTFS" f3 true
   [ ! -e "$dir" ]
   fifo_dir_gone
