@@ -194,7 +194,8 @@ fail_create(struct run_state *st, lc_error *err)
 static int
 fail_and_remove(struct run_state *st, lc_error *err)
 {
-  cleanup_free char *left = remove_container(st->client, &st->args->opts, st->args->id, CLEANUP_GIVE_UP_MS);
+  cleanup_free char *left =
+      remove_container(st->client, &st->args->opts, st->args->id, CLEANUP_GIVE_UP_MS);
   if (left != NULL)
     add_to_message(err, left);
   return fail_before_run(st, err);
@@ -319,6 +320,10 @@ run_attached(struct run_state *st)
   if (left != NULL) {
     lc_error_set(&err, LC_ERR_DAEMON, LC_GRPC_UNKNOWN, "--rm: %s", left);
     ctx_report(st->ctx, a->id, err);
+  } else if (remove) {
+    lc_attach_read_log_rest(at);
+    if (lc_attach_output_errno(at) != 0)
+      lc_output_note_errno(lc_attach_output_errno(at));
   }
   lc_attach_free(at);
   if (rv != 0)

@@ -458,6 +458,13 @@ lc_attach_check_terminal(bool terminal, int in_fd, lc_error **err)
                       "-t needs a terminal on stdin, and stdin is not one; leave out -t");
 }
 
+void
+lc_attach_read_log_rest(lc_attach *a)
+{
+  if (a->cp.log_fd >= 0)
+    lc_copy_drain(&a->cp, 0, DRAIN_MAX_MS);
+}
+
 int
 lc_attach_output_errno(const lc_attach *a)
 {

@@ -69,6 +69,10 @@ int lc_attach_check_terminal(bool terminal, int in_fd, lc_error **err);
  * it: SIGPIPE (after a grace of a second, then SIGKILL 2 s later if it
  * ignored that), so that lcctl never waits for a writer nobody reads. */
 int lc_attach_output_errno(const lc_attach *a);
+/* After the task's Delete: the rest of a followed log file, read to its
+ * end. containerd's shim finishes copying the process's output into the
+ * file before Delete answers, which no quiet period can promise. */
+void lc_attach_read_log_rest(lc_attach *a);
 
 /* run/exec exit codes for an error that kept the process from running:
  * 127 command not found, 126 cannot be invoked, 2 usage, 1 the daemon
