@@ -250,6 +250,8 @@ last_above() {
   wait_for -t 20 eval '[ -z "$(snapshot_keys)" ]'
   [ -z "$(ctr_ containers ls -q)" ]
   [ -z "$(ctr_ images ls -q)" ]
+  # what the pull fetched went with its lease
+  wait_for -t 20 eval '[ -z "$(ctr_ content ls -q)" ]'
 }
 
 @test "failures: another platform, an unknown snapshotter, two root sources, image options alone" {
