@@ -76,8 +76,8 @@ static struct argp run_argp = {
     "missing, its pull failed, an unknown --user), 126 that the command could not be "
     "invoked, 127 that it was not found; 1 that the daemon refused (the ID is taken), 2 a "
     "usage error, 130 that Ctrl-C stopped --image's pull. With -d, lcctl returns once the "
-    "process runs and its output goes to lcctl's own log (lcctl logs ID), to --log FILE, or nowhere with "
-    "--log none.",
+    "process runs and its output goes to lcctl's own log (lcctl logs ID), to --log FILE, or "
+    "nowhere with --log none.",
     run_children,
     NULL,
     NULL};
