@@ -13,6 +13,7 @@
 #include "lease.h"
 #include "parse.h"
 #include "passwd.h"
+#include "reference.h"
 #include "util.h"
 
 enum {
@@ -98,6 +99,21 @@ snapshotter_of(const struct image_opts *io)
   return io->reg.snapshotter ? io->reg.snapshotter : LC_DEFAULT_SNAPSHOTTER;
 }
 
+/* A pull's lease outlives an interrupted `lcctl pull` so the next one goes
+ * on from there; a run cut short by Ctrl-C leaves nothing, so its pull's
+ * fetched content goes with the lease. */
+static void
+drop_pull_lease(lc_client *c, const char *ref)
+{
+  struct lc_ref r = {0};
+  lc_error *e = NULL;
+  cleanup_free char *lease = NULL;
+  if (lc_ref_parse(ref, &r, &e) == 0 && lc_pull_lease_begin(c, r.name, &lease, &e) == 0)
+    lc_lease_end(c, lease, &e);
+  lc_error_free(e);
+  lc_ref_clear(&r);
+}
+
 /* The image from the store, pulled first as --pull says. */
 static int
 find_or_pull(struct lc_ctx *ctx, lc_client *c, struct image_opts *io, struct lc_image *img,
@@ -119,6 +135,8 @@ find_or_pull(struct lc_ctx *ctx, lc_client *c, struct image_opts *io, struct lc_
   registry_opts_pull(ctx, &io->reg, &po);
   struct lc_pull_result res = {0};
   if (lc_pull(c, io->ref, &po, &res, err) < 0) {
+    if (registry_interrupted())
+      drop_pull_lease(c, io->ref);
     lc_error_prefix(*err, "pulling %s", io->ref);
     return -1;
   }
@@ -288,17 +306,26 @@ apply_config(lc_client *c, struct image_opts *io, struct create_opts *o, const c
 }
 
 int
-image_opts_resolve(struct lc_ctx *ctx, struct create_opts *o, const char *id, char *const *cmd,
-                   lc_error **err)
+image_opts_check(const struct create_opts *o, const char *id, lc_error **err)
 {
-  struct image_opts *io = &o->image;
+  const struct image_opts *io = &o->image;
   if (io->ref == NULL)
     return check_without_image(io, err);
   if (o->rootfs != NULL || o->bundle != NULL)
     return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
                         "exactly one of --rootfs DIR, --bundle DIR or --image REF is required");
-  if (validate_container_id(id, err) < 0)
+  return validate_container_id(id, err);
+}
+
+int
+image_opts_resolve(struct lc_ctx *ctx, struct create_opts *o, const char *id, char *const *cmd,
+                   lc_error **err)
+{
+  struct image_opts *io = &o->image;
+  if (image_opts_check(o, id, err) < 0)
     return -1;
+  if (io->ref == NULL)
+    return 0;
   lc_client *c = ctx_client(ctx, err);
   if (c == NULL)
     return -1;

@@ -38,6 +38,10 @@ extern const struct argp image_opts_argp;
 
 struct create_opts;
 
+/* What can be checked before containerd is asked anything: the image
+ * options against the other root sources, the ID. Usage errors only. */
+int image_opts_check(const struct create_opts *o, const char *id, lc_error **err);
+
 /* With --image: finds (or pulls) the image and applies its config to o with
  * docker's rules: argv, env, working directory, user (names from the image's
  * own /etc/passwd and /etc/group), labels and stop signal. Nothing is left in

@@ -2,6 +2,7 @@
  * copy stdio, wait, and exit with the container's status. */
 #include "config.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -71,11 +72,12 @@ static struct argp run_argp = {
     "ID [CMD [ARG...]]",
     "Create a container, start it, copy its stdio and wait for it; the exit status is "
     "the container's.\v"
-    "Exit status 125 means lcctl failed before the process ran, 126 that the command "
-    "could not be invoked, 127 that it was not found; 1 that the daemon refused (the ID "
-    "is taken), 2 a usage error. With -d, lcctl returns once the process runs and its "
-    "output goes to lcctl's own log (lcctl logs ID), to --log FILE, or nowhere with "
-    "--log none.",
+    "Exit status 125 means lcctl failed before the process ran (with --image: the image "
+    "missing, its pull failed, an unknown --user), 126 that the command could not be "
+    "invoked, 127 that it was not found; 1 that the daemon refused (the ID is taken), 2 a "
+    "usage error, 130 that Ctrl-C stopped --image's pull. With -d, lcctl returns once the "
+    "process runs and its output goes to lcctl's own log (lcctl logs ID), to --log FILE, or "
+    "nowhere with --log none.",
     run_children,
     NULL,
     NULL};
@@ -331,6 +333,46 @@ run_attached(struct run_state *st)
   return lc_exit_code_of_status(status);
 }
 
+/* Ctrl-C goes back to ending lcctl at once: from here until the process
+ * runs, the attach (or nothing, with -d) decides what a signal does. */
+static void
+stop_catching_interrupt(void)
+{
+  struct sigaction sa = {0};
+  sa.sa_handler = SIG_DFL;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+}
+
+/* --image: the image found (or pulled), unpacked, its config and user read.
+ * The options were checked already, so whatever fails here is lcctl failing
+ * before the process ran (125, as docker run's missing image or unknown
+ * --user). A Ctrl-C during the pull stops it and leaves nothing: 130. */
+static int
+resolve_image(struct run_state *st)
+{
+  struct run_args *a = st->args;
+  if (a->opts.image.ref == NULL)
+    return 0;
+  lc_error *err = NULL;
+  registry_catch_interrupt();
+  int rv = image_opts_resolve(st->ctx, &a->opts, a->id, a->cmd, &err);
+  stop_catching_interrupt();
+  if (registry_interrupted()) {
+    lc_error_free(err);
+    err = NULL;
+    lc_error_set(&err, LC_ERR_LOCAL, LC_GRPC_CANCELLED, "interrupted");
+    ctx_report(st->ctx, a->id, err);
+    return 130;
+  }
+  if (rv < 0) {
+    ctx_report(st->ctx, a->id, err);
+    return 125;
+  }
+  return 0;
+}
+
 /* Everything checkable is checked before the daemon is asked anything. */
 int
 cmd_run(struct lc_ctx *ctx, int argc, char **argv)
@@ -346,8 +388,10 @@ cmd_run(struct lc_ctx *ctx, int argc, char **argv)
   int rv = check_combination(ctx, &a);
   if (rv == 0 && lc_attach_check_terminal(a.opts.spec.tty, 0, &err) < 0)
     rv = fail_before_run(&st, err);
-  if (rv == 0 && image_opts_resolve(ctx, &a.opts, a.id, a.cmd, &err) < 0)
+  if (rv == 0 && image_opts_check(&a.opts, a.id, &err) < 0)
     rv = fail_before_run(&st, err);
+  if (rv == 0)
+    rv = resolve_image(&st);
   if (rv == 0 &&
       create_opts_prepare(&a.opts, ctx->ns, a.id, a.cmd, &st.spec_json, &st.log_uri, &err) < 0)
     rv = fail_before_run(&st, err);

@@ -4,8 +4,10 @@
 
 load helpers
 load registry
+load image_helpers
 
 teardown() {
+  stop_slow_proxy
   containerd_ensure_up
   lcctl_teardown
 }
@@ -59,7 +61,7 @@ last_above() {
   [ "$status" -eq 0 ]
   [ "$output" = /srv ]
   run lcctl run --rm --image "$(IMG busybox)" --entrypoint "" i2
-  [ "$status" -eq 2 ]
+  [ "$status" -eq 125 ]
   [ "$output" = "lcctl: run i2: image $(IMG busybox) has no Entrypoint or Cmd: give a command" ]
   [ -z "$(ctr_ containers ls -q)" ]
   no_snapshot i2
@@ -85,7 +87,7 @@ last_above() {
   [ "$status" -eq 0 ]
   [[ $output == "uid=1000(app) gid=1000"* ]]
   run lcctl run --rm --image "$(IMG busybox)" --user nosuch i4 id
-  [ "$status" -eq 2 ]
+  [ "$status" -eq 125 ]
   [[ $output == "lcctl: run i4: "*nosuch*"image $(IMG busybox)"* ]]
   [ "${#lines[@]}" -eq 1 ]
   [ -z "$(ctr_ containers ls -q)" ]
@@ -202,7 +204,7 @@ last_above() {
 
 @test "run --image --pull: missing pulls, never refuses an absent image, always pulls again" {
   run lcctl run --rm --pull never --image "$(IMG busybox)" p1 true
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 125 ]
   [ "$output" = "lcctl: run p1: image $(IMG busybox) is not in the store (and --pull never)" ]
   [ -z "$(ctr_ images ls -q)" ]
   run lcctl run --rm --plain-http --image "$(IMG busybox)" p1 'echo pulled'
@@ -214,6 +216,42 @@ last_above() {
   [ "$output" = again ]
   run lcctl run --rm --pull sometimes --image "$(IMG busybox)" p1 true
   [ "$status" -eq 2 ]
+}
+
+@test "run --image: an image the registry does not have fails before the process runs: 125" {
+  run lcctl run --rm --plain-http --image "$LCCTL_REGISTRY/lcctl/nosuch:latest" p2 true
+  [ "$status" -eq 125 ]
+  [ "${#lines[@]}" -eq 1 ]
+  [[ $output == "lcctl: run p2: pulling $LCCTL_REGISTRY/lcctl/nosuch:latest"* ]]
+  [ -z "$(ctr_ containers ls -q)" ]
+  # an option that needs --image is still a usage error, nothing sent
+  run lcctl run --rm --rootfs "$ROOTFS" --entrypoint /bin/sh p2 true
+  [ "$status" -eq 2 ]
+  [ "$output" = "lcctl: run p2: --entrypoint needs --image REF" ]
+}
+
+@test "Ctrl-C while run --image pulls: one line, exit 130, no lease, snapshot or record left" {
+  local layers before rc=0
+  layers=($(registry_blob_digests lcctl/busybox latest))
+  before=$(registry_blob_gets plain "${layers[0]}")
+  start_slow_proxy 65536
+  # the binary itself, not the lcctl function's subshell, gets the signal
+  "$LCCTL" --address "$LCCTL_TEST_SOCK" -n "$NS" run --rm --plain-http \
+    --image "$SLOW/lcctl/busybox:latest" c1 true >"$BATS_TEST_TMPDIR/out" 2>&1 &
+  local pid=$!
+  wait_for -t 20 eval '[ "$(registry_blob_gets plain "${layers[0]}")" -gt "$before" ]'
+  sleep 0.5
+  kill -INT "$pid"
+  wait "$pid" || rc=$?
+  cat "$BATS_TEST_TMPDIR/out"
+  [ "$rc" -eq 130 ]
+  [ "$(cat "$BATS_TEST_TMPDIR/out")" = "lcctl: run c1: interrupted" ]
+  [ -z "$(ctr_ leases ls -q)" ]
+  wait_for -t 20 eval '[ -z "$(snapshot_keys)" ]'
+  [ -z "$(ctr_ containers ls -q)" ]
+  [ -z "$(ctr_ images ls -q)" ]
+  # what the pull fetched went with its lease
+  wait_for -t 20 eval '[ -z "$(ctr_ content ls -q)" ]'
 }
 
 @test "failures: another platform, an unknown snapshotter, two root sources, image options alone" {
