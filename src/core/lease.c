@@ -31,8 +31,8 @@ lc_lease_begin_labelled(lc_client *c, const char *id, int64_t expire_sec, const 
   labels[0] = (lc_label){MUT(GC_EXPIRE_LABEL), stamp};
   for (size_t i = 0; i < n_extra; i++)
     labels[i + 1] = extra[i];
-  cleanup_free void **entries = lc_pb_string_map(
-      &lcpb__create_lease_request__labels_entry__descriptor, labels, n_extra + 1);
+  cleanup_free void **entries =
+      lc_pb_string_map(&lcpb__create_lease_request__labels_entry__descriptor, labels, n_extra + 1);
   Lcpb__CreateLeaseRequest req = LCPB__CREATE_LEASE_REQUEST__INIT;
   req.id = MUT(id);
   req.n_labels = n_extra + 1;

@@ -64,8 +64,9 @@ lc_pull_lease_begin(lc_client *c, const char *name, char **lease_id, lc_error **
                         (long long)lc_monotonic_ms(), rnd[0], rnd[1], rnd[2], rnd[3]);
   cleanup_free char *pid = xasprintf("%ld", (long)getpid());
   cleanup_free char *boot = boot_id();
-  lc_label labels[3] = {
-      {MUT(LEASE_REF_LABEL), MUT(name)}, {MUT(LEASE_PID_LABEL), pid}, {MUT(LEASE_BOOT_LABEL), boot}};
+  lc_label labels[3] = {{MUT(LEASE_REF_LABEL), MUT(name)},
+                        {MUT(LEASE_PID_LABEL), pid},
+                        {MUT(LEASE_BOOT_LABEL), boot}};
   if (lc_lease_begin_labelled(c, *lease_id, PULL_LEASE_SEC, labels, 3, err) < 0) {
     free(steal_pointer(lease_id));
     return -1;
