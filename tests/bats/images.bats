@@ -215,17 +215,22 @@ lease_and_content() {
 
 @test "pulls of one reference at once: one stopped while another completes, both succeed" {
   local rc=0
-  start_slow_proxy 262144
+  start_slow_proxy 131072
   "$LCCTL" --address "$LCCTL_TEST_SOCK" -n "$NS" pull --plain-http "$SLOW/lcctl/busybox:latest" \
     >"$BATS_TEST_TMPDIR/out" 2>&1 &
   local pid=$!
   wait_for -t 30 lease_and_content
   kill -STOP "$pid"
+  # stopped in the middle: nothing printed yet, not a zombie
+  [ ! -s "$BATS_TEST_TMPDIR/out" ]
+  [ "$(awk '{ print $3 }' "/proc/$pid/stat")" = T ]
   run lcctl pull --plain-http "$SLOW/lcctl/busybox:latest"
+  # the stopped pull's lease was left alone: its process is alive
+  local leases
+  leases=$(ctr_ leases ls -q | wc -l)
   kill -CONT "$pid"
   [ "$status" -eq 0 ]
-  # the stopped pull's lease was left alone: its process is alive
-  [ "$(ctr_ leases ls -q | wc -l)" -eq 1 ]
+  [ "$leases" -eq 1 ]
   wait "$pid" || rc=$?
   cat "$BATS_TEST_TMPDIR/out"
   [ "$rc" -eq 0 ]
