@@ -82,11 +82,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         if status == 401:
             self.send_header("WWW-Authenticate", 'Basic realm="lcctl-token"')
-        self.end_headers()
-        self.wfile.write(data)
+        # Logged before the body goes out: a client that has its answer may
+        # end, and a test read this log, before a later write would be done.
         sys.stderr.write("%s %s user=%s scopes=%s -> %d\n" % (
             self.command, self.path.split("?")[0], who, ",".join(scopes) or "-", status))
         sys.stderr.flush()
+        self.end_headers()
+        self.wfile.write(data)
 
     def basic_credentials(self):
         auth = self.headers.get("Authorization", "")

@@ -11,11 +11,17 @@
 #include "parse.h"
 #include "util.h"
 
-/* --debug: one line per call, so a slow or failing call is easy to spot. */
+/* --debug: a line when a call is sent and one when it ends, so a slow or
+ * failing call is easy to spot, and one that never ends (lcctl killed while
+ * it waits) is the last "sent" without its end. */
 static void
 trace_call(void *ud, const char *method, int code, int64_t usec)
 {
-  fprintf(stderr, "lcctl: debug: %s %s %lldus\n", method, lc_grpc_code_name(code), (long long)usec);
+  if (code == GRPC_TRACE_SENT)
+    fprintf(stderr, "lcctl: debug: %s sent\n", method);
+  else
+    fprintf(stderr, "lcctl: debug: %s %s %lldus\n", method, lc_grpc_code_name(code),
+            (long long)usec);
 }
 
 lc_client *

@@ -223,8 +223,10 @@ resolve_image_user(lc_client *c, struct image_opts *io, struct create_opts *o, c
 {
   const char *user = o->user_arg ? o->user_arg : io->exec.user;
   o->user_arg = NULL; /* resolved here, not against a rootfs directory */
+  /* No User is root; ctr and docker still give root its groups from the
+   * image's /etc/group (and its primary group 0), so `id` reads the same. */
   if (user == NULL)
-    return 0;
+    user = "0";
   const char *paths[2] = {"/etc/passwd", "/etc/group"};
   char *texts[2] = {NULL, NULL};
   cleanup_free char *lease = new_lease_id();

@@ -141,6 +141,13 @@ trace_http(void *ud, const char *method, const char *url, long status, int64_t u
   fprintf(stderr, "lcctl: debug: %s %s %ld %lldus\n", method, url, status, (long long)usec);
 }
 
+/* What the core layer says goes on, but the user should know. */
+static void
+warn_line(void *ud, const char *message)
+{
+  fprintf(stderr, "lcctl: warning: %s\n", message);
+}
+
 static volatile sig_atomic_t interrupted;
 
 static void
@@ -180,6 +187,7 @@ registry_opts_transport(struct lc_ctx *ctx, struct registry_opts *o, struct lc_r
   out->certs_dir = o->certs_dir;
   out->trace = ctx->debug ? trace_http : NULL;
   out->cancelled = registry_cancelled;
+  out->warn = warn_line;
 }
 
 void

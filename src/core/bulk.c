@@ -139,6 +139,7 @@ slot_collect(struct runner *r, struct slot *s, int64_t now, lc_error **lost)
   }
   if (is_connection_lost(ans.err) && *lost == NULL)
     lc_error_set(lost, ans.err->cls, ans.err->code, "%s", ans.err->message);
+  lc_pending_expire(s->p); /* a call given up on is traced as such */
   lc_pending_free(steal_pointer(&s->p));
   slot_advance(r, s, &ans);
   return true;

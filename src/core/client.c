@@ -494,6 +494,13 @@ lc_pending_take(lc_pending *p, ProtobufCMessage **resp, lc_error **err)
 }
 
 void
+lc_pending_expire(lc_pending *p)
+{
+  if (p != NULL && !grpc_call_done(p->call))
+    grpc_call_expire(p->call);
+}
+
+void
 lc_pending_free(lc_pending *p)
 {
   if (p == NULL)

@@ -49,6 +49,8 @@ int lc_container_list(lc_client *c, struct lc_container **out, size_t *n, lc_err
 int lc_pending_start(lc_client *c, const char *method, const ProtobufCMessage *req,
                      const ProtobufCMessageDescriptor *resp_desc, bool no_deadline,
                      lc_pending **out, lc_error **err);
+/* Gives up on a pending call that is not done: it ends DeadlineExceeded. */
+void lc_pending_expire(lc_pending *p);
 /* The answer of a finished pending call (NULL when resp_desc was NULL). */
 int lc_pending_take(lc_pending *p, ProtobufCMessage **resp, lc_error **err);
 /* A call nobody waits for (a forwarded signal, a resize); kept until done. */

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -21,6 +22,15 @@
 static size_t copy_fill(void *ud, struct pollfd *fds, size_t max);
 static int copy_ready(void *ud, const struct pollfd *fds, size_t n, lc_error **err);
 
+/* A descriptor without O_NONBLOCK (the usual stdout: it is shared with the
+ * shell, so its flags are not ours to change). */
+static bool
+fd_is_blocking(int fd)
+{
+  int flags = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
+  return flags >= 0 && (flags & O_NONBLOCK) == 0;
+}
+
 void
 lc_copy_init(struct lc_copy *cp, int in_fd, int out_fd, int err_fd)
 {
@@ -32,6 +42,8 @@ lc_copy_init(struct lc_copy *cp, int in_fd, int out_fd, int err_fd)
   cp->log_fd = cp->log_watch = -1;
   cp->sig_fd = -1;
   cp->in_eof = in_fd < 0;
+  cp->out_blocking = fd_is_blocking(out_fd);
+  cp->err_blocking = fd_is_blocking(err_fd);
   cp->ext = (h2_poll_ext){copy_fill, copy_ready, cp};
 }
 
@@ -54,6 +66,10 @@ lc_copy_clear(struct lc_copy *cp)
   close_fd(&cp->log_watch);
   free(cp->in_buf);
   cp->in_buf = NULL;
+  free(cp->out_pend.buf);
+  free(cp->err_pend.buf);
+  memset(&cp->out_pend, 0, sizeof(cp->out_pend));
+  memset(&cp->err_pend, 0, sizeof(cp->err_pend));
 }
 
 /* Opens path (not following a link) and checks it is a FIFO. */
@@ -138,49 +154,100 @@ lc_copy_has_actions(const struct lc_copy *cp)
   return a->n_signals > 0 || a->resize || a->close_stdin;
 }
 
-/* Our stdout may be a slow pipe, or non-blocking because a parent made it
- * so: we wait for it rather than drop output. -1 once it is gone. */
-static int
-write_all(int fd, const uint8_t *p, size_t len)
+/* One of our two outputs, seen as a whole: where it writes, what waits to
+ * be written, where it reads from (a FIFO, or for stdout a followed log). */
+struct out_stream {
+  int fd;
+  bool blocking;
+  struct lc_copy_pending *pend;
+  int *errno_slot;
+  int *src;
+};
+
+static struct out_stream
+stream_of(struct lc_copy *cp, bool err_stream)
 {
-  while (len > 0) {
-    ssize_t n = write(fd, p, len);
-    if (n > 0) {
-      p += n;
-      len -= (size_t)n;
-    } else if (n < 0 && errno == EAGAIN) {
-      struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-      poll(&pfd, 1, -1);
-    } else if (n < 0 && errno != EINTR) {
-      return -1;
-    }
-  }
-  return 0;
+  if (err_stream)
+    return (struct out_stream){cp->err_fd, cp->err_blocking, &cp->err_pend, &cp->err_errno,
+                               &cp->fifo_err};
+  return (struct out_stream){cp->out_fd, cp->out_blocking, &cp->out_pend, &cp->out_errno,
+                             cp->fifo_out >= 0 ? &cp->fifo_out : &cp->log_fd};
 }
 
 /* Our side of a stream failed: the bytes of this process cannot go
- * anywhere. A log is simply no longer followed. A FIFO is still read, its
- * bytes dropped: the shim keeps the process's pipe (and containerd 2.x's
- * shim the FIFO's write end too) open whatever we do, so closing our end
- * would not reach the process; it would only leave the shim's copy blocked
- * on a full FIFO, and the task's delete waiting on that copy forever. The
- * process is told by a signal instead (attach.c), so the dropping is short. */
+ * anywhere, and what was pending is dropped. A log is simply no longer
+ * followed. A FIFO is still read, its bytes dropped: the shim keeps the
+ * process's pipe (and containerd 2.x's shim the FIFO's write end too) open
+ * whatever we do, so closing our end would not reach the process; it would
+ * only leave the shim's copy blocked on a full FIFO, and the task's delete
+ * waiting on that copy forever. The process is told by a signal instead
+ * (attach.c), so the dropping is short. */
 static void
-lose_output(struct lc_copy *cp, int *src, int *err_slot, int e)
+lose_output(struct lc_copy *cp, bool err_stream, int e)
 {
-  if (*err_slot == 0)
-    *err_slot = e != 0 ? e : EIO;
-  if (src == &cp->log_fd) {
-    close_fd(src);
+  struct out_stream o = stream_of(cp, err_stream);
+  if (*o.errno_slot == 0)
+    *o.errno_slot = e != 0 ? e : EIO;
+  o.pend->len = o.pend->off = 0;
+  if (o.src == &cp->log_fd) {
+    close_fd(&cp->log_fd);
     close_fd(&cp->log_watch);
   }
 }
 
-/* One read from a task's output to ours (dropped once ours is gone). At EOF
- * the FIFO is closed. */
+/* Writes as much of the pending chunk as our output takes now, and never
+ * blocks: a slow or stopped reader is back-pressure, waited for in the poll
+ * beside the signals and containerd, not inside write(). A descriptor
+ * without O_NONBLOCK is written only when poll says it has room, and then
+ * at most PIPE_BUF bytes, which a pipe with room takes whole at once. */
 static void
-pump_output(struct lc_copy *cp, int *src, int dst, int *err_slot)
+flush_pending(struct lc_copy *cp, bool err_stream)
 {
+  struct out_stream o = stream_of(cp, err_stream);
+  struct lc_copy_pending *pd = o.pend;
+  while (pd->off < pd->len) {
+    size_t want = pd->len - pd->off;
+    if (o.blocking) {
+      struct pollfd pfd = {.fd = o.fd, .events = POLLOUT};
+      if (poll(&pfd, 1, 0) <= 0)
+        return;
+      want = want > PIPE_BUF ? PIPE_BUF : want;
+    }
+    ssize_t n = write(o.fd, pd->buf + pd->off, want);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+      return;
+    if (n <= 0) {
+      lose_output(cp, err_stream, n < 0 ? errno : EIO);
+      return;
+    }
+    pd->off += (size_t)n;
+  }
+  pd->len = pd->off = 0;
+}
+
+/* Bytes read from the process become the pending chunk of our output
+ * (dropped once our output is gone), and as much as fits goes out now. */
+static void
+take_output(struct lc_copy *cp, bool err_stream, const uint8_t *buf, size_t n)
+{
+  struct out_stream o = stream_of(cp, err_stream);
+  cp->last_output_ms = lc_monotonic_ms();
+  if (o.fd < 0 || *o.errno_slot != 0 || cp->discard)
+    return;
+  if (o.pend->buf == NULL)
+    o.pend->buf = xmalloc(COPY_CHUNK);
+  memcpy(o.pend->buf, buf, n);
+  o.pend->len = n;
+  o.pend->off = 0;
+  flush_pending(cp, err_stream);
+}
+
+/* One read from a task's output FIFO, taken only when the last chunk was
+ * written (copy_fill). At EOF the FIFO is closed. */
+static void
+pump_output(struct lc_copy *cp, bool err_stream)
+{
+  int *src = err_stream ? &cp->fifo_err : &cp->fifo_out;
   uint8_t buf[COPY_CHUNK];
   ssize_t n = read(*src, buf, sizeof(buf));
   if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -189,22 +256,18 @@ pump_output(struct lc_copy *cp, int *src, int dst, int *err_slot)
     close_fd(src);
     return;
   }
-  cp->last_output_ms = lc_monotonic_ms();
-  if (dst >= 0 && *err_slot == 0 && write_all(dst, buf, (size_t)n) < 0)
-    lose_output(cp, src, err_slot, errno);
+  take_output(cp, err_stream, buf, (size_t)n);
 }
 
-/* Everything appended to the log since we last looked. */
+/* What was appended to the log since we last looked, while our stdout
+ * takes it; the rest is read when the pending chunk is written. */
 static void
 pump_log(struct lc_copy *cp)
 {
   uint8_t buf[COPY_CHUNK];
   ssize_t n;
-  while (cp->log_fd >= 0 && (n = read(cp->log_fd, buf, sizeof(buf))) > 0) {
-    cp->last_output_ms = lc_monotonic_ms();
-    if (cp->out_fd >= 0 && write_all(cp->out_fd, buf, (size_t)n) < 0)
-      lose_output(cp, &cp->log_fd, &cp->out_errno, errno);
-  }
+  while (cp->log_fd >= 0 && cp->out_pend.len == 0 && (n = read(cp->log_fd, buf, sizeof(buf))) > 0)
+    take_output(cp, false, buf, (size_t)n);
 }
 
 /* inotify only says "changed"; the events themselves are not needed. */
@@ -274,6 +337,8 @@ take_signals(struct lc_copy *cp)
   int signo;
   while ((signo = lc_signals_next(&s)) != 0) {
     struct lc_copy_actions *a = &cp->actions;
+    if (signo == SIGINT || signo == SIGTERM || signo == SIGHUP)
+      cp->interrupted = true;
     if (signo == SIGWINCH)
       a->resize = true;
     else if (a->n_signals < LC_COPY_MAX_SIGNALS)
@@ -298,32 +363,45 @@ copy_fill(void *ud, struct pollfd *fds, size_t max)
 {
   struct lc_copy *cp = ud;
   size_t n = 0;
-  n = add_pollfd(fds, n, max, cp->fifo_out, POLLIN);
-  n = add_pollfd(fds, n, max, cp->fifo_err, POLLIN);
+  /* A FIFO is read only once what it gave last was written. */
+  if (cp->out_pend.len == 0)
+    n = add_pollfd(fds, n, max, cp->fifo_out, POLLIN);
+  if (cp->err_pend.len == 0)
+    n = add_pollfd(fds, n, max, cp->fifo_err, POLLIN);
   if (!cp->in_eof && cp->fifo_in >= 0 && cp->in_len == 0)
     n = add_pollfd(fds, n, max, cp->in_fd, POLLIN);
   if (cp->in_len > 0)
     n = add_pollfd(fds, n, max, cp->fifo_in, POLLOUT);
   n = add_pollfd(fds, n, max, cp->log_watch, POLLIN);
   n = add_pollfd(fds, n, max, cp->sig_fd, POLLIN);
-  /* No events asked: POLLERR and POLLHUP come anyway, and say that the
-   * reader of a pipe we write to went away (| head -1) before we write. */
-  if ((cp->fifo_out >= 0 && cp->out_errno == 0) || cp->log_fd >= 0)
-    n = add_pollfd(fds, n, max, cp->out_fd, 0);
-  if (cp->fifo_err >= 0 && cp->err_errno == 0)
-    n = add_pollfd(fds, n, max, cp->err_fd, 0);
+  /* Room for a pending chunk; else no events asked: POLLERR and POLLHUP
+   * come anyway, and say that the reader of a pipe we write to went away
+   * (| head -1) before we write. */
+  if (cp->out_pend.len > 0 || (cp->fifo_out >= 0 && cp->out_errno == 0) || cp->log_fd >= 0)
+    n = add_pollfd(fds, n, max, cp->out_fd, cp->out_pend.len > 0 ? POLLOUT : 0);
+  if (cp->err_pend.len > 0 || (cp->fifo_err >= 0 && cp->err_errno == 0))
+    n = add_pollfd(fds, n, max, cp->err_fd, cp->err_pend.len > 0 ? POLLOUT : 0);
   return n;
 }
 
-/* The reader of our stdout or stderr went away: the stream that fed it is
- * lost now, not at the next byte the process happens to write. */
+/* Our stdout or stderr has room, or its reader went away: a pending chunk
+ * is written (a write to a pipe without reader fails with EPIPE); with
+ * nothing pending, the stream that fed it is lost now, not at the next
+ * byte the process happens to write. */
 static void
-output_gone(struct lc_copy *cp, int fd)
+output_ready(struct lc_copy *cp, int fd, short rev)
 {
-  if (fd == cp->out_fd)
-    lose_output(cp, cp->fifo_out >= 0 ? &cp->fifo_out : &cp->log_fd, &cp->out_errno, EPIPE);
-  if (fd == cp->err_fd && cp->fifo_err >= 0)
-    lose_output(cp, &cp->fifo_err, &cp->err_errno, EPIPE);
+  for (int i = 0; i < 2; i++) {
+    struct out_stream o = stream_of(cp, i == 1);
+    if (fd != o.fd)
+      continue;
+    if (o.pend->len > 0)
+      flush_pending(cp, i == 1);
+    else if ((rev & (POLLERR | POLLHUP | POLLNVAL)) && (i == 0 || cp->fifo_err >= 0))
+      lose_output(cp, i == 1, EPIPE);
+  }
+  if (fd == cp->out_fd && cp->log_fd >= 0)
+    pump_log(cp);
 }
 
 /* Never fails: a lost stream is closed, the wait for the exit goes on. */
@@ -337,9 +415,9 @@ copy_ready(void *ud, const struct pollfd *fds, size_t n, lc_error **err)
     if (rev == 0)
       continue;
     if (fd == cp->fifo_out)
-      pump_output(cp, &cp->fifo_out, cp->out_fd, &cp->out_errno);
+      pump_output(cp, false);
     else if (fd == cp->fifo_err)
-      pump_output(cp, &cp->fifo_err, cp->err_fd, &cp->err_errno);
+      pump_output(cp, true);
     else if (fd == cp->in_fd && !cp->in_eof && cp->in_len == 0)
       read_stdin(cp);
     else if (fd == cp->fifo_in && cp->in_len > 0)
@@ -348,8 +426,8 @@ copy_ready(void *ud, const struct pollfd *fds, size_t n, lc_error **err)
       pump_log_events(cp);
     else if (fd == cp->sig_fd)
       take_signals(cp);
-    else if ((fd == cp->out_fd || fd == cp->err_fd) && (rev & (POLLERR | POLLHUP | POLLNVAL)))
-      output_gone(cp, fd);
+    else if (fd == cp->out_fd || fd == cp->err_fd)
+      output_ready(cp, fd, rev);
   }
   return 0;
 }
@@ -364,6 +442,13 @@ lc_copy_poll(struct lc_copy *cp, int timeout_ms)
     copy_ready(cp, fds, n, NULL);
 }
 
+/* Bytes read but not yet taken by our reader. */
+static bool
+output_pending(const struct lc_copy *cp)
+{
+  return cp->out_pend.len > 0 || cp->err_pend.len > 0;
+}
+
 void
 lc_copy_drain(struct lc_copy *cp, int idle_ms, int max_ms)
 {
@@ -371,16 +456,31 @@ lc_copy_drain(struct lc_copy *cp, int idle_ms, int max_ms)
   cp->in_eof = true;
   cp->in_off = cp->in_len = 0;
   close_fd(&cp->fifo_in);
-  int64_t start = lc_monotonic_ms();
+  int64_t start = lc_monotonic_ms(), deadline = start + max_ms;
   if (cp->last_output_ms < start)
     cp->last_output_ms = start;
   for (;;) {
     if (cp->log_fd >= 0)
       pump_log(cp);
-    if (!lc_copy_output_open(cp))
+    if (output_pending(cp) && cp->interrupted) {
+      /* Dropped, and what follows too; but the FIFOs are still read to
+       * their end: containerd 2.x's shim blocks on a full one, and the
+       * task's delete with it. */
+      cp->out_pend.len = cp->out_pend.off = cp->err_pend.len = cp->err_pend.off = 0;
+      cp->discard = true;
+    }
+    if (!output_pending(cp) && !lc_copy_output_open(cp))
       return;
     int64_t now = lc_monotonic_ms();
-    int64_t left = start + max_ms - now, idle_left = cp->last_output_ms + idle_ms - now;
+    if (output_pending(cp)) {
+      /* Our reader is slow or stopped: its time is not the process's. */
+      lc_copy_poll(cp, 1000);
+      int64_t spent = lc_monotonic_ms() - now;
+      deadline += spent;
+      cp->last_output_ms += spent;
+      continue;
+    }
+    int64_t left = deadline - now, idle_left = cp->last_output_ms + idle_ms - now;
     if (left <= 0 || idle_left <= 0)
       return;
     lc_copy_poll(cp, (int)(idle_left < left ? idle_left : left));

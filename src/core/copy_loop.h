@@ -31,7 +31,18 @@ struct lc_copy_actions {
  * pipe's write end) or cannot be written (ENOSPC, EIO...), the FIFO that
  * fed it is closed: the shim's copy then fails and the process gets EPIPE
  * or SIGPIPE on its next write, as in a shell pipeline. The errno is kept
- * for the caller to report (out_errno, err_errno). */
+ * for the caller to report (out_errno, err_errno).
+ *
+ * Our stdout may be a pipe whose reader is slow or stopped: that is
+ * back-pressure, and bytes wait in the stream's pending chunk (its FIFO is
+ * not read meanwhile, so the process blocks on its own pipe, as in a
+ * shell's pipeline). Nothing here ever blocks in write(): the wait for room
+ * is one more descriptor in the poll, beside the signals and containerd. */
+struct lc_copy_pending {
+  uint8_t *buf; /* COPY_CHUNK bytes, made at the first read */
+  size_t len, off;
+};
+
 struct lc_copy {
   int in_fd, out_fd, err_fd; /* ours: 0, 1, 2 usually */
   int fifo_in, fifo_out, fifo_err;
@@ -39,6 +50,10 @@ struct lc_copy {
   int sig_fd;            /* from lc_signals, not owned */
   bool in_eof;
   int out_errno, err_errno; /* 0, or why our side could not be written */
+  struct lc_copy_pending out_pend, err_pend;
+  bool out_blocking, err_blocking; /* O_NONBLOCK not set: write at most PIPE_BUF */
+  bool interrupted;                /* SIGINT, SIGTERM or SIGHUP came: the drain stops waiting */
+  bool discard;                    /* the drain was interrupted: output is read and dropped */
   uint8_t *in_buf;
   size_t in_len, in_off;
   struct lc_copy_actions actions;
@@ -69,7 +84,11 @@ bool lc_copy_has_actions(const struct lc_copy *cp);
 void lc_copy_poll(struct lc_copy *cp, int timeout_ms);
 /* After the process exited: copies what is left of its output until every
  * FIFO ends, or no byte came for idle_ms (a log file never ends), or
- * max_ms passed (a child of the process may keep a FIFO open). */
+ * max_ms passed (a child of the process may keep a FIFO open). Time spent
+ * waiting for a slow reader of ours to take bytes already read does not
+ * count: those bytes are delivered, unless the reader goes away or lcctl is
+ * interrupted (SIGINT, SIGTERM, SIGHUP), which drops them and what follows
+ * (the FIFOs are still read to their end). */
 void lc_copy_drain(struct lc_copy *cp, int idle_ms, int max_ms);
 void lc_copy_clear(struct lc_copy *cp);
 

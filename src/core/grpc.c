@@ -372,6 +372,8 @@ grpc_call_start(grpc_channel *ch, const char *method, int64_t timeout_ms, const 
     grpc_call_free(call);
     return NULL;
   }
+  if (ch->trace != NULL)
+    ch->trace(ch->trace_ud, method, GRPC_TRACE_SENT, 0);
   return call;
 }
 
@@ -463,6 +465,12 @@ expire_call(grpc_call *call)
   char msg[96];
   snprintf(msg, sizeof(msg), DEADLINE_MESSAGE, (long long)call->timeout_ms);
   call_abort(call, LC_ERR_TRANSPORT, LC_GRPC_DEADLINE_EXCEEDED, msg);
+}
+
+void
+grpc_call_expire(grpc_call *call)
+{
+  expire_call(call);
 }
 
 /* Every call still running shares the fate of the wait; true if there was one. */

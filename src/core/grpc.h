@@ -16,7 +16,10 @@
  * records of a big namespace) are asked for as a stream instead. */
 #define GRPC_MAX_MESSAGE (16u * 1024 * 1024)
 
-/* Called after each call ends, for --debug. */
+/* Called for --debug when a call is sent (code GRPC_TRACE_SENT, usec 0) and
+ * when it ends, however it ends: a call that never ends is named by the
+ * first line without the second. */
+#define GRPC_TRACE_SENT (-1)
 typedef void (*grpc_trace_fn)(void *ud, const char *method, int code, int64_t usec);
 
 typedef struct grpc_channel {
@@ -59,6 +62,9 @@ int grpc_call_result(grpc_call *call, lc_error **err);
 void grpc_call_take_response(grpc_call *call, uint8_t **resp, size_t *resp_len);
 /* Cancels a call still running and frees it. */
 void grpc_call_free(grpc_call *call);
+/* Ends a call still running as if its deadline had passed (its owner gave
+ * up on it); the --debug trace says so. */
+void grpc_call_expire(grpc_call *call);
 
 /* Runs the connection until every call is done, stop(stop_ud) says so, or a
  * failure. Calls past their deadline are finished with DEADLINE_EXCEEDED. A

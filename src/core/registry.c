@@ -22,7 +22,8 @@ struct lc_registry {
   CURLcode last_rc;         /* of the last request */
   struct lc_credentials creds;
   bool have_creds;
-  char *authorization; /* "Bearer ..." or "Basic ...": a secret */
+  char *authorization;  /* "Bearer ..." or "Basic ...": a secret */
+  char *config_problem; /* why docker's config.json was not read, or NULL */
   char *ca_file, *cert_file, *key_file;
   const struct lc_registry_opts *opts;
   char errbuf[CURL_ERROR_SIZE];
@@ -41,6 +42,8 @@ struct exchange {
   size_t body_len, body_max;
   bool body_too_large;
   lc_error *sink_err;
+  bool document;          /* a small answer: it has LC_DOCUMENT_TIMEOUT_SEC to arrive */
+  const char *peer_label; /* who answers, for messages; NULL: the registry */
 };
 
 static void
@@ -165,6 +168,19 @@ set_base(lc_registry *r, bool plain)
   r->base = xasprintf("%s://%s/v2/%s", plain ? "http" : "https", r->host, r->repo);
 }
 
+/* docker warns about a config.json it cannot read and carries on without
+ * credentials: so do we; a registry that then demands them is told why
+ * none were sent (status_error). */
+static void
+note_config_problem(lc_registry *r, lc_error *e)
+{
+  r->config_problem = xstrdup(e->message);
+  lc_error_free(e);
+  lc_credentials_clear(&r->creds);
+  if (r->opts->warn != NULL)
+    r->opts->warn(r->opts->warn_ud, r->config_problem);
+}
+
 int
 lc_registry_new(const struct lc_ref *ref, const struct lc_registry_opts *o, lc_registry **out,
                 lc_error **err)
@@ -182,11 +198,10 @@ lc_registry_new(const struct lc_ref *ref, const struct lc_registry_opts *o, lc_r
     r->creds.password = xstrdup(o->creds->password ? o->creds->password : "");
     r->have_creds = true;
   } else {
-    int found = lc_credentials_from_docker_config(ref->domain, &r->creds, err);
-    if (found < 0) {
-      lc_registry_free(r);
-      return -1;
-    }
+    lc_error *e = NULL;
+    int found = lc_credentials_from_docker_config(ref->domain, &r->creds, &e);
+    if (found < 0)
+      note_config_problem(r, e);
     r->have_creds = found == 1;
   }
   find_certs(r, ref->domain);
@@ -208,6 +223,7 @@ lc_registry_free(lc_registry *r)
   if (r->authorization != NULL)
     explicit_bzero(r->authorization, strlen(r->authorization));
   free(r->authorization);
+  free(r->config_problem);
   free(r->base);
   free(r->host);
   free(r->repo);
@@ -215,6 +231,19 @@ lc_registry_free(lc_registry *r)
   free(r->cert_file);
   free(r->key_file);
   free(r);
+}
+
+/* A registry sending a manifest at a byte a second never trips the stall
+ * rule: small documents get an overall limit besides. */
+static long
+document_timeout_ms(void)
+{
+  const char *s = getenv(LC_DOCUMENT_TIMEOUT_ENV);
+  char *end = NULL;
+  double sec = s != NULL && *s ? strtod(s, &end) : 0;
+  if (end == NULL || *end != '\0' || !(sec > 0) || sec > 86400)
+    sec = LC_DOCUMENT_TIMEOUT_SEC;
+  return (long)(sec * 1000);
 }
 
 /* The same options on every request: the connection stays up between them. */
@@ -235,6 +264,11 @@ setup_easy(lc_registry *r, CURL *c, const char *url, struct exchange *x, struct 
   /* a stalled transfer (under 1 byte/s for 60 s) is a failed one */
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+  if (x->document)
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, document_timeout_ms());
+  /* a redirect to another origin (blob storage) goes without our
+   * Authorization: curl drops it unless told otherwise, and must not be */
+  curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -257,17 +291,69 @@ setup_request(lc_registry *r, const char *url, struct exchange *x, struct curl_s
   setup_easy(r, r->curl, url, x, headers, r->errbuf);
 }
 
+/* who is "registry" or "token server", host the one that failed. */
 static int
-curl_failure_of(lc_registry *r, CURLcode rc, const char *errbuf, lc_error **err)
+transport_failure(const char *who, const char *host, CURLcode rc, const char *errbuf,
+                  lc_error **err)
 {
   const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
   bool tls = rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CONNECT_ERROR ||
              rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM;
-  return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_UNAVAILABLE, "registry %s: %s%s%s", r->host,
+  return lc_error_set(err, LC_ERR_TRANSPORT, LC_GRPC_UNAVAILABLE, "%s %s: %s%s%s", who, host,
                       tls ? "TLS: " : "", why,
                       rc == CURLE_PEER_FAILED_VERIFICATION
                           ? " (is the registry's CA in the certs directory, HOST:PORT/ca.crt?)"
                           : "");
+}
+
+static int
+curl_failure_of(lc_registry *r, CURLcode rc, const char *errbuf, lc_error **err)
+{
+  return transport_failure("registry", r->host, rc, errbuf, err);
+}
+
+/* The HOST[:PORT] of a URL as written (no user part). */
+static char *
+host_of(const char *url)
+{
+  const char *h = strstr(url, "://");
+  h = h != NULL ? h + 3 : url;
+  size_t n = strcspn(h, "/?#");
+  const char *at = memchr(h, '@', n);
+  if (at != NULL) {
+    n -= (size_t)(at + 1 - h);
+    h = at + 1;
+  }
+  return xstrndup(h, n);
+}
+
+/* scheme://host:port of a URL, lowercased and with the default port
+ * spelled out, so that two spellings of one origin compare equal. */
+static char *
+origin_of(const char *url)
+{
+  const char *sep = strstr(url, "://");
+  if (sep == NULL)
+    return xstrdup("");
+  cleanup_free char *scheme = xstrndup(url, (size_t)(sep - url));
+  cleanup_free char *host = host_of(url);
+  const char *bracket = strrchr(host, ']');
+  const char *colon = strrchr(bracket != NULL ? bracket : host, ':');
+  bool https = strcasecmp(scheme, "https") == 0;
+  char *o = colon != NULL ? xasprintf("%s://%s", scheme, host)
+                          : xasprintf("%s://%s:%s", scheme, host, https ? "443" : "80");
+  for (char *p = o; *p; p++)
+    *p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+  return o;
+}
+
+/* Credentials are for the registry's own origin (scheme, host and port):
+ * an upload Location or a challenge from anywhere else gets none. */
+static bool
+is_registry_origin(const lc_registry *r, const char *url)
+{
+  cleanup_free char *mine = origin_of(r->base), *theirs = origin_of(url);
+  return strcmp(mine, theirs) == 0;
 }
 
 /* What a request sends besides its headers: a method other than GET, and
@@ -306,9 +392,12 @@ setup_method(lc_registry *r, const struct request_body *b)
 }
 
 static int
-curl_failure(lc_registry *r, CURLcode rc, const char *url, lc_error **err)
+curl_failure(lc_registry *r, CURLcode rc, const char *url, const struct exchange *x, lc_error **err)
 {
-  return curl_failure_of(r, rc, r->errbuf, err);
+  if (x->peer_label == NULL)
+    return curl_failure_of(r, rc, r->errbuf, err);
+  cleanup_free char *host = host_of(url);
+  return transport_failure(x->peer_label, host, rc, r->errbuf, err);
 }
 
 /* One HTTP request, start to end. Returns the status, or -1 when no answer
@@ -336,7 +425,7 @@ perform(lc_registry *r, const struct request_body *b, const char *url, struct ex
                         "registry %s: answer from %s is larger than %zu bytes", r->host, url,
                         x->body_max);
   if (rc != CURLE_OK)
-    return curl_failure(r, rc, url, err);
+    return curl_failure(r, rc, url, x, err);
   return status;
 }
 
@@ -360,19 +449,29 @@ registry_words(const struct exchange *x)
   return out;
 }
 
+/* What a 401 asks of the user, and why docker's config.json gave nothing
+ * when it could not be read. */
+static char *
+credentials_hint(const lc_registry *r)
+{
+  return xasprintf("give credentials with --user or docker's config.json%s%s",
+                   r->config_problem ? ", which was not used: " : "",
+                   r->config_problem ? r->config_problem : "");
+}
+
 static int
 status_error(lc_registry *r, long status, const char *what, const struct exchange *x,
              lc_error **err)
 {
   cleanup_free char *words = registry_words(x);
+  cleanup_free char *hint = credentials_hint(r);
   const char *w = words ? words : "";
   const char *sep = words ? " (" : "", *close = words ? ")" : "";
   switch (status) {
   case 401:
     return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_UNAUTHENTICATED,
-                        "registry %s refused %s: unauthorized%s%s%s; give credentials with "
-                        "--user or docker's config.json",
-                        r->host, what, sep, w, close);
+                        "registry %s refused %s: unauthorized%s%s%s; %s", r->host, what, sep, w,
+                        close, hint);
   case 403:
     return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_PERMISSION_DENIED,
                         "registry %s refused %s: access denied%s%s%s", r->host, what, sep, w,
@@ -426,6 +525,8 @@ token_request(lc_registry *r, const struct lc_challenge *ch, bool post, struct e
   curl_free(svc);
   curl_free(sc);
   x->body_max = 64 * 1024;
+  x->document = true;
+  x->peer_label = "token server";
   if (!post) {
     cleanup_free char *url =
         xasprintf("%s%s%s", ch->realm, strchr(ch->realm, '?') ? "&" : "?", query);
@@ -449,7 +550,28 @@ token_request(lc_registry *r, const struct lc_challenge *ch, bool post, struct e
   curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status);
   if (r->opts->trace != NULL)
     r->opts->trace(r->opts->trace_ud, "POST", ch->realm, status, 0);
-  return rc == CURLE_OK ? status : curl_failure(r, rc, ch->realm, err);
+  return rc == CURLE_OK ? status : curl_failure(r, rc, ch->realm, x, err);
+}
+
+/* A token server's refusal names the token server, which is often not the
+ * registry's host (auth.docker.io for docker.io). */
+static int
+token_status_error(lc_registry *r, const char *realm, long status, const struct exchange *x,
+                   lc_error **err)
+{
+  cleanup_free char *host = host_of(realm);
+  cleanup_free char *words = registry_words(x);
+  cleanup_free char *hint = credentials_hint(r);
+  const char *w = words ? words : "";
+  const char *sep = words ? " (" : "", *close = words ? ")" : "";
+  if (status == 401 || status == 403)
+    return lc_error_set(
+        err, LC_ERR_DAEMON, status == 401 ? LC_GRPC_UNAUTHENTICATED : LC_GRPC_PERMISSION_DENIED,
+        "token server %s refused a token for registry %s: %s%s%s%s; %s", host, r->host,
+        status == 401 ? "unauthorized" : "access denied", sep, w, close, hint);
+  return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_UNKNOWN,
+                      "token server %s answered HTTP %ld for a token for registry %s%s%s%s", host,
+                      status, r->host, sep, w, close);
 }
 
 static int
@@ -467,7 +589,7 @@ bearer_token(lc_registry *r, const struct lc_challenge *ch, lc_error **err)
   }
   if (status != 200) {
     if (status > 0)
-      status_error(r, status, "a token", &x, err);
+      token_status_error(r, ch->realm, status, &x, err);
     exchange_clear(&x);
     return -1;
   }
@@ -479,9 +601,11 @@ bearer_token(lc_registry *r, const struct lc_challenge *ch, lc_error **err)
   if (x.body != NULL)
     explicit_bzero(x.body, x.body_len);
   exchange_clear(&x);
-  if (token == NULL)
+  if (token == NULL) {
+    cleanup_free char *host = host_of(ch->realm);
     return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_UNAUTHENTICATED,
-                        "registry %s: the token server gave no token", r->host);
+                        "token server %s gave no token for registry %s", host, r->host);
+  }
   return 0;
 }
 
@@ -526,7 +650,7 @@ request_once(lc_registry *r, const struct api_request *q, struct exchange *x, lc
     h = curl_slist_append(h, q->extra[i]);
   if (q->body != NULL && q->body->data != NULL)
     h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip */
-  if (r->authorization != NULL)
+  if (r->authorization != NULL && is_registry_origin(r, url))
     h = curl_slist_append(h, r->authorization);
   long status = perform(r, q->body, url, x, h, err);
   curl_slist_free_all(h);
@@ -550,7 +674,12 @@ request(lc_registry *r, const struct api_request *q, struct exchange *x, lc_erro
     status = request_once(r, q, x, &e);
   }
   r->try_plain_after_tls = false; /* the scheme is settled by the first answer */
-  if (status == 401 && x->challenge != NULL) {
+  /* only the registry's own challenge is answered with credentials: not
+   * one from an upload Location or a redirect (blob storage) elsewhere */
+  const char *answered = NULL;
+  curl_easy_getinfo(r->curl, CURLINFO_EFFECTIVE_URL, &answered);
+  bool own = answered != NULL && is_registry_origin(r, answered);
+  if (status == 401 && x->challenge != NULL && own) {
     cleanup_free char *challenge = steal_pointer(&x->challenge);
     int got = authenticate(r, challenge, &e);
     if (got < 0)
@@ -572,7 +701,7 @@ lc_registry_get_manifest(lc_registry *r, const char *object, size_t max, char **
                          char **media_type, lc_error **err)
 {
   cleanup_free char *path = xasprintf("/manifests/%s", object);
-  struct exchange x = {.reg = r, .body_max = max};
+  struct exchange x = {.reg = r, .body_max = max, .document = true};
   const char *extra[] = {"Accept: " LC_MANIFEST_ACCEPT, NULL};
   struct api_request q = {.path = path, .extra = extra};
   long status = request(r, &q, &x, err);
@@ -595,7 +724,8 @@ lc_registry_get_blob(lc_registry *r, const struct lc_descriptor *d, lc_blob_sink
                      lc_error **err)
 {
   cleanup_free char *path = xasprintf("/blobs/%s", d->digest);
-  struct exchange x = {.reg = r, .sink = sink, .sink_ud = ud};
+  struct exchange x = {
+      .reg = r, .sink = sink, .sink_ud = ud, .document = d->size <= LC_DOCUMENT_MAX};
   struct api_request q = {.path = path};
   long status = request(r, &q, &x, err);
   if (status > 0 && status != 200) {
@@ -610,7 +740,7 @@ int
 lc_registry_blob_exists(lc_registry *r, const char *digest, lc_error **err)
 {
   cleanup_free char *path = xasprintf("/blobs/%s", digest);
-  struct exchange x = {.reg = r};
+  struct exchange x = {.reg = r, .document = true};
   struct request_body head = {.method = "HEAD"};
   struct api_request q = {.path = path, .body = &head};
   long status = request(r, &q, &x, err);
@@ -642,7 +772,7 @@ upload_step(lc_registry *r, const struct api_request *q, long want, const char *
   /* an upload's answers have no body to notice Ctrl-C in: asked here */
   if (r->opts->cancelled != NULL && r->opts->cancelled(r->opts->cancel_ud))
     return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_CANCELLED, "interrupted");
-  struct exchange x = {.reg = r};
+  struct exchange x = {.reg = r, .document = q->body == NULL || q->body->len <= LC_DOCUMENT_MAX};
   long status = request(r, q, &x, err);
   int rv = -1;
   if (status == want) {

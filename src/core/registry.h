@@ -29,7 +29,19 @@ struct lc_registry_opts {
   /* Asked between chunks; true ends the transfer (Ctrl-C). */
   bool (*cancelled)(void *ud);
   void *cancel_ud;
+  /* One line that does not stop the command (an unreadable docker
+   * config.json); NULL: not said. */
+  void (*warn)(void *ud, const char *message);
+  void *warn_ud;
 };
+
+/* Seconds a small document (manifest, index, config, token answer) may take
+ * to arrive whole; the environment variable overrides the default. Big blobs
+ * have no such limit: they fail when they stall. */
+#define LC_DOCUMENT_TIMEOUT_SEC 60
+#define LC_DOCUMENT_TIMEOUT_ENV "LCCTL_REGISTRY_DOCUMENT_TIMEOUT"
+/* Blobs up to this size count as documents (an image config). */
+#define LC_DOCUMENT_MAX (1024 * 1024)
 
 typedef struct lc_registry lc_registry;
 

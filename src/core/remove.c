@@ -193,10 +193,52 @@ call_for_state(struct del_job *j, struct lc_bulk_call *next)
   }
 }
 
-/* The job stops here with this error; what is left is said by the caller. */
+/* The step a job was at, in words, for a line that says where it stopped. */
+static const char *
+step_words(enum del_state s)
+{
+  switch (s) {
+  case D_GET_RECORD:
+  case D_GET_TASK:
+    return "looking up the container and its task";
+  case D_KILL_SOFT:
+  case D_KILL_HARD:
+  case D_RESUME_SOFT:
+  case D_RESUME_HARD:
+    return "stopping the task";
+  case D_WAIT_GRACE:
+  case D_WAIT_HARD:
+    return "waiting for the task to exit";
+  case D_DELETE_TASK:
+    return "deleting the task";
+  default:
+    return NULL;
+  }
+}
+
+/* No answer in time: our deadline, a lost connection, or containerd's own
+ * deadline on its call to a shim that does not answer (it passes the
+ * context's words on, as Unknown). */
+static bool
+is_no_answer(const lc_error *e)
+{
+  return e->cls == LC_ERR_TRANSPORT ||
+         (e->cls == LC_ERR_DAEMON && strstr(e->message, "context deadline exceeded") != NULL);
+}
+
+/* The job stops here with this error. A call that got no answer (a daemon
+ * or shim that does not answer, a lost connection) says at which step and
+ * that nothing after it was done: the container and its task are left, for
+ * a later 'delete -f' to finish. */
 static enum del_state
 fail(struct del_job *j, lc_error *e)
 {
+  const char *step = step_words(j->state);
+  if (step != NULL && is_no_answer(e)) {
+    char *msg = xasprintf("%s: %s; the container and its task are left", step, e->message);
+    free(e->message);
+    e->message = msg;
+  }
   lc_error_free(j->res->err);
   j->res->err = e;
   return D_DONE;

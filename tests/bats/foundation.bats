@@ -201,6 +201,8 @@ PY
 @test "debug: --debug traces each call on stderr with method, status and time" {
   run lcctl --debug status
   [ "$status" -eq 0 ]
+  # A line when the call is sent too: a call that never ends is still named.
+  [[ $output == *"lcctl: debug: /containerd.services.tasks.v1.Tasks/List sent"* ]]
   [[ $output == *"lcctl: debug: /containerd.services.containers.v1.Containers/ListStream OK "*us* ]]
   [[ $output == *"lcctl: debug: /containerd.services.tasks.v1.Tasks/List OK "*us* ]]
 }

@@ -2,6 +2,8 @@
 # pull, images, rmi, tag (and import) against the suite's real registries
 # (registry.bash) and its private containerd, cross-checked with ctr.
 
+bats_require_minimum_version 1.5.0
+
 load helpers
 load registry
 load image_helpers
@@ -143,10 +145,17 @@ slow_pull_started() {
     "$(printf '%s:%s' "$LCCTL_REGISTRY_USER" "$LCCTL_REGISTRY_PASSWORD" | base64 -w0)" >"$BATS_TEST_TMPDIR/docker/config.json"
   DOCKER_CONFIG=$BATS_TEST_TMPDIR/docker run lcctl pull --certs-dir "$LCCTL_CERTS_DIR" "$ref"
   [ "$status" -eq 0 ]
+  # an unreadable file is a warning, as in docker: no credentials then, so
+  # this registry refuses, and says why none were sent
   echo '{"auths":' >"$BATS_TEST_TMPDIR/docker/config.json"
-  DOCKER_CONFIG=$BATS_TEST_TMPDIR/docker run lcctl -n "$NS2" pull --certs-dir "$LCCTL_CERTS_DIR" "$ref"
+  DOCKER_CONFIG=$BATS_TEST_TMPDIR/docker run --separate-stderr lcctl -n "$NS2" pull --certs-dir "$LCCTL_CERTS_DIR" "$ref"
   [ "$status" -eq 1 ]
-  [[ $output == *"cannot read docker config"* ]]
+  [ "${stderr_lines[0]}" = "lcctl: warning: cannot read docker config $BATS_TEST_TMPDIR/docker/config.json (not JSON or unreadable)" ]
+  [[ ${stderr_lines[1]} == "lcctl: pull $ref: "*"unauthorized"*"cannot read docker config"* ]]
+  # a registry that needs none pulls as if there were no file
+  DOCKER_CONFIG=$BATS_TEST_TMPDIR/docker run --separate-stderr lcctl -n "$NS2" pull --plain-http "$(PLAIN_BB busybox)"
+  [ "$status" -eq 0 ]
+  [ "${#stderr_lines[@]}" -eq 1 ]
 }
 
 @test "Bearer token auth: pulled with credentials, refused with wrong ones" {

@@ -239,6 +239,87 @@ pipeline_bg() {
   nothing_left y1
 }
 
+# stalled_run DIR ID SCRIPT [--nonblock]: lcctl run --rm ID sh -c SCRIPT, in
+# the background,
+# its stdout a FIFO whose only reader (fd 4 of this shell) never reads: a
+# stopped reader. --nonblock gives lcctl a non-blocking stdout, as some
+# parents do. Sets STALLED_PID; returns once the task runs and the pipe
+# had time to fill.
+stalled_run() {
+  local dir=$1 id=$2 script=$3 wrap=()
+  [[ ${4:-} == --nonblock ]] && wrap=(python3 -c 'import fcntl, os, sys
+fcntl.fcntl(1, fcntl.F_SETFL, fcntl.fcntl(1, fcntl.F_GETFL) | os.O_NONBLOCK)
+os.execvp(sys.argv[1], sys.argv[1:])')
+  rm -f "$dir/p"
+  mkfifo "$dir/p"
+  exec 4<>"$dir/p"
+  "${wrap[@]}" $(lcctl_cmd) run --rm --rootfs "$ROOTFS" "$id" sh -c "$script" >"$dir/p" 2>"$dir/err" 3>&- 4>&- &
+  STALLED_PID=$!
+  wait_for -t 30 task_is "$id" RUNNING
+  sleep 1
+}
+
+# task_is ID STATUS: ctr shows the task of ID in that status.
+task_is() {
+  [ "$(task_status "$1")" = "$2" ]
+}
+
+# stalled_wait: rc, STALLED_PID's exit status, or 999 if it outlived 30 s
+# (then it is killed, so that the test fails rather than hangs).
+stalled_wait() {
+  local t
+  for ((t = 0; t < 300; t++)); do
+    kill -0 "$STALLED_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  rc=0
+  if kill -0 "$STALLED_PID" 2>/dev/null; then
+    kill -KILL "$STALLED_PID"
+    wait "$STALLED_PID" || true
+    rc=999
+    return
+  fi
+  wait "$STALLED_PID" || rc=$?
+}
+
+@test "run --rm > a pipe nobody reads: lcctl waits (back-pressure), yet hears SIGTERM; nothing left" {
+  dir=$BATS_TEST_TMPDIR
+  # A blocking stdout: before, lcctl sat in write() with its signals blocked.
+  # pid 1 of a container ignores a SIGTERM it has no handler for: this one
+  # has one (busybox sh runs a trap while it waits).
+  stalled_run "$dir" s1 "yes & trap 'kill \$!; exit 143' TERM; wait"
+  kill -0 "$STALLED_PID" # the reader is only slow: nothing is killed for it
+  kill -TERM "$STALLED_PID"
+  stalled_wait
+  exec 4<&-
+  [ "$rc" = 143 ] # forwarded to the process, which died of it
+  [ ! -s "$dir/err" ]
+  nothing_left s1
+  # A non-blocking stdout: before, lcctl sat in poll(-1) waiting for room.
+  stalled_run "$dir" s2 "yes & trap 'kill \$!; exit 143' TERM; wait" --nonblock
+  kill -TERM "$STALLED_PID"
+  stalled_wait
+  exec 4<&-
+  [ "$rc" = 143 ]
+  nothing_left s2
+}
+
+@test "run --rm > a pipe nobody reads, then the reader goes: lcctl ends as in a pipeline; nothing left" {
+  dir=$BATS_TEST_TMPDIR
+  stalled_run "$dir" s3 yes
+  exec 4<&-
+  stalled_wait
+  # Killed: by SIGPIPE (141) or, as pid 1 of its container ignores it, SIGKILL (137).
+  [[ $rc == 141 || $rc == 137 ]]
+  [ ! -s "$dir/err" ]
+  nothing_left s3
+  stalled_run "$dir" s4 yes --nonblock
+  exec 4<&-
+  stalled_wait
+  [[ $rc == 141 || $rc == 137 ]]
+  nothing_left s4
+}
+
 @test "run: a full stdout is one 'write error' line and a non-zero exit; nothing left" {
   run -1 --separate-stderr to_full lcctl run --rm --rootfs "$ROOTFS" f1 sh -c 'echo hello; exit 0'
   [ "$stderr" = "lcctl: run: write error: No space left on device" ]

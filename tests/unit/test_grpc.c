@@ -528,6 +528,7 @@ struct fixture {
   char *trace_method[TRACE_MAX];
   int trace_code[TRACE_MAX];
   size_t n_trace;
+  size_t n_sent; /* calls traced as sent (GRPC_TRACE_SENT), kept apart */
 };
 
 static void
@@ -535,6 +536,10 @@ record_trace(void *ud, const char *method, int code, int64_t usec)
 {
   struct fixture *f = ud;
   assert_true(usec >= 0);
+  if (code == GRPC_TRACE_SENT) {
+    f->n_sent++;
+    return;
+  }
   if (f->n_trace < TRACE_MAX) {
     f->trace_method[f->n_trace] = strdup(method);
     f->trace_code[f->n_trace] = code;
@@ -674,7 +679,7 @@ finish(struct fixture *f, grpc_call *call, lc_error **err)
 /* The whole request as containerd expects it: the headers that route it
  * (:path, namespace), make it gRPC (content-type, te) and bound it
  * (grpc-timeout), a body that is one framed message, and an answer handed
- * back byte for byte. The trace hook sees the call once. */
+ * back byte for byte. The trace hook sees the call sent once and ended once. */
 static void
 test_unary_ok(void **state)
 {
@@ -707,6 +712,7 @@ test_unary_ok(void **state)
   expect_header(f, 0, "grpc-timeout", "10000m");
   expect_request_body(f, 0, (const uint8_t *)req, strlen(req));
 
+  assert_int_equal(f->n_sent, 1);
   assert_int_equal(f->n_trace, 1);
   assert_string_equal(f->trace_method[0], "/test.v1.Echo/Say");
   assert_int_equal(f->trace_code[0], LC_GRPC_OK);
@@ -1274,6 +1280,8 @@ test_deadline_silent_server(void **state)
   assert_true(took < 20000);
   lc_error_free(err);
   expect_header(f, 0, "grpc-timeout", "300m");
+  /* Sent, then ended by our deadline: --debug names the call either way. */
+  assert_int_equal(f->n_sent, 1);
   assert_int_equal(f->n_trace, 1);
   assert_int_equal(f->trace_code[0], LC_GRPC_DEADLINE_EXCEEDED);
 

@@ -331,6 +331,152 @@ test_copy_failed_write_drops_what_follows(void **state)
   close(full);
 }
 
+/* Writes to the shim's side of a FIFO until neither the FIFO nor our copy
+ * of it takes more (two EAGAINs with a poll between): the copy's output is
+ * then full too. Returns the bytes written. */
+static size_t
+fill_until_full(struct lc_copy *cp, int shim_out)
+{
+  static const char chunk[4096];
+  size_t total = 0;
+  int refused = 0;
+  while (refused < 2 && total < (64u << 20)) {
+    ssize_t n = write(shim_out, chunk, sizeof(chunk));
+    if (n > 0) {
+      total += (size_t)n;
+      refused = 0;
+    } else {
+      assert_int_equal(errno, EAGAIN);
+      refused++;
+    }
+    lc_copy_poll(cp, refused > 0 ? 20 : 0);
+  }
+  return total;
+}
+
+/* Reads our output's pipe while the copy runs, until `want` bytes came. */
+static size_t
+read_back(struct lc_copy *cp, int reader, size_t want)
+{
+  static char buf[65536];
+  size_t got = 0;
+  for (int idle = 0; got < want && idle < 100;) {
+    lc_copy_poll(cp, 10);
+    ssize_t n = read(reader, buf, sizeof(buf));
+    idle = n > 0 ? 0 : idle + 1;
+    got += n > 0 ? (size_t)n : 0;
+  }
+  return got;
+}
+
+/* A stopped reader of our stdout is back-pressure: the copy waits for room
+ * in its poll, never inside write(), so signals and containerd are still
+ * heard; the FIFO is not read meanwhile (the process blocks on its pipe);
+ * nothing is lost or reported, and every byte arrives once the reader reads.
+ * Both for a blocking stdout (a shell's pipe) and a non-blocking one.
+ * Before, the copy blocked in write() or in poll(-1): SIGALRM ends it. */
+static void
+copy_through_stopped_reader(int pipe_flags)
+{
+  struct lc_fifo_set f;
+  struct lc_copy cp;
+  lc_error *err = NULL;
+  int out[2];
+  alarm(30);
+  assert_int_equal(pipe2(out, pipe_flags), 0);
+  assert_int_equal(fcntl(out[0], F_SETFL, O_NONBLOCK), 0);
+  assert_int_equal(lc_fifo_set_create(ns, "st", LC_FIFO_STDOUT, &f, &err), 0);
+  lc_copy_init(&cp, -1, out[1], -1);
+  assert_int_equal(lc_copy_open_fifos(&cp, &f, &err), 0);
+  int shim_out = open(f.stdout_path, O_WRONLY | O_NONBLOCK);
+  assert_true(shim_out >= 0);
+  size_t sent = fill_until_full(&cp, shim_out);
+  assert_true(sent > 65536);
+  assert_false(lc_copy_output_lost(&cp));
+  lc_copy_poll(&cp, 50); /* returns: the wait is the poll's */
+  assert_int_equal(read_back(&cp, out[0], sent), sent);
+  assert_false(lc_copy_output_lost(&cp));
+  alarm(0);
+  close(shim_out);
+  lc_copy_clear(&cp);
+  lc_fifo_set_remove(&f);
+  close(out[0]);
+  close(out[1]);
+}
+
+static void
+test_copy_stopped_reader_blocking_stdout(void **state)
+{
+  copy_through_stopped_reader(0);
+}
+
+static void
+test_copy_stopped_reader_nonblocking_stdout(void **state)
+{
+  copy_through_stopped_reader(O_NONBLOCK);
+}
+
+/* After the exit, the drain delivers what a slow reader has not taken yet
+ * (its time is not the process's: max_ms is 100 here, the reader comes
+ * after 500), and an interrupt (^C, SIGTERM) ends that wait at once. */
+static void
+test_drain_waits_for_a_slow_reader_until_interrupted(void **state)
+{
+  struct lc_fifo_set f;
+  struct lc_copy cp;
+  struct lc_signals s;
+  lc_error *err = NULL;
+  int out[2];
+  alarm(30);
+  assert_int_equal(pipe(out), 0);
+  assert_int_equal(lc_fifo_set_create(ns, "dr", LC_FIFO_STDOUT, &f, &err), 0);
+  lc_copy_init(&cp, -1, out[1], -1);
+  assert_int_equal(lc_copy_open_fifos(&cp, &f, &err), 0);
+  int shim_out = open(f.stdout_path, O_WRONLY | O_NONBLOCK);
+  size_t sent = fill_until_full(&cp, shim_out);
+  close(shim_out);
+  pid_t reader = fork();
+  if (reader == 0) {
+    static char buf[65536];
+    size_t got = 0;
+    ssize_t n;
+    close(out[1]);
+    usleep(500000);
+    while ((n = read(out[0], buf, sizeof(buf))) > 0)
+      got += (size_t)n;
+    _exit(got == sent ? 0 : 1);
+  }
+  close(out[0]);
+  lc_copy_drain(&cp, 100, 100);
+  assert_false(lc_copy_output_open(&cp));
+  close(out[1]);
+  int st = -1;
+  waitpid(reader, &st, 0);
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  lc_copy_clear(&cp);
+  /* Again with nobody reading, and a SIGINT: the drain ends, bytes dropped. */
+  assert_int_equal(pipe(out), 0);
+  lc_copy_init(&cp, -1, out[1], -1);
+  assert_int_equal(lc_copy_open_fifos(&cp, &f, &err), 0);
+  assert_int_equal(lc_signals_open(&s, LC_SIGNALS_FORWARD, &err), 0);
+  cp.sig_fd = s.fd;
+  shim_out = open(f.stdout_path, O_WRONLY | O_NONBLOCK);
+  fill_until_full(&cp, shim_out);
+  close(shim_out);
+  raise(SIGINT);
+  lc_copy_drain(&cp, 100, 100);
+  /* The FIFO was still read to its end (a 2.x shim blocks on a full one). */
+  assert_false(lc_copy_output_open(&cp));
+  assert_int_equal(cp.actions.n_signals, 1);
+  assert_int_equal(cp.actions.signals[0], SIGINT);
+  alarm(0);
+  lc_signals_close(&s);
+  lc_copy_clear(&cp);
+  lc_fifo_set_remove(&f);
+  close(out[0]);
+  close(out[1]);
+}
+
 static void
 test_follow_log_from_its_end(void **state)
 {
@@ -462,6 +608,9 @@ main(void)
       cmocka_unit_test(test_copy_both_ways),
       cmocka_unit_test(test_copy_lost_output_drops_what_follows),
       cmocka_unit_test(test_copy_failed_write_drops_what_follows),
+      cmocka_unit_test(test_copy_stopped_reader_blocking_stdout),
+      cmocka_unit_test(test_copy_stopped_reader_nonblocking_stdout),
+      cmocka_unit_test(test_drain_waits_for_a_slow_reader_until_interrupted),
       cmocka_unit_test(test_stop_signals_wait_on_the_fd),
       cmocka_unit_test(test_follow_log_from_its_end),
       cmocka_unit_test(test_signals_become_actions),
