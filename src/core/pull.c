@@ -2,8 +2,12 @@
 
 #include "pull.h"
 
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "checkpoint_image.h"
@@ -30,17 +34,96 @@ lc_pull_result_clear(struct lc_pull_result *r)
   *r = (struct lc_pull_result){0};
 }
 
+/* Labels on a pull's lease: the reference it pulls, and the process that
+ * holds it (pid and boot, so that a pid from before a reboot is no proof
+ * of life). */
+#define LEASE_REF_LABEL "lcctl.pull.ref"
+#define LEASE_PID_LABEL "lcctl.pull.pid"
+#define LEASE_BOOT_LABEL "lcctl.pull.boot-id"
+
+/* The kernel's id of this boot; "" where it cannot be read. */
+static char *
+boot_id(void)
+{
+  char buf[64] = "";
+  cleanup_file FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+  if (f != NULL && fgets(buf, sizeof(buf), f) != NULL)
+    buf[strcspn(buf, "\n")] = '\0';
+  return xstrdup(buf);
+}
+
 int
 lc_pull_lease_begin(lc_client *c, const char *name, char **lease_id, lc_error **err)
 {
-  char d[LC_DIGEST_STRLEN];
-  lc_sha256_digest(name, strlen(name), d);
-  *lease_id = xasprintf("lcctl-pull-%.16s", d + 7);
-  if (lc_lease_begin(c, *lease_id, PULL_LEASE_SEC, err) < 0) {
+  /* One lease per pull: pulls of one name running together must not end
+   * each other's. */
+  unsigned char rnd[4] = {0};
+  if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) < 0)
+    memset(rnd, 0, sizeof(rnd));
+  *lease_id = xasprintf("lcctl-pull-%ld-%lld-%02x%02x%02x%02x", (long)getpid(),
+                        (long long)lc_monotonic_ms(), rnd[0], rnd[1], rnd[2], rnd[3]);
+  cleanup_free char *pid = xasprintf("%ld", (long)getpid());
+  cleanup_free char *boot = boot_id();
+  lc_label labels[3] = {{MUT(LEASE_REF_LABEL), MUT(name)},
+                        {MUT(LEASE_PID_LABEL), pid},
+                        {MUT(LEASE_BOOT_LABEL), boot}};
+  if (lc_lease_begin_labelled(c, *lease_id, PULL_LEASE_SEC, labels, 3, err) < 0) {
     free(steal_pointer(lease_id));
     return -1;
   }
   return 0;
+}
+
+/* The process that made a pull's lease has ended (or the machine was
+ * rebooted since), so nothing will come back for the lease. */
+static bool
+lease_owner_gone(const struct lc_lease *l)
+{
+  const char *pid = lc_label_get(l->labels, l->n_labels, LEASE_PID_LABEL);
+  const char *boot = lc_label_get(l->labels, l->n_labels, LEASE_BOOT_LABEL);
+  if (pid == NULL || boot == NULL)
+    return false; /* not one of ours as we know them */
+  cleanup_free char *now = boot_id();
+  if (strcmp(now, boot) != 0)
+    return true;
+  char *end = NULL;
+  long n = strtol(pid, &end, 10);
+  return end != pid && *end == '\0' && n > 0 && kill((pid_t)n, 0) < 0 && errno == ESRCH;
+}
+
+/* Once name is pulled whole, the blobs that earlier failed pulls of it
+ * kept are held by the image (or no longer needed): their leases go,
+ * except those of pulls still running. Best effort. */
+static void
+reap_failed_pulls(lc_client *c, const char *name, const char *ours)
+{
+  struct lc_lease *leases = NULL;
+  size_t n = 0;
+  lc_error *e = NULL;
+  if (lc_lease_list(c, NULL, &leases, &n, &e) < 0) {
+    lc_error_free(e);
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const char *ref = lc_label_get(leases[i].labels, leases[i].n_labels, LEASE_REF_LABEL);
+    if (ref == NULL || strcmp(ref, name) != 0 || strcmp(leases[i].id, ours) == 0 ||
+        !lease_owner_gone(&leases[i]))
+      continue;
+    lc_lease_end(c, leases[i].id, &e);
+    lc_error_free(steal_pointer(&e));
+  }
+  lc_lease_list_free(leases, n);
+}
+
+/* A failed pull's lease stays (for a day) only when it protects something
+ * the next pull can reuse: committed blobs or snapshots. */
+static void
+end_failed_pull_lease(lc_client *c, const char *lease)
+{
+  lc_error *e = NULL;
+  if (lc_lease_holds_anything(c, lease, &e) == 0)
+    lc_lease_end(c, lease, &e);
+  lc_error_free(e);
 }
 
 /* Everything one pull carries from step to step. */
@@ -486,6 +569,9 @@ lc_pull(lc_client *c, const char *ref, const struct lc_pull_opts *o, struct lc_p
     lc_error *e = NULL;
     lc_lease_end(c, lease, &e); /* the image holds everything now */
     lc_error_free(e);
+    reap_failed_pulls(c, p.ref.name, lease);
+  } else {
+    end_failed_pull_lease(c, lease);
   }
 done:
   lc_registry_free(p.reg);

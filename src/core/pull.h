@@ -43,7 +43,9 @@ void lc_pull_result_clear(struct lc_pull_result *r);
 
 /* A failed pull registers nothing; blobs it finished stay in the store
  * under the pull's lease (which containerd drops after a day), so the next
- * pull of the same name fetches only what is missing. */
+ * pull of the same name fetches only what is missing; a lease that holds
+ * nothing is deleted. A pull that succeeds ends the leases of earlier
+ * failed pulls of the name whose process is gone. */
 int lc_pull(lc_client *c, const char *ref, const struct lc_pull_opts *o, struct lc_pull_result *out,
             lc_error **err);
 
@@ -69,9 +71,9 @@ int lc_unpacker_step(lc_unpacker *u, lc_error **err);
 int lc_unpacker_finish(lc_unpacker *u, lc_error **err);
 void lc_unpacker_free(lc_unpacker *u);
 
-/* The lease a pull of name works under: the same for every pull of that
- * name in a namespace, so an interrupted pull's lease is taken over and
- * ended by the next one. */
+/* A new lease for one pull of name, its own (pulls of one name may run
+ * together), labelled with name and this process, so that a later pull of
+ * name can find and end it once this process is gone. */
 int lc_pull_lease_begin(lc_client *c, const char *name, char **lease_id, lc_error **err);
 
 #endif

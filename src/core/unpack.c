@@ -89,7 +89,20 @@ drop_working(lc_unpacker *u)
   free(steal_pointer(&u->key));
 }
 
-/* Prepare on the parent and set containerd applying the layer. */
+/* AlreadyExists from Prepare (the ref label names a chain ID that exists)
+ * or Commit: another unpack, ours or ctr's, committed the layer meanwhile,
+ * which serves as well as our own. The error is consumed. */
+static bool
+committed_by_another(lc_error **err)
+{
+  if (*err == NULL || (*err)->cls != LC_ERR_DAEMON || (*err)->code != LC_GRPC_ALREADY_EXISTS)
+    return false;
+  lc_error_free(steal_pointer(err));
+  return true;
+}
+
+/* Prepare on the parent and set containerd applying the layer; a layer
+ * found committed meanwhile is passed over. */
 static int
 apply_begin(lc_unpacker *u, lc_error **err)
 {
@@ -98,10 +111,14 @@ apply_begin(lc_unpacker *u, lc_error **err)
   u->key = extract_key(u->chain[i]);
   struct lc_mount *mounts = NULL;
   size_t n_mounts = 0;
+  lc_error *e = NULL;
   if (lc_snapshot_prepare(u->c, u->sn, u->key, i > 0 ? u->chain[i - 1] : "", &ref_label, 1, &mounts,
-                          &n_mounts, err) < 0) {
-    free(steal_pointer(&u->key));
-    return -1;
+                          &n_mounts, &e) < 0) {
+    drop_working(u); /* in case containerd made it before refusing */
+    if (!committed_by_another(&e))
+      return lc_error_pass(err, e);
+    u->next++;
+    return 0;
   }
   if (u->progress != NULL)
     u->progress(u->progress_ud, LC_PULL_UNPACK, &u->m->layers[i], 0);
@@ -131,9 +148,7 @@ apply_end(lc_unpacker *u, lc_error **err)
     rv = lc_snapshot_commit(u->c, u->sn, u->chain[i], u->key, &ref_label, 1, err);
   if (rv < 0) {
     drop_working(u);
-    if (err != NULL && *err != NULL && (*err)->code == LC_GRPC_ALREADY_EXISTS)
-      lc_error_free(steal_pointer(err)); /* another unpack committed it first */
-    else
+    if (!committed_by_another(err))
       return -1;
   }
   free(steal_pointer(&u->key));

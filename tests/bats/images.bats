@@ -217,6 +217,85 @@ slow_pull_started() {
   [ "$(ctr_ leases ls -q | wc -l)" -eq 1 ]
 }
 
+# lease_and_content: a pull's lease exists and it has committed a blob.
+lease_and_content() {
+  [ -n "$(ctr_ leases ls -q)" ] && [ -n "$(ctr_ content ls -q)" ]
+}
+
+@test "pulls of one reference at once: one stopped while another completes, both succeed" {
+  local rc=0
+  start_slow_proxy 131072
+  "$LCCTL" --address "$LCCTL_TEST_SOCK" -n "$NS" pull --plain-http "$SLOW/lcctl/busybox:latest" \
+    >"$BATS_TEST_TMPDIR/out" 2>&1 &
+  local pid=$!
+  wait_for -t 30 lease_and_content
+  kill -STOP "$pid"
+  # stopped in the middle: nothing printed yet, not a zombie
+  [ ! -s "$BATS_TEST_TMPDIR/out" ]
+  [ "$(awk '{ print $3 }' "/proc/$pid/stat")" = T ]
+  run lcctl pull --plain-http "$SLOW/lcctl/busybox:latest"
+  # the stopped pull's lease was left alone: its process is alive
+  local leases
+  leases=$(ctr_ leases ls -q | wc -l)
+  kill -CONT "$pid"
+  [ "$status" -eq 0 ]
+  [ "$leases" -eq 1 ]
+  wait "$pid" || rc=$?
+  cat "$BATS_TEST_TMPDIR/out"
+  [ "$rc" -eq 0 ]
+  [ -z "$(ctr_ leases ls -q)" ]
+  ctr_ run --rm "$SLOW/lcctl/busybox:latest" "c-$NS" true
+}
+
+# parallel_pulls N REF: N pulls of REF at once; fails unless all succeed.
+parallel_pulls() {
+  local n=$1 ref=$2 pids=() i rc=0
+  for ((i = 0; i < n; i++)); do
+    "$LCCTL" --address "$LCCTL_TEST_SOCK" -n "$NS" pull --plain-http "$ref" \
+      >"$BATS_TEST_TMPDIR/par.$i" 2>&1 &
+    pids+=($!)
+  done
+  for i in "${!pids[@]}"; do
+    if ! wait "${pids[$i]}"; then
+      rc=1
+      cat "$BATS_TEST_TMPDIR/par.$i"
+    fi
+  done
+  return "$rc"
+}
+
+@test "six pulls of one image at once, three rounds: all succeed, no working snapshot or lease left" {
+  local round ref
+  ref=$(PLAIN_BB whiteout)
+  for round in 1 2 3; do
+    parallel_pulls 6 "$ref"
+    [ -z "$(ctr_ snapshots ls | awk 'NR > 1 && $NF != "Committed"')" ]
+    [ -z "$(ctr_ leases ls -q)" ]
+    ctr_ run --rm "$ref" "c-$NS" true
+    lcctl rmi --sync "$ref"
+    [ -z "$(ctr_ snapshots ls -q 2>/dev/null | awk 'NR > 1')" ] || ctr_ snapshots ls
+  done
+}
+
+@test "a failed pull keeps a lease only for blobs it committed; a tampered blob leaves no ingest" {
+  run lcctl pull --plain-http 127.0.0.1:1/x
+  [ "$status" -eq 3 ]
+  [ -z "$(ctr_ leases ls -q)" ]
+  run lcctl pull --plain-http "$LCCTL_REGISTRY/lcctl/nosuch:latest"
+  [ "$status" -eq 1 ]
+  [ -z "$(ctr_ leases ls -q)" ]
+  local layers
+  layers=($(registry_blob_digests lcctl/busybox latest))
+  registry_tamper_blob plain lcctl/busybox "${layers[1]}"
+  run lcctl pull --plain-http "$(PLAIN_BB busybox)"
+  registry_restore_blobs plain
+  [ "$status" -eq 1 ]
+  [ -z "$(ctr_ content active | awk 'NR > 1')" ]
+  # the config and first layer were committed: their lease stays, labelled
+  [ "$(ctr_ leases ls -q | wc -l)" -eq 1 ]
+  [[ $(ctr_ leases ls) == *"lcctl.pull.ref=$(PLAIN_BB busybox)"* ]]
+}
+
 @test "Ctrl-C in the middle of a pull: exit 130, nothing registered" {
   local layers before rc=0
   layers=($(registry_blob_digests lcctl/busybox latest))
