@@ -99,21 +99,6 @@ snapshotter_of(const struct image_opts *io)
   return io->reg.snapshotter ? io->reg.snapshotter : LC_DEFAULT_SNAPSHOTTER;
 }
 
-/* A pull's lease outlives an interrupted `lcctl pull` so the next one goes
- * on from there; a run cut short by Ctrl-C leaves nothing, so its pull's
- * fetched content goes with the lease. */
-static void
-drop_pull_lease(lc_client *c, const char *ref)
-{
-  struct lc_ref r = {0};
-  lc_error *e = NULL;
-  cleanup_free char *lease = NULL;
-  if (lc_ref_parse(ref, &r, &e) == 0 && lc_pull_lease_begin(c, r.name, &lease, &e) == 0)
-    lc_lease_end(c, lease, &e);
-  lc_error_free(e);
-  lc_ref_clear(&r);
-}
-
 /* The image from the store, pulled first as --pull says. */
 static int
 find_or_pull(struct lc_ctx *ctx, lc_client *c, struct image_opts *io, struct lc_image *img,
@@ -135,8 +120,12 @@ find_or_pull(struct lc_ctx *ctx, lc_client *c, struct image_opts *io, struct lc_
   registry_opts_pull(ctx, &io->reg, &po);
   struct lc_pull_result res = {0};
   if (lc_pull(c, io->ref, &po, &res, err) < 0) {
-    if (registry_interrupted())
-      drop_pull_lease(c, io->ref);
+    /* A pull's lease outlives an interrupted `lcctl pull` so the next one
+     * goes on from there; a run cut short by Ctrl-C leaves nothing, so its
+     * pull's fetched content goes with the lease. */
+    if (res.kept_lease != NULL && registry_interrupted())
+      lc_lease_end(c, res.kept_lease, NULL);
+    lc_pull_result_clear(&res);
     lc_error_prefix(*err, "pulling %s", io->ref);
     return -1;
   }

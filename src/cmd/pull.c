@@ -46,8 +46,10 @@ cmd_pull(struct lc_ctx *ctx, int argc, char **argv)
   rv = c != NULL ? lc_pull(c, a.ref, &po, &r, &err) : -1;
   image_progress_free(prog, rv == 0);
   registry_opts_clear(&a.reg);
-  if (rv < 0)
+  if (rv < 0) {
+    lc_pull_result_clear(&r);
     return image_report(ctx, a.ref, err);
+  }
   image_print_pulled(ctx, &r);
   lc_pull_result_clear(&r);
   return 0;

@@ -154,9 +154,10 @@ image_here(lc_client *c, const char *name, const struct lc_checkpoint_restore_op
   if (o->registry != NULL)
     po.registry = *o->registry;
   struct lc_pull_result r = {0};
-  if (lc_pull(c, name, &po, &r, err) < 0)
-    return -1;
+  int rv = lc_pull(c, name, &po, &r, err);
   lc_pull_result_clear(&r);
+  if (rv < 0)
+    return -1;
   return lc_image_find(c, name, img, err);
 }
 

@@ -31,6 +31,7 @@ lc_pull_result_clear(struct lc_pull_result *r)
   free(r->name);
   lc_descriptor_clear(&r->target);
   free(r->platform);
+  free(r->kept_lease);
   *r = (struct lc_pull_result){0};
 }
 
@@ -116,14 +117,16 @@ reap_failed_pulls(lc_client *c, const char *name, const char *ours)
 }
 
 /* A failed pull's lease stays (for a day) only when it protects something
- * the next pull can reuse: committed blobs or snapshots. */
-static void
+ * the next pull can reuse: committed blobs or snapshots. true when kept. */
+static bool
 end_failed_pull_lease(lc_client *c, const char *lease)
 {
   lc_error *e = NULL;
+  bool kept = true;
   if (lc_lease_holds_anything(c, lease, &e) == 0)
-    lc_lease_end(c, lease, &e);
+    kept = lc_lease_end(c, lease, &e) < 0;
   lc_error_free(e);
+  return kept;
 }
 
 /* Everything one pull carries from step to step. */
@@ -570,8 +573,8 @@ lc_pull(lc_client *c, const char *ref, const struct lc_pull_opts *o, struct lc_p
     lc_lease_end(c, lease, &e); /* the image holds everything now */
     lc_error_free(e);
     reap_failed_pulls(c, p.ref.name, lease);
-  } else {
-    end_failed_pull_lease(c, lease);
+  } else if (end_failed_pull_lease(c, lease)) {
+    out->kept_lease = steal_pointer(&lease);
   }
 done:
   lc_registry_free(p.reg);

@@ -38,6 +38,9 @@ struct lc_pull_result {
   struct lc_descriptor target; /* what the image record points at */
   char *platform;
   bool unpacked;
+  /* A failed pull only: the lease it kept for the next pull (what it
+   * committed), NULL when it kept none. */
+  char *kept_lease;
 };
 void lc_pull_result_clear(struct lc_pull_result *r);
 
