@@ -205,7 +205,8 @@ valgrind_checks() {
 # stdio copy loop and terminals (exec, output), the event stream and log
 # decoders (events, logs), the spec builder (options), inspect, namespaces,
 # update/stats/pids (resources), answers of many messages (scale), and the
-# registry client and image paths (images, push, imagerun). Left out, about
+# registry client and image paths (images, push, imagerun), and the review's
+# hostile cases (review: log rotation, import, credentials). Left out, about
 # a third of the suite's time:
 # run and restore (the attach and copy code exec and lifecycle drive), the
 # CRIU files (checkpoint, checkpoint_image, migrate: their time is CRIU's),
@@ -213,7 +214,7 @@ valgrind_checks() {
 # harness, registry).
 # LCCTL_ASAN_BATS=all runs the whole suite; a list of paths runs those.
 ASAN_BATS=(foundation cli badinput faults lifecycle exec output events logs options inspect
-  namespaces resources scale images push imagerun)
+  namespaces resources scale images push imagerun review)
 
 # sanitized runs the unit tests and the bats files above again on an
 # ASan+UBSan build (scripts/sanitize.sh); it counts as one result, since its
