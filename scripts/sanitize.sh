@@ -18,6 +18,15 @@ CC_=${SANITIZE_CC:-clang}
 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer"
 REPORTS="$DIR/reports"
 
+# One run at a time per copy: a second run rebuilding the copy under the
+# first one's tests made every test of the first fail at once.
+mkdir -p "$(dirname "$DIR")"
+exec 9>"$DIR.lock"
+if ! flock -n 9; then
+  echo "sanitize: another run is using $DIR; waiting for it (30 min at most)" >&2
+  flock -w 1800 9 || { echo "sanitize: $DIR is still in use; giving up" >&2; exit 1; }
+fi
+
 # copy_tree copies what git knows of (tracked files and new ones not ignored),
 # so no build product of the in-tree build comes along. tar keeps the files'
 # times: an unchanged file is not rebuilt on the next run.
