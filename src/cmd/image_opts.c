@@ -201,12 +201,6 @@ add_labels(struct image_opts *io, struct create_opts *o)
         (lc_label){xstrdup(LC_STOP_SIGNAL_LABEL), xstrdup(io->exec.stop_signal)};
 }
 
-static char *
-new_lease_id(void)
-{
-  return xasprintf("lcctl-create-%ld-%lld", (long)getpid(), (long long)lc_monotonic_ms());
-}
-
 /* containerd's client lists the primary group among the supplementary ones
  * (`id` shows groups=GID), so a container of ours runs as ctr's would. */
 static void
@@ -236,7 +230,7 @@ resolve_image_user(lc_client *c, struct image_opts *io, struct create_opts *o, c
     user = "0";
   const char *paths[2] = {"/etc/passwd", "/etc/group"};
   char *texts[2] = {NULL, NULL};
-  cleanup_free char *lease = new_lease_id();
+  cleanup_free char *lease = lc_lease_new_id("create");
   cleanup_free char *view_key = xasprintf("%s-etc-%s", id, lease);
   const char *top = io->view.chain_ids[io->view.n_chain_ids - 1];
   if (lc_lease_begin(c, lease, CREATE_LEASE_SEC, err) < 0)
@@ -358,7 +352,7 @@ image_opts_create(lc_client *c, struct create_opts *o, struct lc_container_spec 
   const char *snapshotter = snapshotter_of(io);
   const char *top = io->view.chain_ids[io->view.n_chain_ids - 1];
   lc_label mark = {MUT(LC_ROOTFS_OF_LABEL), MUT(cs->id)};
-  io->lease_id = new_lease_id();
+  io->lease_id = lc_lease_new_id("create");
   if (lc_lease_begin(c, io->lease_id, CREATE_LEASE_SEC, err) < 0)
     return -1;
   int rv = (o->spec.read_only ? lc_snapshot_view : lc_snapshot_prepare)(

@@ -200,7 +200,7 @@ make_rootfs(lc_client *c, const char *id, const struct ckpt_index *x,
                       "base image %s has no layers", x->base_name);
   /* Begun after image_here: a pull there ends the client's lease of its own. */
   if (rv == 0) {
-    *lease = xasprintf("lcctl-restore-%ld-%lld", (long)getpid(), (long long)lc_monotonic_ms());
+    *lease = lc_lease_new_id("restore");
     rv = lc_lease_begin(c, *lease, RESTORE_LEASE_SEC, err);
     if (rv < 0)
       free(steal_pointer(lease));

@@ -3,7 +3,10 @@
 #include "lease.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "client_internal.h"
 #include "content.h"
@@ -12,6 +15,16 @@
 
 /* containerd's collector removes a lease once this time has passed. */
 #define GC_EXPIRE_LABEL "containerd.io/gc.expire"
+
+char *
+lc_lease_new_id(const char *purpose)
+{
+  unsigned char rnd[4] = {0};
+  if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) < 0)
+    memset(rnd, 0, sizeof(rnd));
+  return xasprintf("lcctl-%s-%ld-%lld-%02x%02x%02x%02x", purpose, (long)getpid(),
+                   (long long)lc_monotonic_ms(), rnd[0], rnd[1], rnd[2], rnd[3]);
+}
 
 int
 lc_lease_begin(lc_client *c, const char *id, int64_t expire_sec, lc_error **err)

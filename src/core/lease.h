@@ -33,6 +33,9 @@ void lc_lease_list_free(struct lc_lease *l, size_t n);
 /* 1 when lease id still protects content, ingests or snapshots, else 0: a
  * lease that holds nothing is not worth keeping. */
 int lc_lease_holds_anything(lc_client *c, const char *id, lc_error **err);
+/* A lease id no other lcctl (or another call of this one) will take:
+ * lcctl-PURPOSE-PID-MS-RANDOM. */
+char *lc_lease_new_id(const char *purpose);
 /* Takes the client's calls out of the lease and deletes it. */
 int lc_lease_end(lc_client *c, const char *id, lc_error **err);
 

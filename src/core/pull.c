@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "checkpoint_image.h"
@@ -58,11 +57,7 @@ lc_pull_lease_begin(lc_client *c, const char *name, char **lease_id, lc_error **
 {
   /* One lease per pull: pulls of one name running together must not end
    * each other's. */
-  unsigned char rnd[4] = {0};
-  if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) < 0)
-    memset(rnd, 0, sizeof(rnd));
-  *lease_id = xasprintf("lcctl-pull-%ld-%lld-%02x%02x%02x%02x", (long)getpid(),
-                        (long long)lc_monotonic_ms(), rnd[0], rnd[1], rnd[2], rnd[3]);
+  *lease_id = lc_lease_new_id("pull");
   cleanup_free char *pid = xasprintf("%ld", (long)getpid());
   cleanup_free char *boot = boot_id();
   lc_label labels[3] = {{MUT(LEASE_REF_LABEL), MUT(name)},
