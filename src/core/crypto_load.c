@@ -2,11 +2,12 @@
 
 #include "crypto_load.h"
 
-#include <dlfcn.h>
 #include <openssl/opensslv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#include "util.h"
 
 /* The soname of the libcrypto whose headers we were built with: OpenSSL 3
  * names it by its major version, 1.1 by "1.1". */
@@ -38,27 +39,20 @@ crypto_unavailable(const char *why, const char *what)
 const struct lc_crypto_api *
 lc_crypto(void)
 {
-  static void *lib;
-  if (lib != NULL)
+  static bool loaded;
+  if (loaded)
     return &api;
-  void *h = dlopen(CRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL);
-  if (h == NULL)
-    crypto_unavailable("cannot load", dlerror());
-  const struct {
-    void **slot;
-    const char *name;
-  } syms[] = {
+  const struct lc_dl_sym syms[] = {
       {(void **)&api.sha256_init, "SHA256_Init"},
       {(void **)&api.sha256_update, "SHA256_Update"},
       {(void **)&api.sha256_final, "SHA256_Final"},
       {(void **)&api.encode_block, "EVP_EncodeBlock"},
       {(void **)&api.decode_block, "EVP_DecodeBlock"},
   };
-  for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
-    *syms[i].slot = dlsym(h, syms[i].name);
-    if (*syms[i].slot == NULL)
-      crypto_unavailable("no such function in", syms[i].name);
-  }
-  lib = h;
+  bool missing;
+  const char *failed = lc_dl_load(CRYPTO_SONAME, syms, sizeof(syms) / sizeof(syms[0]), &missing);
+  if (failed != NULL)
+    crypto_unavailable(missing ? "no such function in" : "cannot load", failed);
+  loaded = true;
   return &api;
 }

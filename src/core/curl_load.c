@@ -3,8 +3,9 @@
 #define LC_CURL_LOAD_SELF 1
 #include "curl_load.h"
 
-#include <dlfcn.h>
 #include <stdbool.h>
+
+#include "util.h"
 
 struct lc_curl_api lc_curl;
 
@@ -23,15 +24,7 @@ lc_curl_load(lc_error **err)
   static bool loaded;
   if (loaded)
     return 0;
-  void *h = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
-  if (h == NULL)
-    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_UNIMPLEMENTED,
-                        "cannot load %s, which the image commands need (Debian: libcurl4): %s",
-                        CURL_SONAME, dlerror());
-  const struct {
-    void **slot;
-    const char *name;
-  } syms[] = {
+  const struct lc_dl_sym syms[] = {
       SYM(global_init, "curl_global_init"),
       SYM(easy_init, "curl_easy_init"),
       SYM(easy_cleanup, "curl_easy_cleanup"),
@@ -52,13 +45,15 @@ lc_curl_load(lc_error **err)
       SYM(multi_info_read, "curl_multi_info_read"),
       SYM(multi_cleanup, "curl_multi_cleanup"),
   };
-  for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
-    *syms[i].slot = dlsym(h, syms[i].name);
-    if (*syms[i].slot == NULL)
-      return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_UNIMPLEMENTED,
-                          "%s lacks %s (libcurl 7.66 or later is needed)", CURL_SONAME,
-                          syms[i].name);
-  }
+  bool missing;
+  const char *failed = lc_dl_load(CURL_SONAME, syms, sizeof(syms) / sizeof(syms[0]), &missing);
+  if (failed != NULL && !missing)
+    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_UNIMPLEMENTED,
+                        "cannot load %s, which the image commands need (Debian: libcurl4): %s",
+                        CURL_SONAME, failed);
+  if (failed != NULL)
+    return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_UNIMPLEMENTED,
+                        "%s lacks %s (libcurl 7.66 or later is needed)", CURL_SONAME, failed);
   if (lc_curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
     return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "libcurl failed to initialise");
   loaded = true;

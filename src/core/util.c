@@ -4,6 +4,7 @@
 
 #include "util.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,4 +162,19 @@ lc_fclosep(FILE **f)
     fclose(*f);
     errno = saved;
   }
+}
+
+const char *
+lc_dl_load(const char *soname, const struct lc_dl_sym *syms, size_t n, bool *missing)
+{
+  *missing = false;
+  void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+  if (h == NULL)
+    return dlerror();
+  for (size_t i = 0; i < n; i++)
+    if ((*syms[i].slot = dlsym(h, syms[i].name)) == NULL) {
+      *missing = true;
+      return syms[i].name; /* the handle stays: the process ends or gives up */
+    }
+  return NULL;
 }

@@ -14,6 +14,7 @@
 #define LC_UTIL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,6 +32,16 @@ char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0
 
 /* CLOCK_MONOTONIC: the one clock for deadlines, rates and timings. */
 int64_t lc_monotonic_ms(void);
+/* A library loaded at first use (libcurl, libcrypto): where each symbol's
+ * address goes. */
+struct lc_dl_sym {
+  void **slot;
+  const char *name;
+};
+/* dlopen(soname) and fill every slot. NULL when done; else what failed:
+ * dlerror()'s text, or the name of the symbol the library lacks (*missing
+ * then true). */
+const char *lc_dl_load(const char *soname, const struct lc_dl_sym *syms, size_t n, bool *missing);
 int64_t lc_monotonic_us(void);
 
 /* Decodes %XX escapes of in[0..len) into out (room for len bytes); a
