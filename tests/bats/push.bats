@@ -128,7 +128,8 @@ blob_put_done() {
     <<<"$LCCTL_REGISTRY_PASSWORD"
   [ "$status" -eq 0 ]
   [ "$(jq -r .digest <<<"$output")" = "$(image_digest user)" ]
-  grep -q "scopes=repository:$REPO:pull,push" "$(registry_log token-server)"
+  # The registry names the actions in either order (it varies run to run).
+  grep -qE "scopes=repository:$REPO:(pull,push|push,pull)" "$(registry_log token-server)"
   [ "$(pushed_digest "$ref" --cert-dir "$LCCTL_CERTS_DIR/$LCCTL_REGISTRY_TOKEN" \
     --creds "$LCCTL_REGISTRY_USER:$LCCTL_REGISTRY_PASSWORD")" = "$(image_digest user)" ]
 }
