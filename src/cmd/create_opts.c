@@ -380,19 +380,23 @@ make_log_dir(const char *dir, lc_error **err)
   }
 }
 
-/* A detached task's output goes, unless --log says otherwise, to
- * LOG_DIR/NS/ID.log through lcctl's own logger (binary://, this very
- * binary), which adds the index of times and rotates at --log-max-size. */
+/* lcctl's own path, which the shim starts as the logger. */
 static int
-default_log(struct create_opts *o, const char *ns, const char *id, char **path, char **uri,
-            lc_error **err)
+self_exe(char *self, size_t size, lc_error **err)
 {
-  const char *base = getenv("LCCTL_LOG_DIR");
-  char self[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  ssize_t n = readlink("/proc/self/exe", self, size - 1);
   if (n <= 0)
     return lc_error_errno(err, errno, "finding lcctl's own path for its logger");
   self[n] = '\0';
+  return 0;
+}
+
+/* A detached task's output goes, unless --log says otherwise, to
+ * LOG_DIR/NS/ID.log, with the index of times, rotated at --log-max-size. */
+static int
+default_log_path(const char *ns, const char *id, char **path, lc_error **err)
+{
+  const char *base = getenv("LCCTL_LOG_DIR");
   if (base == NULL || base[0] == '\0')
     base = LC_LOG_DEFAULT_DIR;
   if (base[0] != '/')
@@ -402,16 +406,19 @@ default_log(struct create_opts *o, const char *ns, const char *id, char **path, 
   if (make_log_dir(dir, err) < 0)
     return -1;
   *path = xasprintf("%s/%s.log", dir, id);
-  *uri = lc_log_binary_uri(self, *path,
-                           o->log_max_size_set ? o->log_max_size : LC_LOG_DEFAULT_MAX_SIZE);
   return 0;
 }
 
-/* The task's stdout/stderr URI and the labels that say where the log is. */
+/* The task's stdout/stderr URI and the labels that say where the log is.
+ * Both kinds of log go through lcctl's own logger (binary://, this very
+ * binary): the shim's own file:// copy in containerd 2.x closes the file
+ * when stdout ends, losing stderr's last lines when it ends later. A user's
+ * --log FILE gets no index beside it and is never rotated. */
 static int
 log_setup(struct create_opts *o, const char *ns, const char *id, char **uri, lc_error **err)
 {
   cleanup_free char *path = NULL;
+  char self[PATH_MAX];
   bool none = o->log != NULL && strcmp(o->log, "none") == 0;
   *uri = NULL;
   if (o->log_max_size_set && (o->log != NULL || o->attached))
@@ -420,13 +427,17 @@ log_setup(struct create_opts *o, const char *ns, const char *id, char **uri, lc_
                         "--log or an attached run");
   if (none || (o->log == NULL && o->attached))
     return 0;
+  if (self_exe(self, sizeof(self), err) < 0)
+    return -1;
   if (o->log != NULL) {
     if (log_abs_path(o->log, &path, err) < 0)
       return -1;
-    *uri = lc_file_uri(path);
+    *uri = lc_log_binary_uri(self, path, 0, false);
   } else {
-    if (default_log(o, ns, id, &path, uri, err) < 0)
+    if (default_log_path(ns, id, &path, err) < 0)
       return -1;
+    *uri = lc_log_binary_uri(self, path,
+                             o->log_max_size_set ? o->log_max_size : LC_LOG_DEFAULT_MAX_SIZE, true);
     push_label(o, xstrdup(LC_LOG_OWNED_LABEL), xstrdup("true"));
     free(o->owned_log);
     o->owned_log = xstrdup(path);

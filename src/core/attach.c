@@ -135,7 +135,7 @@ int
 lc_attach_follow_uri(lc_attach *a, const char *uri, lc_error **err)
 {
   /* The URI is escaped (by lcctl or ctr); the file's name is not. */
-  char *path = lc_file_uri_path(uri);
+  char *path = lc_log_path_of_uri(uri);
   if (path == NULL)
     return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INVALID_ARGUMENT,
                         "cannot follow output sent to %s", uri);

@@ -36,7 +36,7 @@ void lc_attach_free(lc_attach *a);
  * left "" for the caller to fill (a log URI). */
 int lc_attach_make_fifos(lc_attach *a, const char *ns, bool outputs, struct lc_stdio_paths *io,
                          lc_error **err);
-/* Follows a file:// log URI from its current end. */
+/* Follows a log URI (file://, or lcctl's logger) from its current end. */
 int lc_attach_follow_uri(lc_attach *a, const char *uri, lc_error **err);
 /* Whatever stdio an existing task was given: its FIFOs are read, its
  * file:// log followed; a task without stdio gives nothing to copy. */

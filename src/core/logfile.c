@@ -30,13 +30,14 @@
 /* ---- URIs ---- */
 
 char *
-lc_log_binary_uri(const char *self_exe, const char *log_path, int64_t max_size)
+lc_log_binary_uri(const char *self_exe, const char *log_path, int64_t max_size, bool indexed)
 {
   /* lc_file_uri escapes everything but letters, digits and "/-._~", which is
    * also what a query value needs. */
   cleanup_free char *exe = lc_file_uri(self_exe), *log = lc_file_uri(log_path);
-  return xasprintf("binary://%s?%s=%s&%s=%lld", exe + 7, LC_LOGGER_ARG_PATH, log + 7,
-                   LC_LOGGER_ARG_MAX_SIZE, (long long)max_size);
+  return xasprintf("binary://%s?%s=%s&%s=%lld%s", exe + 7, LC_LOGGER_ARG_PATH, log + 7,
+                   LC_LOGGER_ARG_MAX_SIZE, (long long)max_size,
+                   indexed ? "" : "&" LC_LOGGER_ARG_INDEX "=0");
 }
 
 char *
@@ -63,6 +64,7 @@ lc_log_path_of_uri(const char *uri)
 struct logger {
   const char *path;
   int64_t max_size;
+  bool indexed; /* false: no PATH.idx (idx is -1) */
   int raw, idx;
   off_t size;
   bool at_line_start;
@@ -80,8 +82,10 @@ on_term(int sig)
 bool
 lc_logger_invoked(int argc, char **argv)
 {
+  /* The shim passes the query's keys in any order (Go's map order). */
   return argc >= 3 && getenv("CONTAINER_ID") != NULL &&
-         (strcmp(argv[1], LC_LOGGER_ARG_PATH) == 0 || strcmp(argv[1], LC_LOGGER_ARG_MAX_SIZE) == 0);
+         (strcmp(argv[1], LC_LOGGER_ARG_PATH) == 0 || strcmp(argv[1], LC_LOGGER_ARG_MAX_SIZE) == 0 ||
+          strcmp(argv[1], LC_LOGGER_ARG_INDEX) == 0);
 }
 
 static int
@@ -110,8 +114,8 @@ logger_open(struct logger *l, lc_error **err)
   l->raw = open(l->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
   if (l->raw < 0)
     return lc_error_errno(err, errno, "log %s", l->path);
-  l->idx = open(idx, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-  if (l->idx < 0)
+  l->idx = l->indexed ? open(idx, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640) : -1;
+  if (l->indexed && l->idx < 0)
     return lc_error_errno(err, errno, "log index %s", idx);
   if (fstat(l->raw, &st) != 0)
     return lc_error_errno(err, errno, "log %s", l->path);
@@ -129,8 +133,9 @@ logger_rotate(struct logger *l, lc_error **err)
   cleanup_free char *idx = xasprintf("%s.idx", l->path), *old = xasprintf("%s.1", l->path),
                     *old_idx = xasprintf("%s.1.idx", l->path);
   close(l->raw);
-  close(l->idx);
-  if (rename(l->path, old) != 0 || rename(idx, old_idx) != 0)
+  if (l->indexed)
+    close(l->idx);
+  if (rename(l->path, old) != 0 || (l->indexed && rename(idx, old_idx) != 0))
     return lc_error_errno(err, errno, "rotating log %s", l->path);
   return logger_open(l, err);
 }
@@ -151,7 +156,7 @@ logger_append(struct logger *l, const char *buf, size_t n, const struct timespec
     len += (size_t)snprintf(idx + len, cap - len, "%lld %lld.%09ld\n",
                             (long long)(l->size + (off_t)i), (long long)ts.tv_sec, ts.tv_nsec);
   }
-  if (write_all(l->idx, idx, len) != 0 || write_all(l->raw, buf, n) != 0)
+  if ((l->indexed && write_all(l->idx, idx, len) != 0) || write_all(l->raw, buf, n) != 0)
     return lc_error_errno(err, errno, "writing log %s", l->path);
   l->size += (off_t)n;
   l->at_line_start = buf[n - 1] == '\n';
@@ -185,11 +190,14 @@ static int
 logger_args(int argc, char **argv, struct logger *l, lc_error **err)
 {
   l->max_size = LC_LOG_DEFAULT_MAX_SIZE;
+  l->indexed = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], LC_LOGGER_ARG_PATH) == 0)
       l->path = argv[i + 1];
     else if (strcmp(argv[i], LC_LOGGER_ARG_MAX_SIZE) == 0)
       l->max_size = strtoll(argv[i + 1], NULL, 10);
+    else if (strcmp(argv[i], LC_LOGGER_ARG_INDEX) == 0)
+      l->indexed = strcmp(argv[i + 1], "0") != 0;
   }
   if (l->path == NULL || l->path[0] != '/')
     return log_usage(err, "logger: no absolute %s argument", LC_LOGGER_ARG_PATH);
@@ -242,7 +250,9 @@ lc_logger_run(int argc, char **argv, lc_error **err)
       }
     }
   }
-  return write_all(l.idx, "end\n", 4) == 0 ? 0 : lc_error_errno(err, errno, "writing log index");
+  if (l.indexed && write_all(l.idx, "end\n", 4) != 0)
+    return lc_error_errno(err, errno, "writing log index");
+  return 0;
 }
 
 /* ---- reading ---- */

@@ -7,8 +7,9 @@
  * start in PATH, written before the bytes it describes, and "end" when the
  * logger saw both streams close. At max_size bytes the logger renames PATH to
  * PATH.1 and PATH.idx to PATH.1.idx (replacing older ones) and starts anew, so
- * a log takes at most about twice max_size on disk. A log the shim writes
- * itself (file://, `--log FILE`) has no index and is never rotated. */
+ * a log takes at most about twice max_size on disk. A log named by the user
+ * (`--log FILE`) is written by the same logger with no index and is never
+ * rotated; a file:// log (ctr's, or older lcctl's) is the shim's own. */
 #ifndef LC_LOGFILE_H
 #define LC_LOGFILE_H
 
@@ -30,9 +31,11 @@
  * its value as two arguments, in no particular order. */
 #define LC_LOGGER_ARG_PATH "lcctl-log"
 #define LC_LOGGER_ARG_MAX_SIZE "lcctl-log-max-size"
+#define LC_LOGGER_ARG_INDEX "lcctl-log-index"
 
-/* binary://SELF?lcctl-log=PATH&lcctl-log-max-size=N, escaped. */
-char *lc_log_binary_uri(const char *self_exe, const char *log_path, int64_t max_size);
+/* binary://SELF?lcctl-log=PATH&lcctl-log-max-size=N, escaped, with
+ * &lcctl-log-index=0 for a log without PATH.idx. */
+char *lc_log_binary_uri(const char *self_exe, const char *log_path, int64_t max_size, bool indexed);
 /* The raw file a task's stdout URI writes to: a file:// path, or the PATH of
  * lcctl's logger URI. NULL for anything else (FIFOs, other loggers). */
 char *lc_log_path_of_uri(const char *uri);

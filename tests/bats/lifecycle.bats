@@ -50,17 +50,21 @@ no_container() {
 
 @test "create --start and --log: output appended to the log file" {
   echo "before" >"$BATS_TEST_TMPDIR/out.log"
-  run lcctl create --start --log "$BATS_TEST_TMPDIR/out.log" --rootfs "$ROOTFS" c3 sh -c 'echo to-out; echo to-err >&2'
+  # stderr writes after stdout has ended: containerd 2.x's shim, given the
+  # file as a file:// URI, closes it at stdout's end and loses that line.
+  run lcctl create --start --log "$BATS_TEST_TMPDIR/out.log" --rootfs "$ROOTFS" c3 \
+    sh -c 'echo to-out; exec 1>&-; sleep 0.3; echo to-err >&2'
   [ "$status" -eq 0 ]
   run lcctl wait c3
   [ "$output" = 0 ]
-  # The shim copies the output into the file on its own time (containerd
-  # 2.x's once took more than 10 s after the exit under load); its Delete
-  # answers only once the copy is done, so after delete the file is whole.
+  # The logger may still be copying after the exit; the shim's Delete
+  # answers only once it has finished, so after delete the file is whole.
   run -0 lcctl delete c3
   grep -q to-err "$BATS_TEST_TMPDIR/out.log"
   [ "$(head -1 "$BATS_TEST_TMPDIR/out.log")" = before ]
   grep -qx to-out "$BATS_TEST_TMPDIR/out.log"
+  # No index beside a file the user named.
+  [ ! -e "$BATS_TEST_TMPDIR/out.log.idx" ]
 }
 
 @test "create --bundle: a runc-style bundle with a relative path" {

@@ -132,11 +132,18 @@ static void
 test_uris(void **state)
 {
   (void)state;
-  char *uri = lc_log_binary_uri("/usr/bin/lc ctl", "/var/log/a&b=c.log", 1024);
+  char *uri = lc_log_binary_uri("/usr/bin/lc ctl", "/var/log/a&b=c.log", 1024, true);
   assert_string_equal(uri, "binary:///usr/bin/lc%20ctl?lcctl-log=/var/log/a%26b%3Dc.log"
                            "&lcctl-log-max-size=1024");
   char *p = lc_log_path_of_uri(uri);
   assert_string_equal(p, "/var/log/a&b=c.log");
+  free(p);
+  free(uri);
+  uri = lc_log_binary_uri("/lcctl", "/tmp/out.log", 0, false);
+  assert_string_equal(uri, "binary:///lcctl?lcctl-log=/tmp/out.log&lcctl-log-max-size=0"
+                           "&lcctl-log-index=0");
+  p = lc_log_path_of_uri(uri);
+  assert_string_equal(p, "/tmp/out.log");
   free(p);
   free(uri);
   p = lc_log_path_of_uri("file:///x/y%23z");
@@ -144,6 +151,25 @@ test_uris(void **state)
   free(p);
   assert_null(lc_log_path_of_uri("/run/fifo"));
   assert_null(lc_log_path_of_uri("binary:///other/logger?x=1"));
+}
+
+/* The shim starts the logger with the URI's query as KEY VALUE pairs in
+ * whatever order Go's map gives: any of our keys first is the logger. */
+static void
+test_logger_invoked(void **state)
+{
+  (void)state;
+  char *by_path[] = {"lcctl", LC_LOGGER_ARG_PATH, "/x", NULL};
+  char *by_size[] = {"lcctl", LC_LOGGER_ARG_MAX_SIZE, "0", LC_LOGGER_ARG_PATH, "/x", NULL};
+  char *by_index[] = {"lcctl", LC_LOGGER_ARG_INDEX, "0", LC_LOGGER_ARG_PATH, "/x", NULL};
+  char *cli[] = {"lcctl", "status", "x", NULL};
+  setenv("CONTAINER_ID", "c1", 1);
+  assert_true(lc_logger_invoked(3, by_path));
+  assert_true(lc_logger_invoked(5, by_size));
+  assert_true(lc_logger_invoked(5, by_index));
+  assert_false(lc_logger_invoked(3, cli));
+  unsetenv("CONTAINER_ID");
+  assert_false(lc_logger_invoked(5, by_index));
 }
 
 static void
@@ -249,6 +275,7 @@ main(void)
       cmocka_unit_test(test_whole_and_times),
       cmocka_unit_test(test_tail_and_since),
       cmocka_unit_test(test_uris),
+      cmocka_unit_test(test_logger_invoked),
       cmocka_unit_test(test_since_parsing),
       cmocka_unit_test(test_follow_rotations),
   };
