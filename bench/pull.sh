@@ -6,7 +6,12 @@
 # floor: the same blobs (manifest, config, layers) fetched by curl alone, in
 # sequence over one connection and all at once (--parallel). Writes
 # bench/out/pull/. Two more rows split download from unpack: `ctr content
-# fetch` and `lcctl pull --no-unpack` (when lcctl has it). Files:
+# fetch` and `lcctl pull --no-unpack` (when lcctl has it). One more is
+# `lcctl pull` built to load the lean libcurl of scripts/libcurl-lean.sh
+# (./configure --with-libcurl=PATH) instead of Debian's, whose libraries
+# are most of lcctl's peak RSS: that lcctl is built from a copy of the
+# checkout in bench/out/build-lean (kept between runs; the in-tree build is
+# left alone). Files:
 #   pull.md     the table (median time, spread, peak RSS, ratios)
 #   pull.json   every number it was made from
 #   pull.png    the same as bar charts (bench/report.py --pull)
@@ -23,7 +28,9 @@
 # --rounds R: every row is measured R times in turn (R x N runs a row, the
 # median over all), so that a machine whose load drifts during the run
 # weighs on every row alike (default 1).
-# lcctl's row is skipped, and says so, while `lcctl pull` is not built.
+# lcctl's row is skipped, and says so, while `lcctl pull` is not built; the
+# lean row too when the lean libcurl or that lcctl cannot be built (why: in
+# logs/build-lean.log).
 # Needs root; installs what is missing (scripts/deps.sh, hyperfine, GNU
 # time, python3-matplotlib). Timing is reported, never judged: the exit status says only whether
 # the run worked. LCCTL_BENCH_NOTE="..." goes into the header.
@@ -100,6 +107,8 @@ fi
 
 WORK=
 LCCTL=${LCCTL_BIN:-$TOP/lcctl}
+LEAN_DIR=$TOP/bench/out/build-lean
+LCCTL_LEAN=
 
 cleanup() {
   [[ -n $WORK && -d $WORK ]] || return 0
@@ -184,6 +193,28 @@ floor_cmd() {
   echo "$cmd"
 }
 
+# build_lean sets LCCTL_LEAN to an lcctl that loads the lean libcurl, built
+# in a copy of what git knows of the checkout (no build product of the
+# in-tree build comes along; tar keeps the files' times, so a rerun rebuilds
+# only what changed). Returns 1, the reason in the log, when it cannot.
+build_lean() {
+  local lib
+  say "building lcctl with the lean libcurl in $LEAN_DIR"
+  {
+    lib=$(bash "$TOP/scripts/libcurl-lean.sh") || return 1
+    mkdir -p "$LEAN_DIR"
+    (cd "$TOP" && git ls-files -z --cached --others --exclude-standard |
+      while IFS= read -r -d '' f; do [[ -e $f ]] && printf '%s\0' "$f"; done |
+      tar --null -T - -cf -) | tar -xf - -C "$LEAN_DIR" || return 1
+    if [[ ! -f $LEAN_DIR/Makefile || $LEAN_DIR/configure.ac -nt $LEAN_DIR/Makefile ]] ||
+      ! grep -qF "\"$lib\"" "$LEAN_DIR/config.h"; then
+      (cd "$LEAN_DIR" && autoreconf -fi && ./configure --enable-werror --with-libcurl="$lib") || return 1
+    fi
+    make -C "$LEAN_DIR" -j"${MAKE_JOBS:-2}" lcctl || return 1
+  } >"$LOGS/build-lean.log" 2>&1
+  LCCTL_LEAN=$LEAN_DIR/lcctl
+}
+
 median() {
   sort -n "$1" | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "" }'
 }
@@ -235,6 +266,7 @@ main() {
     say "building lcctl"
     bash "$TOP/scripts/build.sh" >"$LOGS/build.log" 2>&1 || { tail -n 30 "$LOGS/build.log" >&2; exit 1; }
   fi
+  build_lean || say "lcctl (lean libcurl): not built: $(tail -n 1 "$LOGS/build-lean.log")"
   WORK=$(mktemp -d /tmp/lcctl-benchpull.XXXXXX)
   bash "$TOP/scripts/containerd.sh" start "$WORK/containerd"
   SOCK=$WORK/containerd/containerd.sock
@@ -274,6 +306,17 @@ main() {
   say "done in ${SECONDS}s: $OUT/pull.md"
 }
 
+# lean_row: lcctl pull again, the build that loads the lean libcurl.
+lean_row() {
+  if [[ -n $LCCTL_LEAN ]]; then
+    measure lcctl-lean "lcctl pull (lean libcurl)" "$LCCTL_LEAN -a $SOCK -n $NS pull --plain-http $REF"
+    check_unpacked lcctl-lean
+  elif ((ROUND == ROUNDS)); then
+    jq -nc '{row: "lcctl-lean", "label": "lcctl pull (lean libcurl)", cmd: "", note: "skipped: not built (logs/build-lean.log)"}' \
+      >>"$RAW/rows.jsonl"
+  fi
+}
+
 # measure_rows: one round, every row in turn.
 measure_rows() {
   measure ctr "ctr images pull" "ctr -a $SOCK -n $NS images pull --plain-http $REF"
@@ -281,6 +324,7 @@ measure_rows() {
   if lcctl_has_pull; then
     measure lcctl "lcctl pull" "$LCCTL -a $SOCK -n $NS pull --plain-http $REF"
     check_unpacked lcctl
+    lean_row
   else
     say "lcctl: skipped: lcctl pull is not built in $LCCTL yet"
     ((ROUND < ROUNDS)) || jq -nc '{row: "lcctl", "label": "lcctl pull", cmd: "", note: "skipped: lcctl pull not built yet"}' \
