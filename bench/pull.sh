@@ -210,7 +210,7 @@ build_lean() {
       ! grep -qF "\"$lib\"" "$LEAN_DIR/config.h"; then
       (cd "$LEAN_DIR" && autoreconf -fi && ./configure --enable-werror --with-libcurl="$lib") || return 1
     fi
-    make -C "$LEAN_DIR" -j"${MAKE_JOBS:-2}" lcctl || return 1
+    make -C "$LEAN_DIR" -j"${MAKE_JOBS:-2}" || return 1 # all: the generated headers first
   } >"$LOGS/build-lean.log" 2>&1
   LCCTL_LEAN=$LEAN_DIR/lcctl
 }
