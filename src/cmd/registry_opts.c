@@ -162,9 +162,11 @@ registry_opts_finish(struct lc_ctx *ctx, struct registry_opts *o)
 }
 
 static void
-trace_http(void *ud, const char *method, const char *url, long status, int64_t usec)
+trace_http(void *ud, const char *method, const char *url, long status, const char *version,
+           int64_t usec)
 {
-  fprintf(stderr, "lcctl: debug: %s %s %ld %lldus\n", method, url, status, (long long)usec);
+  fprintf(stderr, "lcctl: debug: %s %s %ld %s %lldus\n", method, url, status, version,
+          (long long)usec);
 }
 
 /* What the core layer says goes on, but the user should know. */

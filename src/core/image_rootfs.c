@@ -112,7 +112,9 @@ child_read(int out, const char *dir, const struct lc_mount *m, size_t n_mounts,
   static char data[8192];
   if (unshare(CLONE_NEWNS) < 0)
     setup_failed(out, 0);
-  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+  /* Source and type are ignored by a propagation change and a remount;
+   * "none" rather than NULL, which checkers read as a missing string. */
+  if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
     setup_failed(out, 1);
   for (size_t i = 0; i < n_mounts; i++) {
     unsigned long flags;
@@ -120,7 +122,7 @@ child_read(int out, const char *dir, const struct lc_mount *m, size_t n_mounts,
     if (mount(m[i].source, dir, m[i].type, flags, data) < 0)
       setup_failed(out, 2);
     /* A bind mount takes MS_RDONLY only when mounted again. */
-    if ((flags & MS_BIND) && mount(NULL, dir, NULL, flags | MS_REMOUNT, NULL) < 0)
+    if ((flags & MS_BIND) && mount("none", dir, "none", flags | MS_REMOUNT, NULL) < 0)
       setup_failed(out, 2);
   }
   if (chroot(dir) < 0 || chdir("/") < 0)

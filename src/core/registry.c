@@ -400,6 +400,27 @@ curl_failure(lc_registry *r, CURLcode rc, const char *url, const struct exchange
   return transport_failure(x->peer_label, host, rc, r->errbuf, err);
 }
 
+/* For --debug: whether a registry that offers HTTP/2 got it (ALPN over TLS)
+ * is otherwise invisible. */
+static const char *
+http_version_name(CURL *c)
+{
+  long v = 0;
+  curl_easy_getinfo(c, CURLINFO_HTTP_VERSION, &v);
+  switch (v) {
+  case CURL_HTTP_VERSION_1_0:
+    return "HTTP/1.0";
+  case CURL_HTTP_VERSION_1_1:
+    return "HTTP/1.1";
+  case CURL_HTTP_VERSION_2_0:
+    return "HTTP/2";
+  case 30: /* CURL_HTTP_VERSION_3, newer than some headers */
+    return "HTTP/3";
+  default:
+    return "-";
+  }
+}
+
 /* One HTTP request, start to end. Returns the status, or -1 when no answer
  * came (connection, TLS, cancelled, the sink refused). */
 static long
@@ -415,7 +436,8 @@ perform(lc_registry *r, const struct request_body *b, const char *url, struct ex
   long status = 0;
   curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status);
   if (r->opts->trace != NULL)
-    r->opts->trace(r->opts->trace_ud, method, url, status, (lc_monotonic_ms() - start) * 1000);
+    r->opts->trace(r->opts->trace_ud, method, url, status, http_version_name(r->curl),
+                   (lc_monotonic_ms() - start) * 1000);
   if (x->sink_err != NULL) {
     lc_error_pass(err, steal_pointer(&x->sink_err));
     return -1;
@@ -549,7 +571,7 @@ token_request(lc_registry *r, const struct lc_challenge *ch, bool post, struct e
   long status = 0;
   curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status);
   if (r->opts->trace != NULL)
-    r->opts->trace(r->opts->trace_ud, "POST", ch->realm, status, 0);
+    r->opts->trace(r->opts->trace_ud, "POST", ch->realm, status, http_version_name(r->curl), 0);
   return rc == CURLE_OK ? status : curl_failure(r, rc, ch->realm, x, err);
 }
 
@@ -919,7 +941,7 @@ transfer_finish(lc_registry *r, struct transfer *t, CURLcode rc)
   long status = 0;
   curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
   if (r->opts->trace != NULL)
-    r->opts->trace(r->opts->trace_ud, "GET", t->url, status,
+    r->opts->trace(r->opts->trace_ud, "GET", t->url, status, http_version_name(t->easy),
                    (lc_monotonic_ms() - t->started_ms) * 1000);
   if (t->x.sink_err != NULL) {
     job->err = steal_pointer(&t->x.sink_err);

@@ -16,9 +16,11 @@
 
 #define LC_DEFAULT_CERTS_DIR "/etc/containerd/certs.d"
 
-/* One line per HTTP request for --debug: never a header, never a secret. */
+/* One line per HTTP request for --debug: never a header, never a secret.
+ * version is what was spoken: "HTTP/1.1", "HTTP/2", or "-" when no answer
+ * came. */
 typedef void (*lc_http_trace_fn)(void *ud, const char *method, const char *url, long status,
-                                 int64_t usec);
+                                 const char *version, int64_t usec);
 
 struct lc_registry_opts {
   const struct lc_credentials *creds; /* NULL: docker's config.json, if any */

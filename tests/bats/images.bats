@@ -134,6 +134,9 @@ slow_pull_started() {
   [ "$status" -eq 0 ]
   [[ $output != *"$LCCTL_REGISTRY_PASSWORD"* && $output != *Authorization* ]]
   [[ $output == *"lcctl: debug: GET https://$LCCTL_REGISTRY_TLS/v2/lcctl/busybox/manifests/latest 200"* ]]
+  # The registry offers HTTP/2 over TLS (ALPN): manifests and blobs use it.
+  grep "debug: GET https://$LCCTL_REGISTRY_TLS/v2/lcctl/busybox/blobs/" <<<"$output" | grep -q " 200 HTTP/2 "
+  [ -z "$(grep "debug: GET https://$LCCTL_REGISTRY_TLS/" <<<"$output" | grep -v " HTTP/2 ")" ]
   run lcctl -n "$NS2" pull --certs-dir "$LCCTL_CERTS_DIR" --user "$LCCTL_REGISTRY_USER" --password-stdin "$ref" <<<"$LCCTL_REGISTRY_PASSWORD"
   [ "$status" -eq 0 ]
 }
