@@ -20,7 +20,7 @@
 # suite on the system's mirror through a private apt state
 # (scripts/debsrc.bash), built with the system's OpenSSL, nghttp2 and zlib,
 # and kept in ${LCCTL_CACHE_DIR:-/var/cache/lcctl}/libcurl-lean-VERSION/
-# outside any checkout, so the next run reuses it. About two minutes on two
+# outside any checkout, so the next run reuses it. About a minute on two
 # cores (autoreconf, configure, the library only).
 #
 # The last line on stdout is the path; everything else goes to stderr.
@@ -94,7 +94,7 @@ unpatch_flavours() {
 # cache.
 build() {
   local src=$1/src so
-  say "building the lean libcurl $CURL_VERSION (autoreconf, configure, lib/; about two minutes on two cores)"
+  say "building the lean libcurl $CURL_VERSION (autoreconf, configure, lib/; about a minute on two cores)"
   {
     (cd "$src" && autoreconf -fi && ./configure "${CONFIGURE_ARGS[@]}" &&
       make -C lib -j"${MAKE_JOBS:-2}") >"$1/build.log" 2>&1
