@@ -84,7 +84,8 @@ lc_logger_invoked(int argc, char **argv)
 {
   /* The shim passes the query's keys in any order (Go's map order). */
   return argc >= 3 && getenv("CONTAINER_ID") != NULL &&
-         (strcmp(argv[1], LC_LOGGER_ARG_PATH) == 0 || strcmp(argv[1], LC_LOGGER_ARG_MAX_SIZE) == 0 ||
+         (strcmp(argv[1], LC_LOGGER_ARG_PATH) == 0 ||
+          strcmp(argv[1], LC_LOGGER_ARG_MAX_SIZE) == 0 ||
           strcmp(argv[1], LC_LOGGER_ARG_INDEX) == 0);
 }
 
