@@ -338,8 +338,29 @@ static const struct argp_child create_opts_children[] = {{&image_opts_argp, 0, N
 const struct argp create_opts_argp = {
     create_options, parse_create_opt, NULL, NULL, create_opts_children, NULL, NULL};
 
-/* The absolute path of a --log FILE: the shim opens it on its side, and
- * its directory must exist now, not fail later inside the shim. */
+/* Whether the logger will be able to append to FILE. It finds out only
+ * once the task runs, and can tell nobody: the process's writes would fail
+ * with EPIPE and the output would be lost without a word. Nothing is
+ * created here, so a create refused later leaves no file behind. */
+static int
+log_file_writable(const char *path, const char *abs, const char *dir, lc_error **err)
+{
+  struct stat st;
+  if (stat(abs, &st) == 0) {
+    if (S_ISDIR(st.st_mode))
+      return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "--log %s: is a directory",
+                          path);
+    if (access(abs, W_OK) == 0)
+      return 0;
+  } else if (errno == ENOENT && access(dir, W_OK | X_OK) == 0) {
+    return 0;
+  }
+  return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT, "--log %s: %s", path,
+                      strerror(errno));
+}
+
+/* The absolute path of a --log FILE: lcctl's logger opens it on the shim's
+ * side, and it must be writable now, not fail later and silently there. */
 static int
 log_abs_path(const char *path, char **abs, lc_error **err)
 {
@@ -361,6 +382,10 @@ log_abs_path(const char *path, char **abs, lc_error **err)
     return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
                         "--log %s: %s is not a directory", path, dir);
   *abs = xasprintf("%s%s%s", real, strcmp(real, "/") ? "/" : "", base);
+  if (log_file_writable(path, *abs, real, err) < 0) {
+    free(steal_pointer(abs));
+    return -1;
+  }
   return 0;
 }
 

@@ -354,6 +354,13 @@ each_id_command() {
   usage create --log "$d/.." --rootfs "$ROOTFS" c1 true :: "--log needs a file name"
   usage create --log ../../../../../../no/such/dir/x.log --rootfs "$ROOTFS" c1 true :: "No such file or directory"
   usage run --rm --log "$d/file/x.log" --rootfs "$ROOTFS" c1 true :: "--log $d/file/x.log: $d/file is not a directory"
+  # A FILE the logger could not write would lose the output without a word.
+  usage create --start --log "$d/nobundle" --rootfs "$ROOTFS" c1 echo hi :: "--log $d/nobundle: is a directory"
+  mkdir -p "$d/ro" && mount -t tmpfs -o ro tmpfs "$d/ro"
+  local rc=0
+  usage run -d --log "$d/ro/x.log" --rootfs "$ROOTFS" c1 echo hi :: "--log $d/ro/x.log: Read-only file system" || rc=$?
+  umount "$d/ro"
+  [ "$rc" -eq 0 ]
   usage checkpoint --dir '' c1 :: "--dir needs a directory"
   usage restore --checkpoint '' c1 :: "no checkpoint given"
   usage restore --checkpoint ../../../../../../no/such c1 :: "No such file or directory"
