@@ -99,7 +99,7 @@ wait_exit() {
   [ ! -e "$(LOG r1).1" ]
 }
 
-@test "--log FILE: the shim's file, kept by delete; logs reads it (no timestamps)" {
+@test "--log FILE: the logger's raw file, kept by delete; logs reads it (no timestamps)" {
   lcctl run -d --log "$BATS_TEST_TMPDIR/u.log" --rootfs "$ROOTFS" u1 sh -c 'echo mine'
   wait_exit u1
   run -0 lcctl logs u1
@@ -108,6 +108,24 @@ wait_exit() {
   [[ $stderr == "lcctl: logs u1: log $BATS_TEST_TMPDIR/u.log has no timestamps"* ]]
   lcctl delete u1
   [ "$(cat "$BATS_TEST_TMPDIR/u.log")" = mine ]
+}
+
+@test "--log FILE on a full filesystem: the process's writes fail, it does not block" {
+  local d=$BATS_TEST_TMPDIR/small rc=0
+  mkdir -p "$d" && mount -t tmpfs -o size=16k tmpfs "$d"
+  # 200 KB of output into 16 KiB: once the logger cannot write, it ends,
+  # and the process's next write fails (EPIPE; SIGPIPE where not ignored).
+  lcctl run -d --log "$d/x.log" --rootfs "$ROOTFS" f1 \
+    sh -c 'i=0; while [ $i -lt 5000 ]; do echo 0123456789012345678901234567890123456789 || exit 7; i=$((i+1)); done' || rc=$?
+  if ((rc == 0)); then
+    WAIT_TIMEOUT=20 wait_exit f1 || rc=$?
+  fi
+  local st
+  st=$(lcctl --json status f1 | jq -r .exit_status) || rc=$?
+  lcctl delete -f f1 || true
+  umount "$d"
+  [ "$rc" -eq 0 ]
+  [[ $st == 7 || $st == 141 ]] || { echo "exit status $st"; false; }
 }
 
 @test "logs of a container made with a file:// log by ctr (no label) reads its task's URI" {
