@@ -74,6 +74,15 @@ lines_of() {
   jq -c "select($2)" "$1" | wc -l
 }
 
+# stream_state OUT PID: what a stream printed and whether it still runs, for
+# a test that did not see the event it waited for.
+stream_state() {
+  echo "--- $1 (pid $2: $(ev_running "$2" && echo running || echo ended)):"
+  cat "$1"
+  echo "--- its stderr:"
+  cat "$1.err"
+}
+
 # has_lines OUT JQ-FILTER N: at least N lines selected (a wait_for predicate,
 # so the count is taken again on each try).
 has_lines() {
@@ -151,8 +160,13 @@ exit_on_usr1() {
   events_bg "$txt" events
   txt_pid=$EV_PID
   events_bg "$out" --json events
+  # ctr's own stream is the witness of what containerd published.
+  local witness=$BATS_TEST_TMPDIR/ctr-events deleted=1
+  command ctr --address "$LCCTL_TEST_SOCK" events >"$witness" 2>&1 3>&- &
+  local witness_pid=$!
   events_prime "$out" pause_resume probe
   events_prime "$txt" pause_resume probe
+  events_prime "$witness" pause_resume probe
   ctr_make_container c1 sleep 1000
   ctr_ t exec --exec-id e1 c1 true
   ctr_ t pause c1
@@ -160,8 +174,20 @@ exit_on_usr1() {
   ctr_ t kill -s KILL c1
   wait_for status_is c1 STOPPED
   ctr_ t delete c1
-  wait_for -t 20 has_lines "$out" '.container_id == "c1" and .type == "delete"' 1
-  wait_for -t 20 grep -q " delete c1 " "$txt"
+  if ! wait_for -t 20 has_lines "$out" '.container_id == "c1" and .type == "delete"' 1; then
+    # containerd 2.x's shim sends /tasks/delete as it shuts down, and now and
+    # then (1 run in 10 here) it never arrives: if ctr's stream lacks it too,
+    # containerd published none, and lcctl cannot show it.
+    if grep -q '/tasks/delete.*"c1"' "$witness"; then
+      stream_state "$out" "$EV_PID"
+      stream_state "$txt" "$txt_pid"
+      false
+    fi
+    deleted=0
+    echo "# containerd published no /tasks/delete for c1 (ctr's stream had none either)" >&3
+  fi
+  ((deleted == 0)) || wait_for -t 20 grep -q " delete c1 " "$txt"
+  kill "$witness_pid"
   kill -TERM "$EV_PID" "$txt_pid"
   events_end
   [ "$EV_STATUS" -eq 0 ]
@@ -169,13 +195,15 @@ exit_on_usr1() {
   [ "$EV_STATUS" -eq 0 ]
   types=$(jq -r 'select(.container_id == "c1") | .type' "$out" | tr '\n' ' ')
   echo "c1: $types"
-  [ "$types" = "container-create create start exec-added exec-started exit paused resumed exit delete " ]
+  local want="container-create create start exec-added exec-started exit paused resumed exit "
+  ((deleted == 0)) || want+="delete "
+  [ "$types" = "$want" ]
   pid=$(jq -r 'select(.container_id == "c1" and .type == "start") | .pid' "$out")
   [ "$pid" -gt 0 ]
   all_hold "$out" '.container_id == "c1" and .type == "exec-added"' '.id == "e1" and (has("pid") | not)'
   all_hold "$out" '.container_id == "c1" and .type == "exec-started"' '.id == "e1" and .pid > 0'
   all_hold "$out" '.container_id == "c1" and .type == "exit" and .id == "e1"' '.exit_status == 0'
-  all_hold "$out" '.container_id == "c1" and .type == "delete"' ".exit_status == 137 and .pid == $pid"
+  ((deleted == 0)) || all_hold "$out" '.container_id == "c1" and .type == "delete"' ".exit_status == 137 and .pid == $pid"
   all_hold "$out" '.container_id == "c1" and .type == "paused"' \
     'keys == ["container_id","namespace","timestamp","topic","type"]'
   # The containers service's events have their own types, and their container.
