@@ -184,14 +184,27 @@ on_interrupt(int sig)
   interrupted = 1;
 }
 
-void
-registry_catch_interrupt(void)
+/* SIGINT and SIGTERM both: a pull stopped by either leaves nothing. */
+static void
+set_interrupt_handler(void (*handler)(int))
 {
   struct sigaction sa = {0};
-  sa.sa_handler = on_interrupt;
+  sa.sa_handler = handler;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+}
+
+void
+registry_catch_interrupt(void)
+{
+  set_interrupt_handler(on_interrupt);
+}
+
+void
+registry_release_interrupt(void)
+{
+  set_interrupt_handler(SIG_DFL);
 }
 
 bool

@@ -59,6 +59,9 @@ int registry_ref_finish(struct lc_ctx *ctx, struct registry_ref_args *a);
 /* Ctrl-C during a transfer: the handler only raises a flag that the
  * transfer checks between chunks, so the pull ends cleanly (exit 130). */
 void registry_catch_interrupt(void);
+/* Ctrl-C goes back to ending lcctl at once (after a pull that a later step
+ * follows, which decides for itself what a signal does). */
+void registry_release_interrupt(void);
 bool registry_interrupted(void);
 /* registry_interrupted in the shape of a core cancelled(ud) hook. */
 bool registry_cancelled(void *ud);

@@ -2,7 +2,6 @@
  * copy stdio, wait, and exit with the container's status. */
 #include "config.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -333,18 +332,6 @@ run_attached(struct run_state *st)
   return lc_exit_code_of_status(status);
 }
 
-/* Ctrl-C goes back to ending lcctl at once: from here until the process
- * runs, the attach (or nothing, with -d) decides what a signal does. */
-static void
-stop_catching_interrupt(void)
-{
-  struct sigaction sa = {0};
-  sa.sa_handler = SIG_DFL;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-}
-
 /* --image: the image found (or pulled), unpacked, its config and user read.
  * The options were checked already, so whatever fails here is lcctl failing
  * before the process ran (125, as docker run's missing image or unknown
@@ -358,7 +345,7 @@ resolve_image(struct run_state *st)
   lc_error *err = NULL;
   registry_catch_interrupt();
   int rv = image_opts_resolve(st->ctx, &a->opts, a->id, a->cmd, &err);
-  stop_catching_interrupt();
+  registry_release_interrupt(); /* from here the attach, or nothing with -d, decides */
   if (registry_interrupted()) {
     lc_error_free(err);
     err = NULL;
