@@ -451,12 +451,13 @@ perform(lc_registry *r, const struct request_body *b, const char *url, struct ex
   return status;
 }
 
-/* distribution's error body: {"errors":[{"code":..,"message":..}]}. */
+/* distribution's error body, {"errors":[{"code":..,"message":..}]}, as
+ * " (CODE: message)" to end an error line; "" when there is none. */
 static char *
 registry_words(const struct exchange *x)
 {
   if (x->body == NULL)
-    return NULL;
+    return xstrdup("");
   json_object *root = json_tokener_parse(x->body), *errors = NULL;
   char *out = NULL;
   if (root != NULL && json_object_object_get_ex(root, "errors", &errors) &&
@@ -464,11 +465,11 @@ registry_words(const struct exchange *x)
     json_object *e = json_object_array_get_idx(errors, 0), *code = NULL, *msg = NULL;
     json_object_object_get_ex(e, "code", &code);
     json_object_object_get_ex(e, "message", &msg);
-    out = xasprintf("%s%s%s", code ? json_object_get_string(code) : "", code && msg ? ": " : "",
+    out = xasprintf(" (%s%s%s)", code ? json_object_get_string(code) : "", code && msg ? ": " : "",
                     msg ? json_object_get_string(msg) : "");
   }
   json_object_put(root);
-  return out;
+  return out != NULL ? out : xstrdup("");
 }
 
 /* What a 401 asks of the user, and why docker's config.json gave nothing
@@ -487,24 +488,19 @@ status_error(lc_registry *r, long status, const char *what, const struct exchang
 {
   cleanup_free char *words = registry_words(x);
   cleanup_free char *hint = credentials_hint(r);
-  const char *w = words ? words : "";
-  const char *sep = words ? " (" : "", *close = words ? ")" : "";
   switch (status) {
   case 401:
     return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_UNAUTHENTICATED,
-                        "registry %s refused %s: unauthorized%s%s%s; %s", r->host, what, sep, w,
-                        close, hint);
+                        "registry %s refused %s: unauthorized%s; %s", r->host, what, words, hint);
   case 403:
     return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_PERMISSION_DENIED,
-                        "registry %s refused %s: access denied%s%s%s", r->host, what, sep, w,
-                        close);
+                        "registry %s refused %s: access denied%s", r->host, what, words);
   case 404:
-    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_NOT_FOUND, "%s not found in %s/%s%s%s%s", what,
-                        r->host, r->repo, sep, w, close);
+    return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_NOT_FOUND, "%s not found in %s/%s%s", what,
+                        r->host, r->repo, words);
   default:
     return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_UNKNOWN,
-                        "registry %s answered HTTP %ld for %s%s%s%s", r->host, status, what, sep, w,
-                        close);
+                        "registry %s answered HTTP %ld for %s%s", r->host, status, what, words);
   }
 }
 
@@ -584,16 +580,14 @@ token_status_error(lc_registry *r, const char *realm, long status, const struct 
   cleanup_free char *host = host_of(realm);
   cleanup_free char *words = registry_words(x);
   cleanup_free char *hint = credentials_hint(r);
-  const char *w = words ? words : "";
-  const char *sep = words ? " (" : "", *close = words ? ")" : "";
   if (status == 401 || status == 403)
-    return lc_error_set(
-        err, LC_ERR_DAEMON, status == 401 ? LC_GRPC_UNAUTHENTICATED : LC_GRPC_PERMISSION_DENIED,
-        "token server %s refused a token for registry %s: %s%s%s%s; %s", host, r->host,
-        status == 401 ? "unauthorized" : "access denied", sep, w, close, hint);
+    return lc_error_set(err, LC_ERR_DAEMON,
+                        status == 401 ? LC_GRPC_UNAUTHENTICATED : LC_GRPC_PERMISSION_DENIED,
+                        "token server %s refused a token for registry %s: %s%s; %s", host, r->host,
+                        status == 401 ? "unauthorized" : "access denied", words, hint);
   return lc_error_set(err, LC_ERR_DAEMON, LC_GRPC_UNKNOWN,
-                      "token server %s answered HTTP %ld for a token for registry %s%s%s%s", host,
-                      status, r->host, sep, w, close);
+                      "token server %s answered HTTP %ld for a token for registry %s%s", host,
+                      status, r->host, words);
 }
 
 static int
