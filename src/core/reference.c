@@ -10,6 +10,9 @@
 #include "util.h"
 
 #define MAX_REF 4096
+/* docker's limit on a repository name (domain/path), after normalisation:
+ * measured there, a name that parses always parses again to itself. */
+#define MAX_REPO_NAME 255
 
 void
 lc_ref_clear(struct lc_ref *r)
@@ -133,9 +136,12 @@ int
 lc_ref_parse(const char *s, struct lc_ref *out, lc_error **err)
 {
   *out = (struct lc_ref){0};
-  if (s == NULL || *s == '\0' || strlen(s) > MAX_REF)
+  if (s == NULL || *s == '\0')
     return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
                         "an image reference is required");
+  if (strlen(s) > MAX_REF)
+    return lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
+                        "image reference longer than %d characters", MAX_REF);
   cleanup_free char *copy = xstrdup(s);
   if (split_ref(copy, out, err) < 0)
     goto fail;
@@ -152,6 +158,11 @@ lc_ref_parse(const char *s, struct lc_ref *out, lc_error **err)
     char *p = xasprintf("library/%s", out->path);
     free(out->path);
     out->path = p;
+  }
+  if (strlen(out->domain) + 1 + strlen(out->path) > MAX_REPO_NAME) {
+    lc_error_set(err, LC_ERR_USAGE, LC_GRPC_INVALID_ARGUMENT,
+                 "repository name longer than %d characters", MAX_REPO_NAME);
+    goto fail;
   }
   out->host = xstrdup(strcmp(out->domain, "docker.io") == 0 ? "registry-1.docker.io" : out->domain);
   out->name =

@@ -82,6 +82,37 @@ test_reference_rejected(void **state)
   }
 }
 
+/* Found by fuzz_auth: a bare name just under the input limit grew past it
+ * when "docker.io/library/" was put in front, and its full name no longer
+ * parsed. The repository name now has docker's limit of 255 characters,
+ * counted after normalisation. */
+static void
+test_reference_length(void **state)
+{
+  char in[4097];
+  memset(in, 'a', sizeof(in) - 1);
+  in[sizeof(in) - 1] = '\0';
+  struct lc_ref r;
+  lc_error *e = NULL;
+  assert_int_equal(lc_ref_parse(in, &r, &e), -1);
+  assert_int_equal(e->cls, LC_ERR_USAGE);
+  lc_error_free(e);
+  e = NULL;
+  /* docker.io/library/ is 18 characters: 237 more make 255 */
+  in[237] = '\0';
+  assert_int_equal(lc_ref_parse(in, &r, &e), 0);
+  struct lc_ref again;
+  assert_int_equal(lc_ref_parse(r.name, &again, &e), 0);
+  assert_string_equal(again.name, r.name);
+  lc_ref_clear(&again);
+  lc_ref_clear(&r);
+  in[237] = 'a';
+  in[238] = '\0';
+  assert_int_equal(lc_ref_parse(in, &r, &e), -1);
+  assert_non_null(strstr(e->message, "255"));
+  lc_error_free(e);
+}
+
 static const char index_json[] =
     "{\"schemaVersion\":2,\"mediaType\":\"" LC_MT_OCI_INDEX "\",\"manifests\":["
     "{\"mediaType\":\"" LC_MT_OCI_MANIFEST "\",\"digest\":\"" D1 "\",\"size\":10,"
@@ -338,6 +369,7 @@ main(void)
       cmocka_unit_test(test_reference_normalised),
       cmocka_unit_test(test_checkpoint_images),
       cmocka_unit_test(test_reference_rejected),
+      cmocka_unit_test(test_reference_length),
       cmocka_unit_test(test_index_and_platforms),
       cmocka_unit_test(test_platform_match),
       cmocka_unit_test(test_manifest_labels_and_chain),
