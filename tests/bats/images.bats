@@ -390,12 +390,20 @@ snapshot_committed() {
   [ -z "$(ctr_ images ls -q)" ]
 }
 
-@test "pull usage errors: no reference, bad reference, bad platform, --password-stdin alone" {
+@test "pull usage errors: no reference, bad reference, too long, bad platform, --password-stdin alone" {
   run lcctl pull
   [ "$status" -eq 2 ]
   run lcctl pull "Bad/Name"
   [ "$status" -eq 2 ]
   [[ $output == *"invalid reference"* ]]
+  # docker's limit: 255 characters of repository name once normalised
+  # (docker.io/library/ counts); one line, nothing else
+  local long
+  long=$(printf 'a%.0s' {1..238})
+  run lcctl pull "$long"
+  [ "$status" -eq 2 ]
+  [ "${#lines[@]}" -eq 1 ]
+  [[ $output == *"repository name longer than 255 characters"* ]]
   run lcctl pull --platform linux "$(PLAIN_BB busybox)"
   [ "$status" -eq 2 ]
   run lcctl pull --password-stdin "$(PLAIN_BB busybox)"
