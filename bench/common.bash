@@ -1,5 +1,5 @@
-# What the benchmark scripts (run.sh, pull.sh, imagerun.sh) share; they
-# source it after setting TOP.
+# What the benchmark scripts (run.sh, pull.sh, pullconn.sh, imagerun.sh)
+# share; they source it after setting TOP.
 
 # say prints progress on stderr, so that stdout stays quiet for scripts.
 say() {
@@ -27,4 +27,30 @@ bench_install_tools() {
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
     exec 9>&-
   fi
+}
+
+# bench_start_daemons PREFIX IMAGE...: a private containerd and a plain-HTTP
+# registry holding the test IMAGEs (scripts/testimages.sh names), both under
+# a new WORK=/tmp/PREFIX.XXXXXX; sets WORK and SOCK and sources the
+# registry's env (LCCTL_REGISTRY, LCCTL_TEST_IMAGES, ...). Their progress
+# goes to stderr.
+bench_start_daemons() {
+  local prefix=$1
+  shift
+  WORK=$(mktemp -d "/tmp/$prefix.XXXXXX")
+  bash "$TOP/scripts/containerd.sh" start "$WORK/containerd" >&2
+  # shellcheck disable=SC2034 # for the sourcing script
+  SOCK=$WORK/containerd/containerd.sock
+  LCCTL_REGISTRY_KINDS=plain bash "$TOP/scripts/registry.sh" start "$WORK/registry" "$@" >&2
+  # shellcheck source=/dev/null # written by scripts/registry.sh
+  source "$WORK/registry/env"
+}
+
+# bench_stop_daemons: what bench_start_daemons started is stopped and WORK
+# removed; nothing to do when it never ran. For an EXIT trap.
+bench_stop_daemons() {
+  [[ -n ${WORK:-} && -d $WORK ]] || return 0
+  bash "$TOP/scripts/registry.sh" stop "$WORK/registry" >/dev/null 2>&1 || true
+  bash "$TOP/scripts/containerd.sh" stop "$WORK/containerd" >/dev/null 2>&1 || true
+  rm -rf --one-file-system "$WORK"
 }

@@ -53,9 +53,7 @@ LCCTL=${LCCTL_BIN:-$TOP/lcctl}
 cleanup() {
   [[ -n $WORK && -d $WORK ]] || return 0
   tail -n 100 "$WORK/containerd/containerd.log" >"$LOGS/containerd.tail.log" 2>/dev/null || true
-  bash "$TOP/scripts/registry.sh" stop "$WORK/registry" >/dev/null 2>&1 || true
-  bash "$TOP/scripts/containerd.sh" stop "$WORK/containerd" >/dev/null 2>&1 || true
-  rm -rf --one-file-system "$WORK"
+  bench_stop_daemons
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -138,12 +136,7 @@ main() {
     say "building lcctl"
     bash "$TOP/scripts/build.sh" >"$LOGS/build.log" 2>&1 || { tail -n 30 "$LOGS/build.log" >&2; exit 1; }
   fi
-  WORK=$(mktemp -d /tmp/lcctl-benchimg.XXXXXX)
-  bash "$TOP/scripts/containerd.sh" start "$WORK/containerd" >/dev/null
-  SOCK=$WORK/containerd/containerd.sock
-  LCCTL_REGISTRY_KINDS=plain bash "$TOP/scripts/registry.sh" start "$WORK/registry" busybox >/dev/null
-  # shellcheck source=/dev/null # written by scripts/registry.sh
-  source "$WORK/registry/env"
+  bench_start_daemons lcctl-benchimg busybox
   local img=$LCCTL_REGISTRY/lcctl/busybox:latest
   "$LCCTL" -a "$SOCK" -n "$NS" pull --plain-http "$img" >/dev/null
   jq -n --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg nproc "$(nproc)" \

@@ -114,9 +114,7 @@ cleanup() {
   [[ -n $WORK && -d $WORK ]] || return 0
   cp "$WORK/registry/plain/registry.log" "$LOGS/registry.log" 2>/dev/null || true
   tail -n 100 "$WORK/containerd/containerd.log" >"$LOGS/containerd.tail.log" 2>/dev/null || true
-  bash "$TOP/scripts/registry.sh" stop "$WORK/registry" >/dev/null 2>&1 || true
-  bash "$TOP/scripts/containerd.sh" stop "$WORK/containerd" >/dev/null 2>&1 || true
-  rm -rf --one-file-system "$WORK"
+  bench_stop_daemons
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -267,12 +265,7 @@ main() {
     bash "$TOP/scripts/build.sh" >"$LOGS/build.log" 2>&1 || { tail -n 30 "$LOGS/build.log" >&2; exit 1; }
   fi
   build_lean || say "lcctl (lean libcurl): not built: $(tail -n 1 "$LOGS/build-lean.log")"
-  WORK=$(mktemp -d /tmp/lcctl-benchpull.XXXXXX)
-  bash "$TOP/scripts/containerd.sh" start "$WORK/containerd"
-  SOCK=$WORK/containerd/containerd.sock
-  LCCTL_REGISTRY_KINDS=plain bash "$TOP/scripts/registry.sh" start "$WORK/registry" big
-  # shellcheck source=/dev/null # written by scripts/registry.sh
-  source "$WORK/registry/env"
+  bench_start_daemons lcctl-benchpull big
   REG=$LCCTL_REGISTRY
   REF=$REG/lcctl/big:latest
   local layout=$LCCTL_TEST_IMAGES/big manifest

@@ -57,10 +57,7 @@ cleanup() {
   for p in "${HOG_PIDS[@]}"; do
     kill "$p" 2>/dev/null || true
   done
-  [[ -n $WORK && -d $WORK ]] || return 0
-  bash "$TOP/scripts/registry.sh" stop "$WORK/registry" >/dev/null 2>&1 || true
-  bash "$TOP/scripts/containerd.sh" stop "$WORK/containerd" >/dev/null 2>&1 || true
-  rm -rf --one-file-system "$WORK"
+  bench_stop_daemons
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -137,13 +134,8 @@ main() {
   rm -rf "$OUT"
   mkdir -p "$OUT"
   bench_install_tools time bc jq
-  WORK=$(mktemp -d /tmp/lcctl-benchpullconn.XXXXXX)
-  bash "$TOP/scripts/containerd.sh" start "$WORK/containerd" >&2
-  SOCK=$WORK/containerd/containerd.sock
+  bench_start_daemons lcctl-benchpullconn big
   DPID=$(cat "$WORK/containerd/containerd.pid")
-  LCCTL_REGISTRY_KINDS=plain bash "$TOP/scripts/registry.sh" start "$WORK/registry" big >&2
-  # shellcheck source=/dev/null # written by scripts/registry.sh
-  source "$WORK/registry/env"
   REF=$LCCTL_REGISTRY/lcctl/big:latest
   local load_before v i
   load_before=$(cut -d' ' -f1-3 /proc/loadavg)
