@@ -9,10 +9,10 @@
 
 struct lc_curl_api lc_curl;
 
-/* configure's --with-libcurl: the soname libcurl.so.4 (libcurl's ABI has
- * kept it since 7.16) unless the build names a file, e.g. the lean libcurl of
- * scripts/libcurl-lean.sh, which links only what registries need. */
-#define CURL_LIBRARY LC_LIBCURL
+/* LC_LIBCURL is configure's --with-libcurl: the soname libcurl.so.4
+ * (libcurl's ABI has kept it since 7.16) unless the build names a file, e.g.
+ * the lean libcurl of scripts/libcurl-lean.sh, which links only what
+ * registries need. */
 
 /* Each entry: where the pointer goes and the symbol it comes from. */
 #define SYM(field, name)                                                                           \
@@ -48,17 +48,17 @@ lc_curl_load(lc_error **err)
       SYM(multi_cleanup, "curl_multi_cleanup"),
   };
   bool missing;
-  const char *failed = lc_dl_load(CURL_LIBRARY, syms, sizeof(syms) / sizeof(syms[0]), &missing);
+  const char *failed = lc_dl_load(LC_LIBCURL, syms, sizeof(syms) / sizeof(syms[0]), &missing);
   /* A file named at build time is not what the Debian package provides. */
   const char *hint =
-      CURL_LIBRARY[0] == '/' ? "lcctl was built with --with-libcurl" : "Debian: libcurl4";
+      LC_LIBCURL[0] == '/' ? "lcctl was built with --with-libcurl" : "Debian: libcurl4";
   if (failed != NULL && !missing)
     return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_UNIMPLEMENTED,
-                        "cannot load %s, which the image commands need (%s): %s", CURL_LIBRARY,
-                        hint, failed);
+                        "cannot load %s, which the image commands need (%s): %s", LC_LIBCURL, hint,
+                        failed);
   if (failed != NULL)
     return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_UNIMPLEMENTED,
-                        "%s lacks %s (libcurl 7.66 or later is needed)", CURL_LIBRARY, failed);
+                        "%s lacks %s (libcurl 7.66 or later is needed)", LC_LIBCURL, failed);
   if (lc_curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
     return lc_error_set(err, LC_ERR_LOCAL, LC_GRPC_INTERNAL, "libcurl failed to initialise");
   loaded = true;
