@@ -20,6 +20,7 @@
 #include "content.pb-c.h"
 #include "runc.pb-c.h"
 #include "digest.h"
+#include "lease.h"
 #include "tasks.pb-c.h"
 #include "util.h"
 
@@ -97,8 +98,8 @@ image_dir_remove(const char *abs)
 static char *
 reusable_uri(const char *path)
 {
-  bool reusable = path != NULL && (strncmp(path, "file://", 7) == 0 ||
-                                   strncmp(path, "binary://", 9) == 0);
+  bool reusable =
+      path != NULL && (strncmp(path, "file://", 7) == 0 || strncmp(path, "binary://", 9) == 0);
   return xstrdup(reusable ? path : "");
 }
 
@@ -232,9 +233,9 @@ descriptors_from_pb(const Lcpb__CheckpointTaskResponse *r, struct lc_checkpoint_
   }
 }
 
-/* containerd writes a checkpoint blob under no lease and no image, so the
- * next garbage collection would take it: a gc.root label keeps each blob
- * until someone removes it. */
+/* A blob written under no lease and no image is the next garbage
+ * collection's to take: a gc.root label keeps each blob until someone
+ * removes it (the call's lease keeps it until then). */
 static int
 keep_blobs(lc_client *c, const struct lc_checkpoint_result *r, lc_error **err)
 {
@@ -377,11 +378,11 @@ checkpoint_call(lc_client *c, const char *id, const struct lc_checkpoint_opts *o
   return 0;
 }
 
-/* Directory first (a usage error sends nothing), then the store's check,
- * the call, and the blobs' label; what failed leaves nothing of ours. */
-int
-lc_task_checkpoint(lc_client *c, const char *id, const struct lc_checkpoint_opts *o,
-                   struct lc_checkpoint_result *out, lc_error **err)
+/* Directory first (a usage error sends nothing), then the store's check
+ * and the call; what failed leaves nothing of ours. */
+static int
+checkpoint_unleased(lc_client *c, const char *id, const struct lc_checkpoint_opts *o,
+                    struct lc_checkpoint_result *out, lc_error **err)
 {
   memset(out, 0, sizeof(*out));
   bool made = false;
@@ -397,11 +398,37 @@ lc_task_checkpoint(lc_client *c, const char *id, const struct lc_checkpoint_opts
     lc_checkpoint_result_clear(out);
     return -1;
   }
-  if (o->dir == NULL && !o->unlabelled && keep_blobs(c, out, err) < 0) {
-    lc_checkpoint_result_clear(out);
-    return -1;
-  }
   return 0;
+}
+
+/* Into the content store, the call and the labels run under a lease of
+ * their own: a collection between the blobs' writing and their labels
+ * (one that a removal just set off, say) would take them. */
+static int
+checkpoint_to_store(lc_client *c, const char *id, const struct lc_checkpoint_opts *o,
+                    struct lc_checkpoint_result *out, lc_error **err)
+{
+  cleanup_free char *lease = lc_lease_new_id("checkpoint");
+  if (lc_lease_begin(c, lease, LC_CHECKPOINT_LEASE_SEC, err) < 0)
+    return -1;
+  int rv = checkpoint_unleased(c, id, o, out, err);
+  if (rv == 0 && keep_blobs(c, out, err) < 0) {
+    lc_checkpoint_result_clear(out);
+    rv = -1;
+  }
+  lc_error *e = NULL;
+  lc_lease_end(c, lease, &e); /* else containerd ends it after the expiry */
+  lc_error_free(e);
+  return rv;
+}
+
+int
+lc_task_checkpoint(lc_client *c, const char *id, const struct lc_checkpoint_opts *o,
+                   struct lc_checkpoint_result *out, lc_error **err)
+{
+  if (o->dir == NULL && !o->unlabelled)
+    return checkpoint_to_store(c, id, o, out, err);
+  return checkpoint_unleased(c, id, o, out, err);
 }
 
 /* Frees what lc_task_checkpoint filled in; safe on a zeroed result. */

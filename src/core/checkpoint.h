@@ -19,6 +19,9 @@
 #define LC_CHECKPOINT_RECORD_FILE "container.pb"
 /* The label that keeps a blob out of containerd's garbage collection. */
 #define LC_GC_ROOT_LABEL "containerd.io/gc.root"
+/* How long containerd keeps a checkpoint's lease should lcctl die before
+ * it ends it: CRIU may dump gigabytes. */
+#define LC_CHECKPOINT_LEASE_SEC 3600
 
 struct lc_checkpoint_opts {
   /* CRIU image directory (made 0700 when missing, parent must exist); NULL:

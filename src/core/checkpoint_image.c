@@ -20,9 +20,6 @@
 #include "types.pb-c.h"
 #include "util.h"
 
-/* containerd drops the lease by itself after this, should lcctl die. */
-#define CHECKPOINT_LEASE_SEC 3600
-
 void
 lc_checkpoint_image_result_clear(struct lc_checkpoint_image_result *r)
 {
@@ -293,7 +290,7 @@ lc_checkpoint_image(lc_client *c, const char *id, const struct lc_checkpoint_ima
       xasprintf("lcctl-checkpoint-%s-%lld", id, (long long)lc_monotonic_ms());
   int rv = prepare(&k, ref.name, err);
   if (rv == 0)
-    rv = lc_lease_begin(c, lease, CHECKPOINT_LEASE_SEC, err);
+    rv = lc_lease_begin(c, lease, LC_CHECKPOINT_LEASE_SEC, err);
   if (rv == 0) {
     rv = checkpoint_entries(&k, err);
     if (rv == 0)

@@ -172,6 +172,46 @@ grows_past() {
   counted_without_break c3
 }
 
+# gc_churn: until killed, makes and removes a blob; each removal sets off
+# containerd's garbage collector (as often as its pause threshold lets it).
+gc_churn() {
+  local i=0 d
+  while :; do
+    i=$((i + 1))
+    d=$(printf 'churn %s' "$i" | sha256sum | cut -d' ' -f1)
+    printf 'churn %s' "$i" | ctr_ content ingest "churn-$i" >/dev/null 2>&1
+    ctr_ content rm "sha256:$d" >/dev/null 2>&1
+  done
+}
+
+@test "checkpoint to the content store while the collector runs: every checkpoint's blobs are kept" {
+  need_criu
+  counter c4
+  gc_churn &
+  churn=$!
+  local round digest spec failed=0
+  for round in $(seq 12); do
+    run lcctl checkpoint c4
+    if [ "$status" -ne 0 ]; then
+      echo "round $round: $output"
+      failed=1
+      break
+    fi
+    read -r digest _ <<<"${lines[1]}"
+    read -r spec _ <<<"${lines[2]}"
+    ctr_ content ls | grep -E "^$digest\s" | grep -q 'containerd.io/gc.root=' || failed=1
+    ctr_ content ls | grep -E "^$spec\s" | grep -q 'containerd.io/gc.root=' || failed=1
+    # the next checkpoint writes the same spec again (refused while it is there)
+    ctr_ content rm "$spec" "$digest" >/dev/null
+  done
+  kill "$churn"
+  wait "$churn" || true
+  [ "$failed" -eq 0 ]
+  # lcctl's lease went with each checkpoint
+  [ -z "$(ctr_ leases ls -q | grep '^lcctl-checkpoint' || true)" ]
+  [ "$(task_status c4)" = RUNNING ]
+}
+
 @test "restore after delete: the container is made again from DIR's record (runtime options, labels, log)" {
   need_criu
   counter c4 --label owner=ckpt --runc-binary "$(command -v runc)"
