@@ -49,7 +49,7 @@ index_of() {
   need_criu
   image_counter ic
   local before
-  before=$(count_in ic)
+  before=$(number_of count_in ic)
   run lcctl --json checkpoint --image ckpt/ic:1 --rw --exit ic
   [ "$status" -eq 0 ]
   [ "$(jq -r .name <<<"$output")" = docker.io/ckpt/ic:1 ]
@@ -86,7 +86,7 @@ index_of() {
   ctr_ containers restore --live --rw ic docker.io/ckpt/ic:1
   wait_for -t 20 status_is ic RUNNING
   local after
-  after=$(count_in ic)
+  after=$(number_of count_in ic)
   # a fresh start would be at 1 or so; CRIU's process goes on from its memory
   ((after >= before))
   wait_for -t 10 count_at_least ic $((after + 5))
@@ -160,14 +160,14 @@ gone() {
   need_criu
   image_counter rr
   local before
-  before=$(count_in rr)
+  before=$(number_of count_in rr)
   lcctl checkpoint --image ckpt/rr:1 --rw --exit rr >/dev/null
   gone rr
   run lcctl --json restore --checkpoint ckpt/rr:1 rr
   [ "$status" -eq 0 ]
   [ "$(jq -r .alive <<<"$output")" = true ]
   local after
-  after=$(count_in rr)
+  after=$(number_of count_in rr)
   ((after >= before))
   wait_for -t 10 count_at_least rr $((after + 5))
   # the record is the checkpoint's: the image, the runtime, the snapshot
@@ -181,13 +181,13 @@ gone() {
   need_criu
   image_counter cc
   local before
-  before=$(count_in cc)
+  before=$(number_of count_in cc)
   ctr_ containers checkpoint --task --rw --image cc ckpt/cc:1
   gone cc
   run lcctl restore --checkpoint ckpt/cc:1 cc
   [ "$status" -eq 0 ] || { echo "restore said: $output"; cat "$BATS_TEST_TMPDIR"/lcctl-criu-cc-*/restore.log 2>/dev/null | tail -n 15; false; }
   local after
-  after=$(count_in cc)
+  after=$(number_of count_in cc)
   ((after >= before))
   wait_for -t 10 count_at_least cc $((after + 5))
 }

@@ -208,6 +208,23 @@ wait_for() {
   done
 }
 
+# number_of CMD...: what CMD prints, once that is a number; tried again
+# (for up to a second) while it is not, as when a writer has just truncated
+# the file CMD reads and not yet written the next number.
+number_of() {
+  local n i
+  for i in {1..50}; do
+    n=$("$@") || n=
+    if [[ $n =~ ^[0-9]+$ ]]; then
+      echo "$n"
+      return 0
+    fi
+    sleep 0.02
+  done
+  echo "number_of: '$*' printed no number (last: '$n')" >&2
+  return 1
+}
+
 # now_ms prints milliseconds since the epoch, without forking.
 now_ms() {
   local t=${EPOCHREALTIME/[.,]/}

@@ -225,6 +225,11 @@ lease_and_content() {
   [ -n "$(ctr_ leases ls -q)" ] && [ -n "$(ctr_ content ls -q)" ]
 }
 
+# proc_state_is PID STATE: the process's state letter in /proc (R, S, T, Z...).
+proc_state_is() {
+  [ "$(awk '{ print $3 }' "/proc/$1/stat")" = "$2" ]
+}
+
 @test "pulls of one reference at once: one stopped while another completes, both succeed" {
   local rc=0
   start_slow_proxy 131072
@@ -233,9 +238,10 @@ lease_and_content() {
   local pid=$!
   wait_for -t 30 lease_and_content
   kill -STOP "$pid"
-  # stopped in the middle: nothing printed yet, not a zombie
+  # stopped in the middle (the signal takes effect when the kernel gets to
+  # it, not when kill returns): nothing printed yet, not a zombie
+  wait_for -t 5 proc_state_is "$pid" T
   [ ! -s "$BATS_TEST_TMPDIR/out" ]
-  [ "$(awk '{ print $3 }' "/proc/$pid/stat")" = T ]
   run lcctl pull --plain-http "$SLOW/lcctl/busybox:latest"
   # the stopped pull's lease was left alone: its process is alive
   local leases

@@ -75,7 +75,7 @@ count_at_least() {
   wait_for -t 20 count_at_least a mig 20
   ctr_ tasks exec --exec-id mk mig sh -c 'echo written-on-a >/made-on-a'
   local before
-  before=$(count_on a mig)
+  before=$(number_of count_on a mig)
   # node A: checkpoint to an image, push it
   run lcctl --json checkpoint --image "$REF" --rw --exit mig
   [ "$status" -eq 0 ]
@@ -90,7 +90,7 @@ count_at_least() {
   [ "$status" -eq 0 ]
   [ "$(jq -r .alive <<<"$output")" = true ]
   local after
-  after=$(count_on b mig)
+  after=$(number_of count_on b mig)
   ((after >= before))
   wait_for -t 10 count_at_least b mig $((after + 5))
   # the writable layer came along
@@ -109,7 +109,7 @@ count_at_least() {
   ctr_ run -d "$IMG" mp sh -c "$COUNT_LOOP" >/dev/null
   wait_for -t 20 count_at_least a mp 20
   local before
-  before=$(count_on a mp)
+  before=$(number_of count_on a mp)
   lcctl checkpoint --image "$REF" --exit mp >/dev/null
   lcctl push --plain-http "$REF" >/dev/null
   [ -z "$(ctr_b images ls -q)" ]
@@ -152,7 +152,7 @@ count_at_least() {
   ctr_ run -d "$img" mt sh -c "$COUNT_LOOP" >/dev/null
   wait_for -t 20 count_at_least a mt 10
   local before
-  before=$(count_on a mt)
+  before=$(number_of count_on a mt)
   lcctl checkpoint --image "$ref" --exit mt >/dev/null
   lcctl push "${reg[@]}" "$ref" >/dev/null
   # without credentials the registry refuses: nothing is made on B
