@@ -212,8 +212,8 @@ wait_for() {
 # (for up to a second) while it is not, as when a writer has just truncated
 # the file CMD reads and not yet written the next number.
 number_of() {
-  local n i
-  for i in {1..50}; do
+  local n
+  for _ in {1..50}; do
     n=$("$@") || n=
     if [[ $n =~ ^[0-9]+$ ]]; then
       echo "$n"
