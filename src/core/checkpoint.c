@@ -416,9 +416,7 @@ checkpoint_to_store(lc_client *c, const char *id, const struct lc_checkpoint_opt
     lc_checkpoint_result_clear(out);
     rv = -1;
   }
-  lc_error *e = NULL;
-  lc_lease_end(c, lease, &e); /* else containerd ends it after the expiry */
-  lc_error_free(e);
+  lc_lease_end(c, lease, NULL); /* else containerd ends it after the expiry */
   return rv;
 }
 

@@ -297,9 +297,7 @@ lc_checkpoint_image(lc_client *c, const char *id, const struct lc_checkpoint_ima
       rv = put_index(&k, ref.name, &out->target, err);
     /* the image holds everything now; after a failure, the lease's end
      * lets the collector take what was written */
-    lc_error *e = NULL;
-    lc_lease_end(c, lease, &e);
-    lc_error_free(e);
+    lc_lease_end(c, lease, NULL);
   }
   if (rv == 0) {
     out->name = xstrdup(ref.name);

@@ -187,9 +187,9 @@ gc_churn() {
 @test "checkpoint to the content store while the collector runs: every checkpoint's blobs are kept" {
   need_criu
   counter c4
+  local churn round digest spec failed=0
   gc_churn &
   churn=$!
-  local round digest spec failed=0
   for round in $(seq 12); do
     run lcctl checkpoint c4
     if [ "$status" -ne 0 ]; then
@@ -201,8 +201,9 @@ gc_churn() {
     read -r spec _ <<<"${lines[2]}"
     ctr_ content ls | grep -E "^$digest\s" | grep -q 'containerd.io/gc.root=' || failed=1
     ctr_ content ls | grep -E "^$spec\s" | grep -q 'containerd.io/gc.root=' || failed=1
-    # the next checkpoint writes the same spec again (refused while it is there)
-    ctr_ content rm "$spec" "$digest" >/dev/null
+    # the next checkpoint writes the same spec again (refused while it is
+    # there); nothing in the loop may end the test with the churn still on
+    ctr_ content rm "$spec" "$digest" >/dev/null || failed=1
   done
   kill "$churn"
   wait "$churn" || true
